@@ -1,0 +1,327 @@
+//! Command-line parsing: clap definitions plus the two matchbox habits an
+//! existing unit file or container command relies on: Go-style single-dash
+//! long flags (`-address=:8080`) and flags filled from `MATCHBOX_*`
+//! environment variables. kindling also reads `KINDLING_*`, which wins over
+//! `MATCHBOX_*`; a flag given on the command line wins over both.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kindling",
+    version,
+    about = "Network-boot provisioning: a drop-in for matchbox that serves iPXE, GRUB, Ignition and other configs to machines matched by groups and profiles",
+    long_about = "kindling serves network-boot configuration over HTTP from a matchbox data directory \
+(profiles/, groups/, ignition/, cloud/, generic/) with matchbox's endpoints, answers and flags.\n\n\
+Run without a subcommand, kindling behaves like the matchbox binary and serves (so `kindling -address=0.0.0.0:8080` works).\n\n\
+Every flag can also be set with an environment variable: --data-path is KINDLING_DATA_PATH or MATCHBOX_DATA_PATH. \
+A flag on the command line wins over KINDLING_*, which wins over MATCHBOX_*.",
+    after_help = "Quick start: kindling serve --data-path examples/data --assets-path examples/data/assets --address 127.0.0.1:8080"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP boot and provisioning API from a data directory (the default command).
+    Serve(ServeArgs),
+    /// Check a data directory: bad JSON, missing profiles or templates, template errors, identical selectors.
+    Validate(ValidateArgs),
+    /// Print exactly what a machine would receive from an endpoint, or why it would get an error.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// HTTP listen address (host:port; ":8080" listens on every address).
+    #[arg(long, default_value = "0.0.0.0:8080", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// The data directory holding profiles/, groups/, ignition/, cloud/ and generic/.
+    #[arg(long, default_value = "/var/lib/matchbox", value_name = "DIR")]
+    pub data_path: PathBuf,
+
+    /// Directory served under /assets/; an empty value turns /assets/ off.
+    #[arg(long, default_value = "/var/lib/matchbox/assets", value_name = "DIR")]
+    pub assets_path: String,
+
+    /// Log level: error, warn, info, debug or trace (matchbox's logrus names panic, fatal and warning also work).
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
+
+    /// gRPC API listen address (matchbox's management API); empty keeps it off.
+    #[arg(long, default_value = "", value_name = "HOST:PORT")]
+    pub rpc_address: String,
+
+    /// gRPC server certificate (PEM), used with --rpc-address.
+    #[arg(long, default_value = "/etc/matchbox/server.crt", value_name = "FILE")]
+    pub cert_file: PathBuf,
+
+    /// gRPC server private key (PEM), used with --rpc-address.
+    #[arg(long, default_value = "/etc/matchbox/server.key", value_name = "FILE")]
+    pub key_file: PathBuf,
+
+    /// CA certificate (PEM) that gRPC client certificates must chain to.
+    #[arg(long, default_value = "/etc/matchbox/ca.crt", value_name = "FILE")]
+    pub ca_file: PathBuf,
+
+    /// OpenPGP keyring for signing responses (.sig/.asc endpoints); empty keeps them off.
+    #[arg(long, default_value = "", value_name = "FILE")]
+    pub key_ring_path: String,
+
+    /// Serve HTTPS instead of HTTP (matchbox's -web-ssl).
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub web_ssl: bool,
+
+    /// HTTPS certificate (PEM), used with --web-ssl.
+    #[arg(long, default_value = "/etc/matchbox/ssl/server.crt", value_name = "FILE")]
+    pub web_cert_file: PathBuf,
+
+    /// HTTPS private key (PEM), used with --web-ssl.
+    #[arg(long, default_value = "/etc/matchbox/ssl/server.key", value_name = "FILE")]
+    pub web_key_file: PathBuf,
+
+    /// Restore matchbox quirks kindling corrects, comma-separated (see `kindling serve --help` and docs/compatibility.md):
+    /// ignition-empty, metadata-content-type, bare-404, redirect-unclean-paths, assets-listing,
+    /// assets-follow-symlinks, assets-dotfiles, any-method, or all.
+    #[arg(long, default_value = "", value_name = "LIST")]
+    pub compat: String,
+
+    /// Behave exactly like matchbox: every --compat quirk on.
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub matchbox_exact: bool,
+
+    /// Log query strings with their values hidden (MACs, UUIDs, serials, hostnames).
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub redact_queries: bool,
+
+    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
+    #[arg(long, default_value = "10", value_name = "SECONDS")]
+    pub shutdown_grace: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The data directory to check.
+    #[arg(long, default_value = "/var/lib/matchbox", value_name = "DIR")]
+    pub data_path: PathBuf,
+
+    /// Output format: text (one line per problem) or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// The data directory to render from.
+    #[arg(long, default_value = "/var/lib/matchbox", value_name = "DIR")]
+    pub data_path: PathBuf,
+
+    /// The endpoint to render.
+    #[arg(long, value_parser = ["boot.ipxe", "ipxe", "grub", "ignition", "cloud", "generic", "metadata"])]
+    pub endpoint: String,
+
+    /// The query string a machine would send, e.g. 'mac=52-54-00-89-d8-10&os=installed'.
+    #[arg(long, default_value = "", value_name = "QUERY")]
+    pub query: String,
+
+    /// Compatibility quirks to apply, as for `kindling serve --compat`.
+    #[arg(long, default_value = "", value_name = "LIST")]
+    pub compat: String,
+
+    /// Render exactly as matchbox would (every quirk on).
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub matchbox_exact: bool,
+}
+
+const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "help"];
+
+/// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for
+/// every known long flag, and `serve` inserted when no subcommand is given.
+pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut longs: Vec<String> = vec!["help".into(), "version".into()];
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_arguments() {
+            if let Some(l) = arg.get_long() {
+                longs.push(l.to_owned());
+            }
+        }
+    }
+    let mut out: Vec<OsString> = Vec::with_capacity(args.len() + 1);
+    let mut iter = args.into_iter();
+    if let Some(program) = iter.next() {
+        out.push(program);
+    }
+    let mut rest: Vec<OsString> = iter.collect();
+    let first_is_subcommand = rest.first().and_then(|a| a.to_str()).is_some_and(|a| SUBCOMMANDS.contains(&a));
+    let wants_top_level = rest.first().and_then(|a| a.to_str()).is_some_and(|a| {
+        matches!(a, "-h" | "--help" | "-help" | "--version" | "-version" | "-V")
+    });
+    if !first_is_subcommand && !wants_top_level {
+        rest.insert(0, "serve".into());
+    }
+    let mut passthrough = false;
+    for arg in rest {
+        if passthrough {
+            out.push(arg);
+            continue;
+        }
+        let Some(s) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        if s == "--" {
+            passthrough = true;
+            out.push(arg);
+            continue;
+        }
+        if let Some(body) = s.strip_prefix('-').filter(|b| !b.starts_with('-') && b.len() > 1) {
+            let name = body.split('=').next().unwrap_or(body);
+            if longs.iter().any(|l| l == name) {
+                out.push(format!("-{s}").into());
+                continue;
+            }
+        }
+        out.push(arg);
+    }
+    out
+}
+
+/// Parses the command line and fills unset flags from the environment.
+pub fn parse(args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result<Cli, clap::Error> {
+    let args = normalize_args(args);
+    let matches = Cli::command().try_get_matches_from(args.clone())?;
+    let Some((sub_name, sub_matches)) = matches.subcommand() else {
+        return Cli::from_arg_matches(&matches);
+    };
+    let extra = env_args(sub_name, sub_matches, env);
+    if extra.is_empty() {
+        return Cli::from_arg_matches(&matches);
+    }
+    let mut full = args.clone();
+    full.extend(extra.iter().map(|(_, arg)| OsString::from(arg)));
+    match Cli::command().try_get_matches_from(full) {
+        Ok(m) => Cli::from_arg_matches(&m),
+        Err(e) => {
+            // Name the environment variable that carried the bad value.
+            for (var, arg) in &extra {
+                let mut one = args.clone();
+                one.push(arg.into());
+                if let Err(single) = Cli::command().try_get_matches_from(one) {
+                    let value = arg.split_once('=').map(|(_, v)| v).unwrap_or("");
+                    return Err(Cli::command().error(
+                        clap::error::ErrorKind::InvalidValue,
+                        format!("invalid value {value:?} for {var}: {}", single.kind()),
+                    ));
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `--flag=value` for every flag of the subcommand that the command line
+/// left unset and the environment sets (non-empty), with the variable name.
+fn env_args(sub: &str, m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    let cmd = Cli::command();
+    let Some(sub_cmd) = cmd.find_subcommand(sub) else { return Vec::new() };
+    let mut out = Vec::new();
+    for arg in sub_cmd.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        if m.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let suffix = long.to_ascii_uppercase().replace('-', "_");
+        for prefix in ["KINDLING_", "MATCHBOX_"] {
+            let var = format!("{prefix}{suffix}");
+            if let Some(v) = env(&var).filter(|v| !v.is_empty()) {
+                out.push((var, format!("--{long}={v}")));
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    fn serve(a: &[&str], env: &[(&str, &str)]) -> ServeArgs {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        match parse(args(a), &lookup).unwrap().command {
+            Command::Serve(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn go_style_flags_without_subcommand() {
+        let s = serve(&["matchbox", "-address=:8080", "-data-path", "/d", "-log-level=debug"], &[]);
+        assert_eq!(s.address, ":8080");
+        assert_eq!(s.data_path, PathBuf::from("/d"));
+        assert_eq!(s.log_level, "debug");
+        let s = serve(&["kindling", "--address", "1.2.3.4:1", "-web-ssl=false"], &[]);
+        assert_eq!(s.address, "1.2.3.4:1");
+        assert!(!s.web_ssl);
+    }
+
+    #[test]
+    fn defaults() {
+        let s = serve(&["kindling"], &[]);
+        assert_eq!(s.address, "0.0.0.0:8080");
+        assert_eq!(s.data_path, PathBuf::from("/var/lib/matchbox"));
+        assert_eq!(s.assets_path, "/var/lib/matchbox/assets");
+        assert_eq!(s.rpc_address, "");
+    }
+
+    #[test]
+    fn environment_precedence() {
+        let env = [("MATCHBOX_ADDRESS", "1.1.1.1:1"), ("MATCHBOX_DATA_PATH", "/m"), ("KINDLING_DATA_PATH", "/k"), ("MATCHBOX_ASSETS_PATH", "")];
+        let s = serve(&["kindling", "serve"], &env);
+        assert_eq!(s.address, "1.1.1.1:1");
+        assert_eq!(s.data_path, PathBuf::from("/k"));
+        // An empty variable is ignored, as matchbox does.
+        assert_eq!(s.assets_path, "/var/lib/matchbox/assets");
+        let s = serve(&["kindling", "-address=2.2.2.2:2"], &env);
+        assert_eq!(s.address, "2.2.2.2:2");
+        let s = serve(&["kindling"], &[("MATCHBOX_WEB_SSL", "true"), ("KINDLING_MATCHBOX_EXACT", "true")]);
+        assert!(s.web_ssl && s.matchbox_exact);
+    }
+
+    #[test]
+    fn invalid_environment_value_names_the_variable() {
+        let lookup = |k: &str| (k == "MATCHBOX_WEB_SSL").then(|| "maybe".to_owned());
+        let err = parse(args(&["kindling"]), &lookup).unwrap_err().to_string();
+        assert!(err.contains("MATCHBOX_WEB_SSL"), "{err}");
+    }
+
+    #[test]
+    fn unknown_flag_fails() {
+        assert!(parse(args(&["kindling", "-bogus=1"]), &|_| None).is_err());
+    }
+
+    #[test]
+    fn subcommands_keep_their_flags() {
+        let cli = parse(args(&["kindling", "render", "-data-path=/d", "--endpoint", "ipxe", "--query", "mac=x"]), &|_| None).unwrap();
+        let Command::Render(r) = cli.command else { panic!() };
+        assert_eq!(r.data_path, PathBuf::from("/d"));
+        assert_eq!(r.query, "mac=x");
+    }
+}

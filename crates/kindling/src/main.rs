@@ -1,0 +1,35 @@
+//! kindling: the one binary and the only composition root. It parses the
+//! command line, builds the store and the servers, and wires them together;
+//! everything it calls lives in the library crates.
+
+mod cli;
+mod logging;
+mod render;
+mod serve;
+mod validate;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let cli = match cli::parse(std::env::args_os().collect(), &env) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0, errors with exit 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let result = match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Validate(args) => validate::run(args),
+        cli::Command::Render(args) => render::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kindling: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `kindling validate` and `kindling render` on real directories.
+
+mod common;
+
+use std::process::Command;
+
+use common::{BIN, DataDir};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_reports_every_problem() {
+    let data = DataDir::new();
+    data.write("groups/good.json", r#"{"profile":"p","selector":{"os":"x"}}"#);
+    data.write("groups/twin.json", r#"{"profile":"p","selector":{"os":"x"}}"#);
+    data.write("groups/bad-json.json", r#"{"profile":"p",}"#);
+    data.write("groups/bad-mac.json", r#"{"profile":"p","selector":{"mac":"zz"}}"#);
+    data.write("groups/orphan.json", r#"{"profile":"missing","selector":{"os":"y"}}"#);
+    data.write("groups/README.md", "not a group");
+    data.write("profiles/p.json", r#"{"id":"p","boot":{"kernel":"/k"},"generic_id":"gone.tmpl","cloud_id":"bad.tmpl"}"#);
+    data.write("cloud/bad.tmpl", "{{ if }}");
+    let path = data.path().display().to_string();
+    let (code, out, _) = run(&["validate", "--data-path", &path]);
+    assert_eq!(code, 1, "{out}");
+    for needle in [
+        "groups/bad-json.json",
+        "groups/bad-mac.json",
+        "invalid MAC address",
+        "groups/orphan.json",
+        "profiles/missing.json does not exist",
+        "identical selector os=x",
+        "generic/gone.tmpl does not exist",
+        "cloud/bad.tmpl",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    assert!(!out.contains("README"), "{out}");
+    let (code, json, _) = run(&["validate", "--data-path", &path, "--output", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["errors"].as_u64().unwrap() >= 5, "{json}");
+}
+
+#[test]
+fn validate_passes_the_examples() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    let (code, out, _) = run(&["validate", "--data-path", examples]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 errors"), "{out}");
+}
+
+#[test]
+fn render_prints_the_body_or_the_reason() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    let (code, out, err) = run(&["render", "--data-path", examples, "--endpoint", "ipxe", "--query", "mac=52-54-00-89-d8-10&os=installed"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("#!ipxe\nkernel /assets/fedora-coreos/"), "{out}");
+    assert!(err.contains("groups/node1.json") && err.contains("profiles/fedora-coreos.json"), "{err}");
+    let (code, out, _) = run(&["render", "--data-path", examples, "--endpoint", "ipxe", "--query", "os=installed"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("flatcar.autologin"), "{out}");
+    let (code, out, _) = run(&["render", "--data-path", examples, "--endpoint", "generic", "--query", "mac=52:54:00:89:d8:10"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "HOSTNAME=node1.example.com\nETCD_NAME=node1\nPOD_NETWORK=10.2.0.0/16\nREPLICAS=3\nMAC=52:54:00:89:d8:10\n");
+
+    let data = DataDir::new();
+    data.write("groups/only.json", r#"{"profile":"p","selector":{"os":"installed"}}"#);
+    let path = data.path().display().to_string();
+    let (code, out, err) = run(&["render", "--data-path", &path, "--endpoint", "ipxe", "--query", "mac=52-54-00-89-d8-10"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("404") && err.contains("no-matching-group") && err.contains("mac=52:54:00:89:d8:10"), "{err}");
+}

@@ -1,0 +1,296 @@
+//! The compatibility contract's HTTP examples against the real binary:
+//! byte-exact bodies, statuses and content types.
+
+mod common;
+
+use common::{DataDir, Server};
+
+const BOOT_IPXE: &str = "#!ipxe\nchain ipxe?uuid=${uuid}&mac=${mac:hexhyp}&domain=${domain}&hostname=${hostname}&serial=${serial}&arch=${buildarch:uristring}\n";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+#[test]
+fn root_and_bootstrap() {
+    let data = DataDir::new();
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/");
+    assert_eq!((r.status, r.text().as_str(), r.content_type()), (200, "matchbox\n", TEXT));
+    for path in ["/boot.ipxe", "/boot.ipxe.0", "/boot.ipxe?mac=anything"] {
+        let r = s.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.text(), BOOT_IPXE, "{path}");
+        assert_eq!(r.content_type(), TEXT);
+    }
+}
+
+#[test]
+fn ipxe_and_grub_goldens() {
+    let data = DataDir::new().with_fixture();
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ipxe?uuid=a1b2c3d4");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), TEXT);
+    assert_eq!(r.text(), "#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n");
+    let r = s.get("/grub?uuid=a1b2c3d4");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), TEXT);
+    assert_eq!(
+        r.text(),
+        "default=0\nfallback=1\ntimeout=1\nmenuentry \"CoreOS (EFI)\" {\necho \"Loading kernel\"\nlinuxefi \"/image/kernel\" a=b c\necho \"Loading initrd\"\ninitrdefi  \"/image/initrd_a\" \"/image/initrd_b\"\n}\nmenuentry \"CoreOS (BIOS)\" {\necho \"Loading kernel\"\nlinux \"/image/kernel\" a=b c\necho \"Loading initrd\"\ninitrd  \"/image/initrd_a\" \"/image/initrd_b\"\n}\n"
+    );
+}
+
+#[test]
+fn fedora_coreos_example_ipxe() {
+    let data = DataDir::new();
+    data.write("groups/default.json", r#"{"id":"default","profile":"fedora-coreos","selector":{}}"#);
+    data.write(
+        "profiles/fedora-coreos.json",
+        r#"{"id":"fedora-coreos","name":"Fedora CoreOS","boot":{"kernel":"/assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-kernel-x86_64","initrd":["--name main /assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-initramfs.x86_64.img"],"args":["initrd=main","coreos.live.rootfs_url=http://matchbox.example.com:8080/assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-rootfs.x86_64.img","ignition.firstboot","ignition.platform.id=metal","ignition.config.url=http://matchbox.example.com:8080/ignition?uuid=${uuid}&mac=${mac:hexhyp}"]},"ignition_id":"fedora-coreos.ign"}"#,
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ipxe?uuid=&mac=52-54-00-00-00-01&domain=&hostname=&serial=&arch=x86_64");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        "#!ipxe\nkernel /assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-kernel-x86_64 initrd=main coreos.live.rootfs_url=http://matchbox.example.com:8080/assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-rootfs.x86_64.img ignition.firstboot ignition.platform.id=metal ignition.config.url=http://matchbox.example.com:8080/ignition?uuid=${uuid}&mac=${mac:hexhyp}\ninitrd --name main /assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-initramfs.x86_64.img\nboot\n"
+    );
+}
+
+fn metadata_fixture() -> DataDir {
+    let data = DataDir::new();
+    data.write(
+        "groups/node.json",
+        r#"{"id":"node","profile":"p","selector":{"mac":"52:54:00:a1:9c:ae"},"metadata":{"meta":"data", "etcd":{"name":"node1"},"some":{"nested":{"data":"some-value"}}}}"#,
+    );
+    data
+}
+
+#[test]
+fn metadata_golden() {
+    let data = metadata_fixture();
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/metadata?mac=52-54-00-a1-9c-ae&foo=bar&count=3&gate=true");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), TEXT);
+    // kindling sorts the lines by key path (D10); matchbox's order is random.
+    assert_eq!(
+        r.text(),
+        "ETCD_NAME=node1\nMAC=52:54:00:a1:9c:ae\nMETA=data\nREQUEST_QUERY_COUNT=3\nREQUEST_QUERY_FOO=bar\nREQUEST_QUERY_GATE=true\nREQUEST_QUERY_MAC=52:54:00:a1:9c:ae\nREQUEST_RAW_QUERY=mac=52-54-00-a1-9c-ae&foo=bar&count=3&gate=true\nSOME_NESTED_DATA=some-value\n"
+    );
+}
+
+#[test]
+fn metadata_content_type_quirk() {
+    let data = metadata_fixture();
+    let s = Server::start(data.path(), &["--compat", "metadata-content-type"]);
+    let r = s.get("/metadata?mac=52:54:00:a1:9c:ae");
+    assert_eq!((r.status, r.content_type()), (200, "plain/text"));
+}
+
+#[test]
+fn metadata_number_and_bool_formatting() {
+    let data = DataDir::new();
+    data.write("groups/d.json", r#"{"profile":"p","metadata":{"num":3,"big":1000000,"yes":true,"no":false,"list":[1,2],"nothing":null}}"#);
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/metadata");
+    assert_eq!(r.text(), "BIG=1e+06\nNO=false\nNUM=3\nREQUEST_RAW_QUERY=\nYES=true\n");
+}
+
+#[test]
+fn label_parsing_cases() {
+    let data = DataDir::new();
+    data.write("groups/d.json", r#"{"profile":"p"}"#);
+    let s = Server::start(data.path(), &[]);
+    let q = |query: &str| s.get(&format!("/metadata?{query}")).text();
+    assert!(q("mac=52-da-00-89-d8-10").contains("REQUEST_QUERY_MAC=52:da:00:89:d8:10\n"));
+    let both = q("UUID=a1b2c3&MAC=52:DA:00:89:d8:10");
+    assert!(both.contains("REQUEST_QUERY_UUID=a1b2c3\n") && both.contains("REQUEST_QUERY_MAC=52:da:00:89:d8:10\n"), "{both}");
+    let bad = q("mac=x:x:x:x:x:x");
+    assert!(!bad.contains("REQUEST_QUERY_MAC"), "{bad}");
+    assert!(s.log().contains("ignoring unparseable MAC address"));
+    // First value wins; pairs with ';' are dropped; '+' is a space.
+    let t = q("a=1&a=2&b=x;y&c=x+y");
+    assert!(t.contains("REQUEST_QUERY_A=1\n") && !t.contains("REQUEST_QUERY_B") && t.contains("REQUEST_QUERY_C=x y\n"), "{t}");
+}
+
+fn selection_data() -> DataDir {
+    let data = DataDir::new();
+    for (name, kernel) in [("install", "/install"), ("installed", "/installed"), ("node1", "/node1"), ("node1-installed", "/node1-installed"), ("by-uuid", "/by-uuid")] {
+        data.write(&format!("profiles/{name}.json"), &format!(r#"{{"id":"{name}","boot":{{"kernel":"{kernel}"}}}}"#));
+    }
+    data.write("groups/install.json", r#"{"id":"stage-0","profile":"install"}"#);
+    data.write("groups/installed.json", r#"{"id":"stage-1","profile":"installed","selector":{"os":"installed"}}"#);
+    data.write("groups/node1.json", r#"{"profile":"node1","selector":{"mac":"52:54:00:89:d8:10"}}"#);
+    data.write("groups/node1-installed.json", r#"{"profile":"node1-installed","selector":{"mac":"52-54-00-89-D8-10","os":"installed"}}"#);
+    data.write("groups/uuid.json", r#"{"profile":"by-uuid","selector":{"uuid":"u1"}}"#);
+    data
+}
+
+fn kernel_of(s: &Server, query: &str) -> String {
+    let r = s.get(&format!("/ipxe?{query}"));
+    assert_eq!(r.status, 200, "{query}: {}", r.text());
+    r.text().lines().nth(1).unwrap().trim_start_matches("kernel ").to_owned()
+}
+
+#[test]
+fn selection_order_cases() {
+    let data = selection_data();
+    let s = Server::start(data.path(), &[]);
+    assert_eq!(kernel_of(&s, ""), "/install");
+    assert_eq!(kernel_of(&s, "mac=52:54:00:00:00:99"), "/install");
+    assert_eq!(kernel_of(&s, "os=installed"), "/installed");
+    assert_eq!(kernel_of(&s, "mac=52-54-00-89-d8-10"), "/node1");
+    assert_eq!(kernel_of(&s, "mac=52-54-00-89-d8-10&os=installed"), "/node1-installed");
+    // Same selector count: "uuid=u1" > "mac=…", so the uuid group is tried first.
+    assert_eq!(kernel_of(&s, "mac=52-54-00-89-d8-10&uuid=u1"), "/by-uuid");
+    // Keys are case-sensitive: OS=installed is not os=installed.
+    assert_eq!(kernel_of(&s, "OS=installed"), "/install");
+}
+
+#[test]
+fn identical_selectors_pick_first_file_and_warn() {
+    let data = DataDir::new();
+    data.write("profiles/a.json", r#"{"id":"a","boot":{"kernel":"/a"}}"#);
+    data.write("profiles/b.json", r#"{"id":"b","boot":{"kernel":"/b"}}"#);
+    data.write("groups/b-default.json", r#"{"profile":"b"}"#);
+    data.write("groups/a-default.json", r#"{"profile":"a","selector":{}}"#);
+    let s = Server::start(data.path(), &[]);
+    assert_eq!(kernel_of(&s, ""), "/a");
+    assert!(s.log().contains("identical selector"), "{}", s.log());
+}
+
+#[test]
+fn no_match_and_missing_profile_are_404_with_reasons() {
+    let data = selection_data();
+    std::fs::remove_file(data.join("groups/install.json")).unwrap();
+    data.write("groups/broken.json", r#"{"profile":"nope","selector":{"os":"broken"}}"#);
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ipxe?mac=52:54:00:00:00:99");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.reason(), "no-matching-group");
+    assert!(r.header("x-kindling-detail").unwrap().contains("mac=52:54:00:00:00:99"));
+    assert!(r.text().starts_with("no-matching-group: "));
+    let r = s.get("/ipxe?os=broken");
+    assert_eq!((r.status, r.reason()), (404, "profile-not-found"));
+    assert!(r.text().contains("profiles/nope.json"), "{}", r.text());
+    // No fall-through to the next group when the profile is missing.
+    assert!(s.log().contains("reason=\"profile-not-found\"") || s.log().contains("reason=profile-not-found"), "{}", s.log());
+}
+
+#[test]
+fn bare_404_quirk_matches_matchbox_bytes() {
+    let data = DataDir::new();
+    let s = Server::start(data.path(), &["--compat=bare-404"]);
+    let r = s.get("/ipxe?mac=52:54:00:00:00:99");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text(), "404 page not found\n");
+    assert_eq!(r.content_type(), TEXT);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.reason(), "no-matching-group");
+}
+
+#[test]
+fn templates_generic_and_cloud_goldens() {
+    let data = DataDir::new().with_fixture();
+    data.write("generic/generic.tmpl", "#foo-bar-baz template\nUUID={{.uuid}}\nSERVICE={{.service_name}}\nFOO={{.request.query.foo}}\n");
+    data.write(
+        "cloud/cloud-config.tmpl",
+        "#cloud-config\ncoreos:\n  etcd2:\n    name: {{.uuid}}\n  units:\n    - name: {{.service_name}}\n    - name: {{.request.query.foo}}\n",
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/generic?uuid=a1b2c3d4&foo=some-param");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "#foo-bar-baz template\nUUID=a1b2c3d4\nSERVICE=etcd2\nFOO=some-param\n");
+    assert_eq!(r.content_type(), TEXT);
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    let r = s.get("/cloud?uuid=a1b2c3d4&foo=some-param");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "#cloud-config\ncoreos:\n  etcd2:\n    name: a1b2c3d4\n  units:\n    - name: etcd2\n    - name: some-param\n");
+}
+
+#[test]
+fn missing_key_fails_with_reason() {
+    let data = DataDir::new().with_fixture();
+    data.write("generic/generic.tmpl", "FOO={{.request.query.foo}}\n");
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/generic?uuid=a1b2c3d4");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.reason(), "template-error");
+    let detail = r.header("x-kindling-detail").unwrap();
+    assert!(detail.contains("generic/generic.tmpl") && detail.contains("foo"), "{detail}");
+    let s = Server::start(data.path(), &["--matchbox-exact"]);
+    let r = s.get("/generic?uuid=a1b2c3d4");
+    assert_eq!((r.status, r.text().as_str()), (404, "404 page not found\n"));
+    assert_eq!(r.reason(), "template-error");
+}
+
+const RAW_34: &str = r#"{"ignition":{"config":{"replace":{"verification":{}}},"proxy":{},"security":{"tls":{}},"timeouts":{},"version":"3.4.0"},"kernelArguments":{},"passwd":{"users":[{"name":"core","sshAuthorizedKeys":["key"]}]},"storage":{},"systemd":{"units":[{"enabled":false,"name":"docker.service"}]}}"#;
+const ZERO: &str = r#"{"ignition":{"config":{"replace":{"verification":{}}},"proxy":{},"security":{"tls":{}},"timeouts":{},"version":""},"kernelArguments":{},"passwd":{},"storage":{},"systemd":{}}"#;
+
+fn ignition_data(content: &str) -> DataDir {
+    let data = DataDir::new();
+    data.write("groups/d.json", r#"{"profile":"p"}"#);
+    data.write("profiles/p.json", r#"{"id":"p","ignition_id":"file.ign"}"#);
+    data.write("ignition/file.ign", content);
+    data
+}
+
+#[test]
+fn ignition_raw_passthrough_and_upgrade() {
+    let data = ignition_data(RAW_34);
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ignition");
+    assert_eq!((r.status, r.content_type()), (200, "application/json"));
+    assert_eq!(r.text(), RAW_34);
+    let v31 = RAW_34.replace("3.4.0", "3.1.0");
+    data.write("ignition/file.ign", &v31);
+    let s = Server::start(data.path(), &[]);
+    assert_eq!(s.get("/ignition").text(), RAW_34);
+}
+
+#[test]
+fn invalid_ignition_is_an_error_unless_compat() {
+    let data = ignition_data(r#"{"ignition":{"version":"2.2.0"}}"#);
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ignition");
+    assert_eq!((r.status, r.reason()), (500, "ignition-invalid"));
+    let s = Server::start(data.path(), &["--compat", "ignition-empty"]);
+    let r = s.get("/ignition");
+    assert_eq!((r.status, r.text().as_str()), (200, ZERO));
+}
+
+#[test]
+fn head_matches_get_without_body() {
+    let data = DataDir::new().with_fixture();
+    let s = Server::start(data.path(), &[]);
+    let get = s.get("/ipxe?uuid=a1b2c3d4");
+    let head = s.req("HEAD", "/ipxe?uuid=a1b2c3d4", &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));
+    assert_eq!(head.content_type(), get.content_type());
+}
+
+#[test]
+fn methods_and_unclean_paths() {
+    let data = DataDir::new().with_fixture();
+    let s = Server::start(data.path(), &[]);
+    let r = s.req("POST", "/ipxe?uuid=a1b2c3d4", &[("Content-Length", "0")]);
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+    // Unclean paths are served directly (D8).
+    for p in ["//ipxe?uuid=a1b2c3d4", "/./ipxe?uuid=a1b2c3d4", "/a/../ipxe?uuid=a1b2c3d4", "/ip%78e?uuid=a1b2c3d4"] {
+        let r = s.get(p);
+        assert_eq!(r.status, 200, "{p}");
+        assert!(r.text().starts_with("#!ipxe\nkernel /image/kernel"), "{p}");
+    }
+    assert_eq!(s.get("/ipxe/").status, 404);
+
+    let s = Server::start(data.path(), &["--matchbox-exact"]);
+    let r = s.req("POST", "/ipxe?uuid=a1b2c3d4", &[("Content-Length", "0")]);
+    assert_eq!(r.status, 200);
+    let r = s.get("//ipxe?uuid=a1b2c3d4");
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/ipxe?uuid=a1b2c3d4"));
+    assert_eq!(r.text(), "<a href=\"/ipxe?uuid=a1b2c3d4\">Moved Permanently</a>.\n\n");
+    assert_eq!(r.content_type(), "text/html; charset=utf-8");
+}

@@ -1,0 +1,414 @@
+//! The dispatcher and the matchbox endpoints.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use bytes::Bytes;
+use model::{LoadedGroup, Labels};
+use store::{IgnitionFile, LoadedProfile, LookupError, Snapshot, TemplateFile};
+
+use crate::compat::Quirk;
+use crate::content::{Content, serve_content};
+use crate::failure::{Failure, REASON_HEADER};
+use crate::{App, gourl, vars};
+
+/// Which route served a request: the `route` label of the request metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Home,
+    BootIpxe,
+    Ipxe,
+    Grub,
+    Ignition,
+    Cloud,
+    Generic,
+    Metadata,
+    Assets,
+    Healthz,
+    Metrics,
+    Unmatched,
+}
+
+impl Route {
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Home => "/",
+            Route::BootIpxe => "/boot.ipxe",
+            Route::Ipxe => "/ipxe",
+            Route::Grub => "/grub",
+            Route::Ignition => "/ignition",
+            Route::Cloud => "/cloud",
+            Route::Generic => "/generic",
+            Route::Metadata => "/metadata",
+            Route::Assets => "/assets/",
+            Route::Healthz => "/healthz",
+            Route::Metrics => "/metrics",
+            Route::Unmatched => "other",
+        }
+    }
+
+    fn of(path: &str, assets_on: bool) -> Route {
+        match path {
+            "/" => Route::Home,
+            "/boot.ipxe" | "/boot.ipxe.0" => Route::BootIpxe,
+            "/ipxe" => Route::Ipxe,
+            "/grub" => Route::Grub,
+            "/ignition" => Route::Ignition,
+            "/cloud" => Route::Cloud,
+            "/generic" => Route::Generic,
+            "/metadata" => Route::Metadata,
+            "/healthz" => Route::Healthz,
+            "/metrics" => Route::Metrics,
+            p if assets_on && (p == "/assets" || p.starts_with("/assets/")) => Route::Assets,
+            _ => Route::Unmatched,
+        }
+    }
+}
+
+/// One request's result, for the response, the log line and the metrics.
+struct Outcome {
+    route: Route,
+    response: Response<Body>,
+    failure: Option<Failure>,
+}
+
+pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let raw_path = req.uri().path().to_owned();
+    let raw_query = req.uri().query().map(str::to_owned);
+    let outcome = route(&app, &method, req.headers(), &raw_path, raw_query.as_deref()).await;
+    let status = outcome.response.status();
+    record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), status, started);
+    let mut response = outcome.response;
+    if let Some(f) = outcome.failure {
+        // Failures built elsewhere (redirect-free paths) already carry headers.
+        if !response.headers().contains_key(REASON_HEADER) {
+            response = f.into_response(app.compat);
+        }
+    }
+    response
+}
+
+fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&str>, status: StatusCode, started: Instant) {
+    let route = o.route.label();
+    metrics::counter!("kindling_http_requests_total", "route" => route, "status" => status_label(status)).increment(1);
+    let micros = started.elapsed().as_micros() as u64;
+    let query = match query {
+        None => String::new(),
+        Some(q) if app.redact_queries => redact(q),
+        Some(q) => q.to_owned(),
+    };
+    match &o.failure {
+        None => tracing::info!(%method, path, query, status = status.as_u16(), route, micros, "http request"),
+        Some(f) => {
+            if f.code == "no-matching-group" {
+                metrics::counter!("kindling_selection_misses_total", "route" => route).increment(1);
+            }
+            tracing::info!(%method, path, query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
+        }
+    }
+}
+
+fn status_label(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "200",
+        206 => "206",
+        301 => "301",
+        304 => "304",
+        400 => "400",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        412 => "412",
+        416 => "416",
+        500 => "500",
+        _ => "other",
+    }
+}
+
+/// `mac=…&uuid=…` → `mac&uuid`.
+fn redact(q: &str) -> String {
+    q.split('&').map(|pair| pair.split('=').next().unwrap_or("")).collect::<Vec<_>>().join("&")
+}
+
+async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, raw_query: Option<&str>) -> Outcome {
+    let compat = app.compat;
+    let Some(path) = gourl::unescape_path(raw_path) else {
+        let mut r = Response::new(Body::from("400 Bad Request"));
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        return Outcome {
+            route: Route::Unmatched,
+            response: r,
+            failure: Some(Failure { status: StatusCode::BAD_REQUEST, code: "bad-request", detail: format!("invalid percent-escape in path {raw_path:?}") }),
+        };
+    };
+    let clean = gourl::clean_request_path(&path);
+    let assets_on = app.assets.is_some();
+
+    // ServeMux: /assets (a registered subtree without its slash) → /assets/.
+    if assets_on && clean == "/assets" {
+        return ok(Route::Assets, mux_redirect(method, "/assets/", raw_query));
+    }
+    if clean != path && compat.has(Quirk::RedirectUncleanPaths) {
+        return ok(Route::of(&clean, assets_on), mux_redirect(method, &clean, raw_query));
+    }
+    let route = Route::of(&clean, assets_on);
+    if route != Route::Unmatched && !compat.has(Quirk::AnyMethod) && method != Method::GET && method != Method::HEAD {
+        return fail(
+            route,
+            Failure { status: StatusCode::METHOD_NOT_ALLOWED, code: "method-not-allowed", detail: format!("{method} is not allowed on {}; use GET or HEAD", route.label()) },
+        );
+    }
+    let query = raw_query.unwrap_or("");
+    let result = match route {
+        Route::Home => Ok(text(Bytes::from_static(b"matchbox\n"))),
+        Route::BootIpxe => Ok(text(Bytes::from_static(model::bootscript::BOOT_IPXE.as_bytes()))),
+        Route::Ipxe | Route::Grub => boot_script(app, route, query),
+        Route::Ignition => ignition(app, query),
+        Route::Cloud => cloud(app, method, headers, query).await,
+        Route::Generic => generic(app, method, headers, query).await,
+        Route::Metadata => metadata(app, query),
+        Route::Assets => {
+            let assets = app.assets.as_ref().expect("route exists only with assets");
+            let below = &clean["/assets".len()..];
+            assets.serve(compat, method, headers, below, raw_query).await
+        }
+        Route::Healthz => Ok(healthz(app)),
+        Route::Metrics => match &app.metrics {
+            Some(render) => {
+                let mut r = Response::new(Body::from(render()));
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+                Ok(r)
+            }
+            None => Err(Failure::not_found("metrics-disabled", "metrics are not enabled in this process")),
+        },
+        Route::Unmatched => Err(Failure::not_found("no-such-route", format!("no route {clean}; matchbox routes are /, /boot.ipxe, /ipxe, /grub, /ignition, /cloud, /generic, /metadata, /assets/"))),
+    };
+    match result {
+        Ok(response) => ok(route, response),
+        Err(f) => fail(route, f),
+    }
+}
+
+fn ok(route: Route, response: Response<Body>) -> Outcome {
+    Outcome { route, response, failure: None }
+}
+
+fn fail(route: Route, failure: Failure) -> Outcome {
+    Outcome { route, response: Response::new(Body::empty()), failure: Some(failure) }
+}
+
+/// A text body whose Content-Type Go would sniff (`text/plain; charset=utf-8`
+/// for every script matchbox renders), with its length.
+fn text(body: Bytes) -> Response<Body> {
+    let ctype = crate::sniff::detect_content_type(&body);
+    let len = body.len();
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r
+}
+
+/// `http.Redirect` as ServeMux uses it: 301, absolute path, HTML body on GET.
+fn mux_redirect(method: &Method, path: &str, raw_query: Option<&str>) -> Response<Body> {
+    let mut url = gourl::escape_path(path);
+    if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    let body = if method == Method::GET {
+        format!("<a href=\"{}\">Moved Permanently</a>.\n\n", gourl::html_escape(&url))
+    } else {
+        String::new()
+    };
+    let mut r = Response::new(if method == Method::HEAD { Body::empty() } else { Body::from(body.clone()) });
+    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&gourl::hex_escape_non_ascii(&url)) {
+        h.insert(header::LOCATION, v);
+    }
+    let ctype = if method == Method::GET || method == Method::HEAD { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    r
+}
+
+fn healthz(app: &App) -> Response<Body> {
+    let snap = app.store.snapshot();
+    let body = format!(
+        "ok\ngeneration {}\ngroups {}\nprofiles {}\nload_errors {}\n",
+        snap.generation,
+        snap.groups.len(),
+        snap.profile_count(),
+        snap.error_count()
+    );
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+/// The labels of a request, with unparseable MACs logged as matchbox does.
+fn labels(query: &str) -> Labels {
+    let (labels, warnings) = Labels::from_query(query);
+    for w in warnings {
+        tracing::warn!(warning = %w, "ignoring unparseable MAC address");
+    }
+    labels
+}
+
+fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<&'s Arc<LoadedGroup>, Failure> {
+    if let Some(err) = &snap.groups_dir_error {
+        return Err(Failure::not_found("groups-unavailable", err.clone()));
+    }
+    snap.groups.select(labels).ok_or_else(|| {
+        Failure::not_found(
+            "no-matching-group",
+            format!("no group matches labels {labels} ({} groups loaded)", snap.groups.len()),
+        )
+    })
+}
+
+fn select_profile<'s>(snap: &'s Snapshot, g: &LoadedGroup) -> Result<&'s Arc<LoadedProfile>, Failure> {
+    if g.group.profile.is_empty() {
+        return Err(Failure::not_found(
+            "group-has-no-profile",
+            format!("group groups/{} (id {:?}) matched but names no profile", g.file_name, g.group.id),
+        ));
+    }
+    snap.profile(&g.group.profile).map_err(|e| {
+        let code = match e {
+            LookupError::NotFound { .. } => "profile-not-found",
+            LookupError::InvalidName { .. } => "profile-name-invalid",
+            _ => "profile-invalid",
+        };
+        Failure::not_found(code, format!("group groups/{} matched: {e}", g.file_name))
+    })
+}
+
+fn lookup_failure(what: &'static str, e: LookupError, profile: &LoadedProfile) -> Failure {
+    let code = match (&e, what) {
+        (LookupError::Unset { .. }, "ignition") => "no-ignition-config",
+        (LookupError::Unset { .. }, "cloud") => "no-cloud-config",
+        (LookupError::Unset { .. }, _) => "no-generic-config",
+        (LookupError::NotFound { .. }, _) => "template-not-found",
+        (LookupError::InvalidName { .. }, _) => "template-name-invalid",
+        (LookupError::Invalid { .. }, _) => "template-invalid",
+    };
+    Failure::not_found(code, format!("profile {:?}: {e}", profile.profile.id))
+}
+
+fn boot_script(app: &App, route: Route, query: &str) -> Result<Response<Body>, Failure> {
+    let snap = app.store.snapshot();
+    let labels = labels(query);
+    let group = select_group(&snap, &labels)?;
+    let profile = select_profile(&snap, group)?;
+    let body = if route == Route::Ipxe { &profile.ipxe } else { &profile.grub };
+    match body {
+        Some(b) => Ok(text(b.clone())),
+        None => Err(Failure::not_found(
+            "profile-has-no-boot",
+            format!("profile {:?} (selected by group groups/{}) has no \"boot\" section", profile.profile.id, group.file_name),
+        )),
+    }
+}
+
+fn render(file: &TemplateFile, dir: &str, name: &str, vars: &template::Value) -> Result<String, Failure> {
+    match &file.template {
+        Err(e) => Err(Failure::internal("template-parse-error", format!("{dir}/{name}: {e}"))),
+        Ok(t) => t.execute(vars).map_err(|e| Failure::internal("template-error", format!("{dir}/{name}: {e}"))),
+    }
+}
+
+fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
+    let snap = app.store.snapshot();
+    let labels = labels(query);
+    let group = select_group(&snap, &labels)?;
+    let profile = select_profile(&snap, group)?;
+    let name = &profile.profile.ignition_id;
+    let file = snap.ignition(name).map_err(|e| lookup_failure("ignition", e, profile))?;
+    let body = match file.as_ref() {
+        IgnitionFile::Raw(raw) => {
+            if app.compat.has(Quirk::IgnitionEmpty) {
+                if let Err(reason) = &raw.body {
+                    tracing::warn!(file = %name, %reason, "serving the empty Ignition config in place of an invalid one (ignition-empty compatibility)");
+                }
+                raw.compat_body.clone()
+            } else {
+                raw.body.clone().map_err(|reason| Failure::internal("ignition-invalid", format!("ignition/{name}: {reason}")))?
+            }
+        }
+        IgnitionFile::Template(t) => {
+            let vars = vars::collect(&group.group, &labels, query);
+            let _rendered = render(t, "ignition", name, &vars)?;
+            return Err(Failure::internal(
+                "butane-unsupported",
+                format!("ignition/{name} is a Butane template, which this kindling build cannot translate yet; store the translated config as a .ign file (butane --strict)"),
+            ));
+        }
+    };
+    let len = body.len();
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    Ok(r)
+}
+
+async fn cloud(app: &App, method: &Method, headers: &HeaderMap, query: &str) -> Result<Response<Body>, Failure> {
+    let snap = app.store.snapshot();
+    let labels = labels(query);
+    let group = select_group(&snap, &labels)?;
+    let profile = select_profile(&snap, group)?;
+    let name = &profile.profile.cloud_id;
+    let file = snap.cloud(name).map_err(|e| lookup_failure("cloud", e, profile))?;
+    let vars = vars::collect(&group.group, &labels, query);
+    let rendered = render(file, "cloud", name, &vars)?;
+    tracing::warn!("Cloud-Config support will be removed in the future");
+    check_cloud_config(&rendered).map_err(|reason| Failure::internal("cloud-config-invalid", format!("cloud/{name} rendered to invalid user-data: {reason}")))?;
+    Ok(serve_content(method, headers, "", None, Content::Memory(Bytes::from(rendered))).await)
+}
+
+/// coreos-cloudinit's acceptance: a `#cloud-config` first line (one trailing
+/// CR allowed) with valid YAML after it, or a script starting with `#!`.
+fn check_cloud_config(text: &str) -> Result<(), String> {
+    let first = text.split('\n').next().unwrap_or("");
+    let first = first.strip_suffix('\r').unwrap_or(first);
+    if first == "#cloud-config" {
+        return serde_saphyr::from_str::<serde::de::IgnoredAny>(text)
+            .map(|_| ())
+            .map_err(|e| format!("YAML error: {e}"));
+    }
+    if text.starts_with("#!") {
+        return Ok(());
+    }
+    Err("the first line must be #cloud-config or a #! script line".to_owned())
+}
+
+async fn generic(app: &App, method: &Method, headers: &HeaderMap, query: &str) -> Result<Response<Body>, Failure> {
+    let snap = app.store.snapshot();
+    let labels = labels(query);
+    let group = select_group(&snap, &labels)?;
+    let profile = select_profile(&snap, group)?;
+    let name = &profile.profile.generic_id;
+    let file = snap.generic(name).map_err(|e| lookup_failure("generic", e, profile))?;
+    let vars = vars::collect(&group.group, &labels, query);
+    let rendered = render(file, "generic", name, &vars)?;
+    Ok(serve_content(method, headers, "", None, Content::Memory(Bytes::from(rendered))).await)
+}
+
+fn metadata(app: &App, query: &str) -> Result<Response<Body>, Failure> {
+    let snap = app.store.snapshot();
+    let labels = labels(query);
+    let group = select_group(&snap, &labels)?;
+    let body = vars::render_env(&vars::collect(&group.group, &labels, query));
+    let ctype = if app.compat.has(Quirk::MetadataContentType) { "plain/text" } else { "text/plain; charset=utf-8" };
+    let len = body.len();
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    Ok(r)
+}

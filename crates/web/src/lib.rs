@@ -1,0 +1,70 @@
+//! kindling's HTTP side: matchbox's endpoints with byte-identical answers,
+//! `/assets/`, and kindling's `/healthz` and `/metrics`.
+//!
+//! One dispatcher (`dispatch`) reproduces Go's `http.ServeMux` as matchbox
+//! uses it: exact paths, the `/assets/` subtree, everything else to `/`.
+//! Handlers read one store snapshot per request and never touch the data
+//! directory; failures go through [`failure::Failure`], the single place
+//! that turns a reason into a status, headers and body.
+
+mod assets;
+pub mod compat;
+mod content;
+pub mod failure;
+mod gostr;
+pub mod gourl;
+mod handlers;
+mod server;
+pub mod sniff;
+mod vars;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use compat::{Compat, Quirk};
+pub use failure::{DETAIL_HEADER, Failure, REASON_HEADER};
+pub use server::{HEADER_READ_TIMEOUT, serve};
+
+/// How the HTTP side behaves; built by the binary from flags.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub compat: Compat,
+    /// `None` disables `/assets/` (matchbox's `-assets-path=""`).
+    pub assets_path: Option<PathBuf>,
+    /// Log query strings as their keys only (`mac&uuid`), hiding values.
+    pub redact_queries: bool,
+}
+
+/// Renders the Prometheus exposition text for `/metrics`.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Everything a request handler needs.
+pub struct App {
+    store: Arc<store::Store>,
+    compat: Compat,
+    assets: Option<assets::Assets>,
+    redact_queries: bool,
+    metrics: Option<MetricsRender>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("compat", &self.compat).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Fails only when the assets path cannot be resolved.
+    pub fn new(store: Arc<store::Store>, config: Config, metrics: Option<MetricsRender>) -> std::io::Result<App> {
+        let assets = match &config.assets_path {
+            Some(p) => Some(assets::Assets::new(p)?),
+            None => None,
+        };
+        Ok(App { store, compat: config.compat, assets, redact_queries: config.redact_queries, metrics })
+    }
+
+    /// The axum router serving every route.
+    pub fn router(self: Arc<App>) -> axum::Router {
+        axum::Router::new().fallback(handlers::dispatch).with_state(self)
+    }
+}
