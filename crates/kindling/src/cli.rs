@@ -161,10 +161,14 @@ pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
         out.push(program);
     }
     let mut rest: Vec<OsString> = iter.collect();
-    let first_is_subcommand = rest.first().and_then(|a| a.to_str()).is_some_and(|a| SUBCOMMANDS.contains(&a));
-    let wants_top_level = rest.first().and_then(|a| a.to_str()).is_some_and(|a| {
-        matches!(a, "-h" | "--help" | "-help" | "--version" | "-version" | "-V")
-    });
+    let first_is_subcommand = rest
+        .first()
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| SUBCOMMANDS.contains(&a));
+    let wants_top_level = rest
+        .first()
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| matches!(a, "-h" | "--help" | "-help" | "--version" | "-version" | "-V"));
     if !first_is_subcommand && !wants_top_level {
         rest.insert(0, "serve".into());
     }
@@ -232,7 +236,9 @@ pub fn parse(args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Resul
 /// left unset and the environment sets (non-empty), with the variable name.
 fn env_args(sub: &str, m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
     let cmd = Cli::command();
-    let Some(sub_cmd) = cmd.find_subcommand(sub) else { return Vec::new() };
+    let Some(sub_cmd) = cmd.find_subcommand(sub) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for arg in sub_cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
@@ -273,7 +279,10 @@ mod tests {
 
     #[test]
     fn go_style_flags_without_subcommand() {
-        let s = serve(&["matchbox", "-address=:8080", "-data-path", "/d", "-log-level=debug"], &[]);
+        let s = serve(
+            &["matchbox", "-address=:8080", "-data-path", "/d", "-log-level=debug"],
+            &[],
+        );
         assert_eq!(s.address, ":8080");
         assert_eq!(s.data_path, PathBuf::from("/d"));
         assert_eq!(s.log_level, "debug");
@@ -293,7 +302,12 @@ mod tests {
 
     #[test]
     fn environment_precedence() {
-        let env = [("MATCHBOX_ADDRESS", "1.1.1.1:1"), ("MATCHBOX_DATA_PATH", "/m"), ("KINDLING_DATA_PATH", "/k"), ("MATCHBOX_ASSETS_PATH", "")];
+        let env = [
+            ("MATCHBOX_ADDRESS", "1.1.1.1:1"),
+            ("MATCHBOX_DATA_PATH", "/m"),
+            ("KINDLING_DATA_PATH", "/k"),
+            ("MATCHBOX_ASSETS_PATH", ""),
+        ];
         let s = serve(&["kindling", "serve"], &env);
         assert_eq!(s.address, "1.1.1.1:1");
         assert_eq!(s.data_path, PathBuf::from("/k"));
@@ -301,7 +315,10 @@ mod tests {
         assert_eq!(s.assets_path, "/var/lib/matchbox/assets");
         let s = serve(&["kindling", "-address=2.2.2.2:2"], &env);
         assert_eq!(s.address, "2.2.2.2:2");
-        let s = serve(&["kindling"], &[("MATCHBOX_WEB_SSL", "true"), ("KINDLING_MATCHBOX_EXACT", "true")]);
+        let s = serve(
+            &["kindling"],
+            &[("MATCHBOX_WEB_SSL", "true"), ("KINDLING_MATCHBOX_EXACT", "true")],
+        );
         assert!(s.web_ssl && s.matchbox_exact);
     }
 
@@ -319,7 +336,19 @@ mod tests {
 
     #[test]
     fn subcommands_keep_their_flags() {
-        let cli = parse(args(&["kindling", "render", "-data-path=/d", "--endpoint", "ipxe", "--query", "mac=x"]), &|_| None).unwrap();
+        let cli = parse(
+            args(&[
+                "kindling",
+                "render",
+                "-data-path=/d",
+                "--endpoint",
+                "ipxe",
+                "--query",
+                "mac=x",
+            ]),
+            &|_| None,
+        )
+        .unwrap();
         let Command::Render(r) = cli.command else { panic!() };
         assert_eq!(r.data_path, PathBuf::from("/d"));
         assert_eq!(r.query, "mac=x");

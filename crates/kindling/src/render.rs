@@ -16,7 +16,10 @@ use crate::cli::RenderArgs;
 
 pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     if !args.data_path.is_dir() {
-        bail!("{} is not a directory: pass the data directory with --data-path", args.data_path.display());
+        bail!(
+            "{} is not a directory: pass the data directory with --data-path",
+            args.data_path.display()
+        );
     }
     let mut compat = web::Compat::parse_list(&args.compat)?;
     if args.matchbox_exact {
@@ -30,13 +33,23 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     }
     explain(&mut err, &snap, &args)?;
 
-    let app = Arc::new(web::App::new(store, web::Config { compat, assets_path: None, redact_queries: false }, None)?);
+    let app = Arc::new(web::App::new(
+        store,
+        web::Config {
+            compat,
+            assets_path: None,
+            redact_queries: false,
+        },
+        None,
+    )?);
     let uri = if args.query.is_empty() {
         format!("/{}", args.endpoint)
     } else {
         format!("/{}?{}", args.endpoint, args.query)
     };
-    let request = axum::http::Request::get(&uri).body(Body::empty()).context("building the request")?;
+    let request = axum::http::Request::get(&uri)
+        .body(Body::empty())
+        .context("building the request")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let response = runtime.block_on(app.router().oneshot(request))?;
     let status = response.status();
@@ -56,7 +69,11 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn header(r: &axum::http::Response<Body>, name: &str) -> String {
-    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn explain(err: &mut impl Write, snap: &store::Snapshot, args: &RenderArgs) -> anyhow::Result<()> {
@@ -80,7 +97,11 @@ fn explain(err: &mut impl Write, snap: &store::Snapshot, args: &RenderArgs) -> a
                 if sel.is_empty() { "{} (default)".to_owned() } else { sel }
             )?;
             match snap.profile(&g.group.profile) {
-                Ok(p) => writeln!(err, "profile: profiles/{}.json (id {:?})", g.group.profile, p.profile.id)?,
+                Ok(p) => writeln!(
+                    err,
+                    "profile: profiles/{}.json (id {:?})",
+                    g.group.profile, p.profile.id
+                )?,
                 Err(e) => writeln!(err, "profile: {e}")?,
             }
         }

@@ -29,7 +29,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         let p = PathBuf::from(&args.assets_path);
         if !p.is_dir() {
-            bail!("Provide a valid -assets-path or '' to disable asset serving: {}", args.assets_path);
+            bail!(
+                "Provide a valid -assets-path or '' to disable asset serving: {}",
+                args.assets_path
+            );
         }
         Some(p)
     };
@@ -40,10 +43,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !args.key_ring_path.is_empty() {
-        bail!("--key-ring-path: signed responses (.sig/.asc) are not available in this kindling build yet; remove the flag to serve unsigned responses");
+        bail!(
+            "--key-ring-path: signed responses (.sig/.asc) are not available in this kindling build yet; remove the flag to serve unsigned responses"
+        );
     }
     if args.web_ssl {
-        bail!("--web-ssl: HTTPS is not available in this kindling build yet; serve HTTP, or terminate TLS in front of kindling");
+        bail!(
+            "--web-ssl: HTTPS is not available in this kindling build yet; serve HTTP, or terminate TLS in front of kindling"
+        );
     }
     let mut compat = web::Compat::parse_list(&args.compat)?;
     if args.matchbox_exact {
@@ -55,17 +62,29 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     describe_metrics();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(serve(args, assets_path, compat, metrics_handle))
 }
 
 fn describe_metrics() {
-    metrics::describe_counter!("kindling_http_requests_total", "HTTP requests answered, by route and status");
-    metrics::describe_counter!("kindling_selection_misses_total", "Requests whose labels matched no group, by route");
+    metrics::describe_counter!(
+        "kindling_http_requests_total",
+        "HTTP requests answered, by route and status"
+    );
+    metrics::describe_counter!(
+        "kindling_selection_misses_total",
+        "Requests whose labels matched no group, by route"
+    );
     metrics::describe_counter!("kindling_snapshot_reloads_total", "Data directory snapshots built");
     metrics::describe_gauge!("kindling_groups", "Groups in the current snapshot");
     metrics::describe_gauge!("kindling_profiles", "Profiles in the current snapshot");
-    metrics::describe_gauge!("kindling_data_errors", "Files skipped or broken in the current snapshot");
+    metrics::describe_gauge!(
+        "kindling_data_errors",
+        "Files skipped or broken in the current snapshot"
+    );
     metrics::describe_gauge!("kindling_snapshot_load_seconds", "Time the last snapshot took to build");
 }
 
@@ -98,29 +117,49 @@ async fn serve(
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
     let data_path = args.data_path.clone();
-    let store = tokio::task::spawn_blocking(move || Arc::new(store::Store::open(&data_path, Some(Box::new(on_reload)))))
-        .await
-        .context("loading the data directory")?;
+    let store =
+        tokio::task::spawn_blocking(move || Arc::new(store::Store::open(&data_path, Some(Box::new(on_reload)))))
+            .await
+            .context("loading the data directory")?;
     let _watch = store::watch(store.clone()).context("watching the data directory")?;
 
-    let config = web::Config { compat, assets_path, redact_queries: args.redact_queries };
+    let config = web::Config {
+        compat,
+        assets_path,
+        redact_queries: args.redact_queries,
+    };
     let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
 
     let listener = bind(&args.address).await?;
     let local = listener.local_addr()?;
-    tracing::info!(service = "http", addr = %local, compat = %compat, "listening");
+    ready_line("http", local);
+    tracing::info!(compat = %compat, "matchbox compatibility switches");
 
-    web::serve(listener, app.router(), shutdown_signal(), Duration::from_secs(args.shutdown_grace)).await;
+    web::serve(
+        listener,
+        app.router(),
+        shutdown_signal(),
+        Duration::from_secs(args.shutdown_grace),
+    )
+    .await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The readiness line: printed for every listener whatever the log level,
+/// in a fixed form that scripts and tests wait for.
+fn ready_line(service: &str, addr: SocketAddr) {
+    eprintln!("kindling: listening service=\"{service}\" addr={addr}");
 }
 
 /// Binds like Go's `net.Listen("tcp", addr)`: an empty host listens on every
 /// address (IPv6 and IPv4), a host name is resolved.
 async fn bind(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
     if let Some(port) = address.strip_prefix(':') {
-        let port: u16 = port.parse().with_context(|| format!("invalid port in --address {address:?}"))?;
+        let port: u16 = port
+            .parse()
+            .with_context(|| format!("invalid port in --address {address:?}"))?;
         let v6 = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port));
         return match tokio::net::TcpListener::bind(v6).await {
             Ok(l) => Ok(l),
@@ -142,5 +181,8 @@ async fn shutdown_signal() {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
     };
-    tracing::info!(signal = name, "shutting down: no new connections, finishing requests in flight");
+    tracing::info!(
+        signal = name,
+        "shutting down: no new connections, finishing requests in flight"
+    );
 }

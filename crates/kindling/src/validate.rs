@@ -10,7 +10,10 @@ use crate::cli::ValidateArgs;
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     if !args.data_path.is_dir() {
-        bail!("{} is not a directory: pass the data directory with --data-path", args.data_path.display());
+        bail!(
+            "{} is not a directory: pass the data directory with --data-path",
+            args.data_path.display()
+        );
     }
     let snap = store::load(&args.data_path, 1);
     let errors = snap.error_count();
@@ -35,7 +38,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             "warnings": warnings,
             "issues": issues,
         });
-        println!("{}", serde_json::to_string_pretty(&report).context("encoding the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("encoding the report")?
+        );
     } else {
         for issue in &snap.issues {
             println!("{issue}");
@@ -45,8 +51,14 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             args.data_path.display(),
             snap.groups.len(),
             snap.profile_count(),
-            snap.names(store::Kind::Ignition).len() + snap.names(store::Kind::Cloud).len() + snap.names(store::Kind::Generic).len(),
+            snap.names(store::Kind::Ignition).len()
+                + snap.names(store::Kind::Cloud).len()
+                + snap.names(store::Kind::Generic).len(),
         );
     }
-    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

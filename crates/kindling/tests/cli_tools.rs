@@ -24,7 +24,10 @@ fn validate_reports_every_problem() {
     data.write("groups/bad-mac.json", r#"{"profile":"p","selector":{"mac":"zz"}}"#);
     data.write("groups/orphan.json", r#"{"profile":"missing","selector":{"os":"y"}}"#);
     data.write("groups/README.md", "not a group");
-    data.write("profiles/p.json", r#"{"id":"p","boot":{"kernel":"/k"},"generic_id":"gone.tmpl","cloud_id":"bad.tmpl"}"#);
+    data.write(
+        "profiles/p.json",
+        r#"{"id":"p","boot":{"kernel":"/k"},"generic_id":"gone.tmpl","cloud_id":"bad.tmpl"}"#,
+    );
     data.write("cloud/bad.tmpl", "{{ if }}");
     let path = data.path().display().to_string();
     let (code, out, _) = run(&["validate", "--data-path", &path]);
@@ -59,22 +62,79 @@ fn validate_passes_the_examples() {
 #[test]
 fn render_prints_the_body_or_the_reason() {
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
-    let (code, out, err) = run(&["render", "--data-path", examples, "--endpoint", "ipxe", "--query", "mac=52-54-00-89-d8-10&os=installed"]);
+    let (code, out, err) = run(&[
+        "render",
+        "--data-path",
+        examples,
+        "--endpoint",
+        "ipxe",
+        "--query",
+        "mac=52-54-00-89-d8-10",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("#!ipxe\nkernel /assets/fedora-coreos/"), "{out}");
-    assert!(err.contains("groups/node1.json") && err.contains("profiles/fedora-coreos.json"), "{err}");
-    let (code, out, _) = run(&["render", "--data-path", examples, "--endpoint", "ipxe", "--query", "os=installed"]);
+    assert!(
+        err.contains("groups/node1.json") && err.contains("profiles/fedora-coreos.json"),
+        "{err}"
+    );
+    // One selector each: "os=installed" sorts above "mac=…", so the
+    // installed group wins when a machine sends both (matchbox's order).
+    let (code, out, err) = run(&[
+        "render",
+        "--data-path",
+        examples,
+        "--endpoint",
+        "ipxe",
+        "--query",
+        "mac=52-54-00-89-d8-10&os=installed",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("flatcar.autologin") && err.contains("groups/installed.json"),
+        "{out}{err}"
+    );
+    let (code, out, _) = run(&[
+        "render",
+        "--data-path",
+        examples,
+        "--endpoint",
+        "ipxe",
+        "--query",
+        "os=installed",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("flatcar.autologin"), "{out}");
-    let (code, out, _) = run(&["render", "--data-path", examples, "--endpoint", "generic", "--query", "mac=52:54:00:89:d8:10"]);
+    let (code, out, _) = run(&[
+        "render",
+        "--data-path",
+        examples,
+        "--endpoint",
+        "generic",
+        "--query",
+        "mac=52:54:00:89:d8:10",
+    ]);
     assert_eq!(code, 0);
-    assert_eq!(out, "HOSTNAME=node1.example.com\nETCD_NAME=node1\nPOD_NETWORK=10.2.0.0/16\nREPLICAS=3\nMAC=52:54:00:89:d8:10\n");
+    assert_eq!(
+        out,
+        "HOSTNAME=node1.example.com\nETCD_NAME=node1\nPOD_NETWORK=10.2.0.0/16\nREPLICAS=3\nMAC=52:54:00:89:d8:10\n"
+    );
 
     let data = DataDir::new();
     data.write("groups/only.json", r#"{"profile":"p","selector":{"os":"installed"}}"#);
     let path = data.path().display().to_string();
-    let (code, out, err) = run(&["render", "--data-path", &path, "--endpoint", "ipxe", "--query", "mac=52-54-00-89-d8-10"]);
+    let (code, out, err) = run(&[
+        "render",
+        "--data-path",
+        &path,
+        "--endpoint",
+        "ipxe",
+        "--query",
+        "mac=52-54-00-89-d8-10",
+    ]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains("404") && err.contains("no-matching-group") && err.contains("mac=52:54:00:89:d8:10"), "{err}");
+    assert!(
+        err.contains("404") && err.contains("no-matching-group") && err.contains("mac=52:54:00:89:d8:10"),
+        "{err}"
+    );
 }

@@ -23,10 +23,18 @@ fn fixture() -> Fixture {
     std::fs::create_dir(assets.path().join("dir")).unwrap();
     std::fs::write(assets.path().join("dir/kernel"), [0x7fu8, b'E', b'L', b'F', 2, 1, 1, 0]).unwrap();
     std::fs::create_dir(assets.path().join("site")).unwrap();
-    std::fs::write(assets.path().join("site/index.html"), "<html><body>index</body></html>\n").unwrap();
+    std::fs::write(
+        assets.path().join("site/index.html"),
+        "<html><body>index</body></html>\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret.txt"), assets.path().join("link-out")).unwrap();
     std::os::unix::fs::symlink(assets.path().join("hello.txt"), assets.path().join("link-in")).unwrap();
-    Fixture { data, assets, _outside: outside }
+    Fixture {
+        data,
+        assets,
+        _outside: outside,
+    }
 }
 
 fn start(f: &Fixture, extra: &[&str]) -> Server {
@@ -89,7 +97,10 @@ fn traversal_attempts_are_refused() {
     ] {
         let r = s.get(target);
         assert_eq!(r.status, 404, "{target}: {}", r.text());
-        assert!(!r.text().contains("root:") && !r.text().contains("\"profile\""), "{target}");
+        assert!(
+            !r.text().contains("root:") && !r.text().contains("\"profile\""),
+            "{target}"
+        );
     }
     let r = s.get("/assets/link-out");
     assert_eq!((r.status, r.reason()), (404, "asset-outside-root"));
@@ -104,7 +115,10 @@ fn traversal_attempts_are_refused() {
 #[test]
 fn quirks_restore_matchbox_file_server() {
     let f = fixture();
-    let s = start(&f, &["--compat", "assets-listing,assets-follow-symlinks,assets-dotfiles"]);
+    let s = start(
+        &f,
+        &["--compat", "assets-listing,assets-follow-symlinks,assets-dotfiles"],
+    );
     let r = s.get("/assets/link-out");
     assert_eq!((r.status, r.text().as_str()), (200, "outside the root\n"));
     let r = s.get("/assets/.hidden");

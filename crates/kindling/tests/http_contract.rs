@@ -13,7 +13,10 @@ fn root_and_bootstrap() {
     let data = DataDir::new();
     let s = Server::start(data.path(), &[]);
     let r = s.get("/");
-    assert_eq!((r.status, r.text().as_str(), r.content_type()), (200, "matchbox\n", TEXT));
+    assert_eq!(
+        (r.status, r.text().as_str(), r.content_type()),
+        (200, "matchbox\n", TEXT)
+    );
     for path in ["/boot.ipxe", "/boot.ipxe.0", "/boot.ipxe?mac=anything"] {
         let r = s.get(path);
         assert_eq!(r.status, 200, "{path}");
@@ -29,7 +32,10 @@ fn ipxe_and_grub_goldens() {
     let r = s.get("/ipxe?uuid=a1b2c3d4");
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type(), TEXT);
-    assert_eq!(r.text(), "#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n");
+    assert_eq!(
+        r.text(),
+        "#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n"
+    );
     let r = s.get("/grub?uuid=a1b2c3d4");
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type(), TEXT);
@@ -42,7 +48,10 @@ fn ipxe_and_grub_goldens() {
 #[test]
 fn fedora_coreos_example_ipxe() {
     let data = DataDir::new();
-    data.write("groups/default.json", r#"{"id":"default","profile":"fedora-coreos","selector":{}}"#);
+    data.write(
+        "groups/default.json",
+        r#"{"id":"default","profile":"fedora-coreos","selector":{}}"#,
+    );
     data.write(
         "profiles/fedora-coreos.json",
         r#"{"id":"fedora-coreos","name":"Fedora CoreOS","boot":{"kernel":"/assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-kernel-x86_64","initrd":["--name main /assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-initramfs.x86_64.img"],"args":["initrd=main","coreos.live.rootfs_url=http://matchbox.example.com:8080/assets/fedora-coreos/fedora-coreos-36.20220906.3.2-live-rootfs.x86_64.img","ignition.firstboot","ignition.platform.id=metal","ignition.config.url=http://matchbox.example.com:8080/ignition?uuid=${uuid}&mac=${mac:hexhyp}"]},"ignition_id":"fedora-coreos.ign"}"#,
@@ -90,7 +99,10 @@ fn metadata_content_type_quirk() {
 #[test]
 fn metadata_number_and_bool_formatting() {
     let data = DataDir::new();
-    data.write("groups/d.json", r#"{"profile":"p","metadata":{"num":3,"big":1000000,"yes":true,"no":false,"list":[1,2],"nothing":null}}"#);
+    data.write(
+        "groups/d.json",
+        r#"{"profile":"p","metadata":{"num":3,"big":1000000,"yes":true,"no":false,"list":[1,2],"nothing":null}}"#,
+    );
     let s = Server::start(data.path(), &[]);
     let r = s.get("/metadata");
     assert_eq!(r.text(), "BIG=1e+06\nNO=false\nNUM=3\nREQUEST_RAW_QUERY=\nYES=true\n");
@@ -104,24 +116,48 @@ fn label_parsing_cases() {
     let q = |query: &str| s.get(&format!("/metadata?{query}")).text();
     assert!(q("mac=52-da-00-89-d8-10").contains("REQUEST_QUERY_MAC=52:da:00:89:d8:10\n"));
     let both = q("UUID=a1b2c3&MAC=52:DA:00:89:d8:10");
-    assert!(both.contains("REQUEST_QUERY_UUID=a1b2c3\n") && both.contains("REQUEST_QUERY_MAC=52:da:00:89:d8:10\n"), "{both}");
+    assert!(
+        both.contains("REQUEST_QUERY_UUID=a1b2c3\n") && both.contains("REQUEST_QUERY_MAC=52:da:00:89:d8:10\n"),
+        "{both}"
+    );
     let bad = q("mac=x:x:x:x:x:x");
     assert!(!bad.contains("REQUEST_QUERY_MAC"), "{bad}");
     assert!(s.log().contains("ignoring unparseable MAC address"));
     // First value wins; pairs with ';' are dropped; '+' is a space.
     let t = q("a=1&a=2&b=x;y&c=x+y");
-    assert!(t.contains("REQUEST_QUERY_A=1\n") && !t.contains("REQUEST_QUERY_B") && t.contains("REQUEST_QUERY_C=x y\n"), "{t}");
+    assert!(
+        t.contains("REQUEST_QUERY_A=1\n") && !t.contains("REQUEST_QUERY_B") && t.contains("REQUEST_QUERY_C=x y\n"),
+        "{t}"
+    );
 }
 
 fn selection_data() -> DataDir {
     let data = DataDir::new();
-    for (name, kernel) in [("install", "/install"), ("installed", "/installed"), ("node1", "/node1"), ("node1-installed", "/node1-installed"), ("by-uuid", "/by-uuid")] {
-        data.write(&format!("profiles/{name}.json"), &format!(r#"{{"id":"{name}","boot":{{"kernel":"{kernel}"}}}}"#));
+    for (name, kernel) in [
+        ("install", "/install"),
+        ("installed", "/installed"),
+        ("node1", "/node1"),
+        ("node1-installed", "/node1-installed"),
+        ("by-uuid", "/by-uuid"),
+    ] {
+        data.write(
+            &format!("profiles/{name}.json"),
+            &format!(r#"{{"id":"{name}","boot":{{"kernel":"{kernel}"}}}}"#),
+        );
     }
     data.write("groups/install.json", r#"{"id":"stage-0","profile":"install"}"#);
-    data.write("groups/installed.json", r#"{"id":"stage-1","profile":"installed","selector":{"os":"installed"}}"#);
-    data.write("groups/node1.json", r#"{"profile":"node1","selector":{"mac":"52:54:00:89:d8:10"}}"#);
-    data.write("groups/node1-installed.json", r#"{"profile":"node1-installed","selector":{"mac":"52-54-00-89-D8-10","os":"installed"}}"#);
+    data.write(
+        "groups/installed.json",
+        r#"{"id":"stage-1","profile":"installed","selector":{"os":"installed"}}"#,
+    );
+    data.write(
+        "groups/node1.json",
+        r#"{"profile":"node1","selector":{"mac":"52:54:00:89:d8:10"}}"#,
+    );
+    data.write(
+        "groups/node1-installed.json",
+        r#"{"profile":"node1-installed","selector":{"mac":"52-54-00-89-D8-10","os":"installed"}}"#,
+    );
     data.write("groups/uuid.json", r#"{"profile":"by-uuid","selector":{"uuid":"u1"}}"#);
     data
 }
@@ -129,7 +165,12 @@ fn selection_data() -> DataDir {
 fn kernel_of(s: &Server, query: &str) -> String {
     let r = s.get(&format!("/ipxe?{query}"));
     assert_eq!(r.status, 200, "{query}: {}", r.text());
-    r.text().lines().nth(1).unwrap().trim_start_matches("kernel ").to_owned()
+    r.text()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim_start_matches("kernel ")
+        .to_owned()
 }
 
 #[test]
@@ -174,7 +215,11 @@ fn no_match_and_missing_profile_are_404_with_reasons() {
     assert_eq!((r.status, r.reason()), (404, "profile-not-found"));
     assert!(r.text().contains("profiles/nope.json"), "{}", r.text());
     // No fall-through to the next group when the profile is missing.
-    assert!(s.log().contains("reason=\"profile-not-found\"") || s.log().contains("reason=profile-not-found"), "{}", s.log());
+    assert!(
+        s.log().contains("reason=\"profile-not-found\"") || s.log().contains("reason=profile-not-found"),
+        "{}",
+        s.log()
+    );
 }
 
 #[test]
@@ -192,7 +237,10 @@ fn bare_404_quirk_matches_matchbox_bytes() {
 #[test]
 fn templates_generic_and_cloud_goldens() {
     let data = DataDir::new().with_fixture();
-    data.write("generic/generic.tmpl", "#foo-bar-baz template\nUUID={{.uuid}}\nSERVICE={{.service_name}}\nFOO={{.request.query.foo}}\n");
+    data.write(
+        "generic/generic.tmpl",
+        "#foo-bar-baz template\nUUID={{.uuid}}\nSERVICE={{.service_name}}\nFOO={{.request.query.foo}}\n",
+    );
     data.write(
         "cloud/cloud-config.tmpl",
         "#cloud-config\ncoreos:\n  etcd2:\n    name: {{.uuid}}\n  units:\n    - name: {{.service_name}}\n    - name: {{.request.query.foo}}\n",
@@ -200,12 +248,18 @@ fn templates_generic_and_cloud_goldens() {
     let s = Server::start(data.path(), &[]);
     let r = s.get("/generic?uuid=a1b2c3d4&foo=some-param");
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.text(), "#foo-bar-baz template\nUUID=a1b2c3d4\nSERVICE=etcd2\nFOO=some-param\n");
+    assert_eq!(
+        r.text(),
+        "#foo-bar-baz template\nUUID=a1b2c3d4\nSERVICE=etcd2\nFOO=some-param\n"
+    );
     assert_eq!(r.content_type(), TEXT);
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
     let r = s.get("/cloud?uuid=a1b2c3d4&foo=some-param");
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.text(), "#cloud-config\ncoreos:\n  etcd2:\n    name: a1b2c3d4\n  units:\n    - name: etcd2\n    - name: some-param\n");
+    assert_eq!(
+        r.text(),
+        "#cloud-config\ncoreos:\n  etcd2:\n    name: a1b2c3d4\n  units:\n    - name: etcd2\n    - name: some-param\n"
+    );
 }
 
 #[test]
@@ -217,7 +271,10 @@ fn missing_key_fails_with_reason() {
     assert_eq!(r.status, 500);
     assert_eq!(r.reason(), "template-error");
     let detail = r.header("x-kindling-detail").unwrap();
-    assert!(detail.contains("generic/generic.tmpl") && detail.contains("foo"), "{detail}");
+    assert!(
+        detail.contains("generic/generic.tmpl") && detail.contains("foo"),
+        "{detail}"
+    );
     let s = Server::start(data.path(), &["--matchbox-exact"]);
     let r = s.get("/generic?uuid=a1b2c3d4");
     assert_eq!((r.status, r.text().as_str()), (404, "404 page not found\n"));
@@ -278,7 +335,12 @@ fn methods_and_unclean_paths() {
     let r = s.req("POST", "/ipxe?uuid=a1b2c3d4", &[("Content-Length", "0")]);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
     // Unclean paths are served directly (D8).
-    for p in ["//ipxe?uuid=a1b2c3d4", "/./ipxe?uuid=a1b2c3d4", "/a/../ipxe?uuid=a1b2c3d4", "/ip%78e?uuid=a1b2c3d4"] {
+    for p in [
+        "//ipxe?uuid=a1b2c3d4",
+        "/./ipxe?uuid=a1b2c3d4",
+        "/a/../ipxe?uuid=a1b2c3d4",
+        "/ip%78e?uuid=a1b2c3d4",
+    ] {
         let r = s.get(p);
         assert_eq!(r.status, 200, "{p}");
         assert!(r.text().starts_with("#!ipxe\nkernel /image/kernel"), "{p}");

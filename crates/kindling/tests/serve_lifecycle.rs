@@ -17,16 +17,24 @@ fn edit_on_disk_takes_effect_without_restart() {
     assert!(s.get("/ipxe").text().contains("kernel /old"));
 
     data.write("profiles/p.json", r#"{"id":"p","boot":{"kernel":"/new"}}"#);
-    let took = wait_until(Duration::from_secs(10), || s.get("/ipxe").text().contains("kernel /new"));
+    let took = wait_until(Duration::from_secs(10), || {
+        s.get("/ipxe").text().contains("kernel /new")
+    });
     let took = took.expect("the edited profile was never served");
     eprintln!("profile edit served after {took:?}");
 
     // A new group file, and a deleted one.
     data.write("profiles/q.json", r#"{"id":"q","boot":{"kernel":"/q"}}"#);
     data.write("groups/q.json", r#"{"profile":"q","selector":{"os":"q"}}"#);
-    wait_until(Duration::from_secs(10), || s.get("/ipxe?os=q").text().contains("kernel /q")).expect("new group");
+    wait_until(Duration::from_secs(10), || {
+        s.get("/ipxe?os=q").text().contains("kernel /q")
+    })
+    .expect("new group");
     std::fs::remove_file(data.join("groups/q.json")).unwrap();
-    wait_until(Duration::from_secs(10), || s.get("/ipxe?os=q").text().contains("kernel /new")).expect("deleted group");
+    wait_until(Duration::from_secs(10), || {
+        s.get("/ipxe?os=q").text().contains("kernel /new")
+    })
+    .expect("deleted group");
 
     // A groups directory created after start.
     let empty = DataDir::new();
@@ -55,7 +63,7 @@ fn go_style_flags_and_environment() {
             .env("MATCHBOX_ADDRESS", "127.0.0.1:0")
             .env("MATCHBOX_DATA_PATH", "/nonexistent")
             .env("KINDLING_DATA_PATH", data.path())
-            .env("MATCHBOX_ASSETS_PATH", "")
+            .env("KINDLING_ASSETS_PATH", data.join("groups"))
             .env("MATCHBOX_LOG_LEVEL", "warning")
             .env("KINDLING_MATCHBOX_EXACT", "true"),
     );
@@ -66,7 +74,10 @@ fn go_style_flags_and_environment() {
 
 #[test]
 fn fatal_configuration_errors_are_clear() {
-    let out = Command::new(BIN).args(["-data-path=/nonexistent/kindling", "-address=127.0.0.1:0"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["-data-path=/nonexistent/kindling", "-address=127.0.0.1:0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("A valid -data-path is required"), "{err}");
@@ -76,12 +87,22 @@ fn fatal_configuration_errors_are_clear() {
         .arg(format!("--data-path={}", data.path().display()))
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Provide a valid -assets-path or '' to disable asset serving"));
-    let out = Command::new(BIN).env("MATCHBOX_LOG_LEVEL", "critical").arg(format!("-data-path={}", data.path().display())).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Provide a valid -assets-path or '' to disable asset serving")
+    );
+    let out = Command::new(BIN)
+        .env("MATCHBOX_LOG_LEVEL", "critical")
+        .arg(format!("-data-path={}", data.path().display()))
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid log-level"));
     let out = Command::new(BIN).args(["-bogus-flag=1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(BIN).args(["--compat", "nonsense"]).arg(format!("-data-path={}", data.path().display())).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--compat", "nonsense", "-assets-path="])
+        .arg(format!("-data-path={}", data.path().display()))
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown compatibility switch"));
 }
 
@@ -89,10 +110,16 @@ fn fatal_configuration_errors_are_clear() {
 fn help_and_version() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && help.contains("serve") && help.contains("validate") && help.contains("render"), "{help}");
+    assert!(
+        out.status.success() && help.contains("serve") && help.contains("validate") && help.contains("render"),
+        "{help}"
+    );
     let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("--data-path") && help.contains("--compat") && help.contains("--address"), "{help}");
+    assert!(
+        help.contains("--data-path") && help.contains("--compat") && help.contains("--address"),
+        "{help}"
+    );
     let out = Command::new(BIN).arg("-version").output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
@@ -103,12 +130,22 @@ fn healthz_and_metrics() {
     let s = Server::start(data.path(), &[]);
     let r = s.get("/healthz");
     assert_eq!(r.status, 200);
-    assert!(r.text().starts_with("ok\n") && r.text().contains("groups 1\n"), "{}", r.text());
+    assert!(
+        r.text().starts_with("ok\n") && r.text().contains("groups 1\n"),
+        "{}",
+        r.text()
+    );
     s.get("/ipxe?uuid=a1b2c3d4");
     s.get("/ipxe?uuid=nope");
     let m = s.get("/metrics").text();
-    assert!(m.contains("kindling_http_requests_total{route=\"/ipxe\",status=\"200\"} 1"), "{m}");
-    assert!(m.contains("kindling_http_requests_total{route=\"/ipxe\",status=\"404\"} 1"), "{m}");
+    assert!(
+        m.contains("kindling_http_requests_total{route=\"/ipxe\",status=\"200\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("kindling_http_requests_total{route=\"/ipxe\",status=\"404\"} 1"),
+        "{m}"
+    );
     assert!(m.contains("kindling_selection_misses_total{route=\"/ipxe\"} 1"), "{m}");
     assert!(m.contains("kindling_snapshot_reloads_total 1"), "{m}");
     assert!(m.contains("kindling_groups 1"), "{m}");

@@ -32,7 +32,10 @@ pub fn render_ipxe(boot: &NetBoot) -> String {
 pub fn render_grub(boot: &NetBoot) -> String {
     let mut out = String::with_capacity(256);
     out.push_str("default=0\nfallback=1\ntimeout=1\n");
-    for (title, linux, initrd) in [("CoreOS (EFI)", "linuxefi", "initrdefi"), ("CoreOS (BIOS)", "linux", "initrd")] {
+    for (title, linux, initrd) in [
+        ("CoreOS (EFI)", "linuxefi", "initrdefi"),
+        ("CoreOS (BIOS)", "linux", "initrd"),
+    ] {
         out.push_str("menuentry \"");
         out.push_str(title);
         out.push_str("\" {\necho \"Loading kernel\"\n");
@@ -79,9 +82,15 @@ mod tests {
 
     #[test]
     fn ipxe_edges() {
-        let b = NetBoot { kernel: "K".into(), ..Default::default() };
+        let b = NetBoot {
+            kernel: "K".into(),
+            ..Default::default()
+        };
         assert_eq!(render_ipxe(&b), "#!ipxe\nkernel K\nboot\n");
-        let b = NetBoot { args: vec!["x".into()], ..Default::default() };
+        let b = NetBoot {
+            args: vec!["x".into()],
+            ..Default::default()
+        };
         assert_eq!(render_ipxe(&b), "#!ipxe\nkernel  x\nboot\n");
     }
 
@@ -95,7 +104,10 @@ mod tests {
 
     #[test]
     fn grub_without_initrd_keeps_trailing_space() {
-        let b = NetBoot { kernel: "/k".into(), ..Default::default() };
+        let b = NetBoot {
+            kernel: "/k".into(),
+            ..Default::default()
+        };
         assert!(render_grub(&b).contains("\ninitrdefi \n}\n"));
     }
 }

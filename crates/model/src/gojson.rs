@@ -126,10 +126,7 @@ pub fn string_list(v: Json, path: &str) -> Result<Vec<String>, DecodeError> {
 
 /// Reads a Go `map[string]string`: `null` is the nil map, `null` values are "".
 /// Repeated keys keep the last value.
-pub fn string_map(
-    v: Json,
-    path: &str,
-) -> Result<std::collections::BTreeMap<String, String>, DecodeError> {
+pub fn string_map(v: Json, path: &str) -> Result<std::collections::BTreeMap<String, String>, DecodeError> {
     match v {
         Json::Null => Ok(Default::default()),
         Json::Object(entries) => {

@@ -112,9 +112,7 @@ impl Group {
 
     /// AND of byte-equal selectors; an absent label compares as "".
     pub fn matches(&self, labels: &crate::Labels) -> bool {
-        self.selector
-            .iter()
-            .all(|(k, v)| labels.get(k).unwrap_or("") == v)
+        self.selector.iter().all(|(k, v)| labels.get(k).unwrap_or("") == v)
     }
 }
 

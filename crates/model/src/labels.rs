@@ -80,10 +80,7 @@ impl Labels {
         V: Into<String>,
     {
         Labels {
-            map: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+            map: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
         }
     }
 
@@ -192,20 +189,14 @@ mod tests {
     }
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut v: Vec<_> = p
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut v: Vec<_> = p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         v.sort();
         v
     }
 
     #[test]
     fn contract_vectors() {
-        assert_eq!(
-            labels("mac=52-da-00-89-d8-10"),
-            pairs(&[("mac", "52:da:00:89:d8:10")])
-        );
+        assert_eq!(labels("mac=52-da-00-89-d8-10"), pairs(&[("mac", "52:da:00:89:d8:10")]));
         assert_eq!(
             labels("UUID=a1b2c3&MAC=52:DA:00:89:d8:10"),
             pairs(&[("UUID", "a1b2c3"), ("MAC", "52:da:00:89:d8:10")])

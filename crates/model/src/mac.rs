@@ -14,7 +14,9 @@ pub struct Mac {
 
 /// The input was not a MAC address in any form Go accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid MAC address {input:?}: use six colon- or hyphen-separated hex pairs (52:54:00:89:d8:10) or the dotted form (5254.0089.d810)")]
+#[error(
+    "invalid MAC address {input:?}: use six colon- or hyphen-separated hex pairs (52:54:00:89:d8:10) or the dotted form (5254.0089.d810)"
+)]
 pub struct MacParseError {
     pub input: String,
 }
@@ -33,7 +35,9 @@ impl Mac {
     }
 
     pub fn from_octets(octets: &[u8]) -> Option<Mac> {
-        matches!(octets.len(), 6 | 8 | 20).then(|| Mac { octets: octets.to_vec() })
+        matches!(octets.len(), 6 | 8 | 20).then(|| Mac {
+            octets: octets.to_vec(),
+        })
     }
 }
 
@@ -44,7 +48,7 @@ fn parse_octets(s: &[u8]) -> Option<Vec<u8>> {
     let valid_count = |n: usize| n == 6 || n == 8 || n == 20;
     if s[2] == b':' || s[2] == b'-' {
         let sep = s[2];
-        if (s.len() + 1) % 3 != 0 {
+        if !(s.len() + 1).is_multiple_of(3) {
             return None;
         }
         let n = (s.len() + 1) / 3;
@@ -58,7 +62,7 @@ fn parse_octets(s: &[u8]) -> Option<Vec<u8>> {
         }
         Some(out)
     } else if s[4] == b'.' {
-        if (s.len() + 1) % 5 != 0 {
+        if !(s.len() + 1).is_multiple_of(5) {
             return None;
         }
         let n = 2 * (s.len() + 1) / 5;
@@ -140,10 +144,7 @@ mod tests {
             norm("02:00:5e:10:00:00:00:01").as_deref(),
             Some("02:00:5e:10:00:00:00:01")
         );
-        assert_eq!(
-            norm("0200.5e10.0000.0001").as_deref(),
-            Some("02:00:5e:10:00:00:00:01")
-        );
+        assert_eq!(norm("0200.5e10.0000.0001").as_deref(), Some("02:00:5e:10:00:00:00:01"));
         let ib = "00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01";
         assert_eq!(norm(ib).as_deref(), Some(ib));
         assert_eq!(
@@ -174,7 +175,13 @@ mod tests {
 
     #[test]
     fn never_panics_on_short_or_odd_input() {
-        for s in ["5", "52:", "52.d", "52:da:00:89:d8:1\u{e9}", "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"] {
+        for s in [
+            "5",
+            "52:",
+            "52.d",
+            "52:da:00:89:d8:1\u{e9}",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
             let _ = Mac::parse(s);
         }
     }

@@ -35,7 +35,10 @@ pub fn check_template_name(name: &str) -> Result<(), NameError> {
         return Err(NameError::Empty);
     }
     if name.len() > MAX_NAME_LEN {
-        return Err(NameError::TooLong { name: name.to_owned(), max: MAX_NAME_LEN });
+        return Err(NameError::TooLong {
+            name: name.to_owned(),
+            max: MAX_NAME_LEN,
+        });
     }
     if name.contains('\0') {
         return Err(NameError::Nul(name.to_owned()));
@@ -69,7 +72,17 @@ mod tests {
     fn template_names() {
         assert!(check_template_name("flatcar.ign").is_ok());
         assert!(check_template_name("site/a/b.yaml").is_ok());
-        for bad in ["", "/etc/passwd", "../profiles/x.json", "a/../b", "a//b", "./a", "a/", "a\\b", "a\0b"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../profiles/x.json",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a/",
+            "a\\b",
+            "a\0b",
+        ] {
             assert!(check_template_name(bad).is_err(), "{bad:?}");
         }
         assert!(check_template_name(&"a".repeat(MAX_NAME_LEN + 1)).is_err());

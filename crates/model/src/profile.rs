@@ -131,12 +131,18 @@ mod tests {
     fn errors() {
         assert_eq!(Profile::from_json(br#"{"name":"x"}"#), Err(ProfileError::MissingId));
         assert_eq!(Profile::from_json(b"null"), Err(ProfileError::MissingId));
-        assert!(matches!(Profile::from_json(br#"{"id":5}"#), Err(ProfileError::Decode(_))));
+        assert!(matches!(
+            Profile::from_json(br#"{"id":5}"#),
+            Err(ProfileError::Decode(_))
+        ));
         assert!(matches!(
             Profile::from_json(br#"{"id":"x","boot":{"initrd":"a"}}"#),
             Err(ProfileError::Decode(_))
         ));
-        assert!(matches!(Profile::from_json(br#"{"id":"x",}"#), Err(ProfileError::Decode(_))));
+        assert!(matches!(
+            Profile::from_json(br#"{"id":"x",}"#),
+            Err(ProfileError::Decode(_))
+        ));
         assert!(matches!(Profile::from_json(b""), Err(ProfileError::Decode(_))));
     }
 

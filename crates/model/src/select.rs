@@ -112,11 +112,7 @@ impl GroupSet {
         }
         let mut key_sets: Vec<KeySet> = by_keys.into_values().collect();
         key_sets.sort_by_key(|ks| ks.best_rank);
-        GroupSet {
-            ranked,
-            key_sets,
-            ties,
-        }
+        GroupSet { ranked, key_sets, ties }
     }
 
     /// The group these labels select, if any.
@@ -195,7 +191,10 @@ mod tests {
         let s = set(&[
             ("1.json", r#"{"selector":{"region":"a"}}"#),
             ("2.json", r#"{"selector":{"uuid":"a1b2c3d4"}}"#),
-            ("3.json", r#"{"selector":{"mac":"52:da:00:89:d8:10","uuid":"a1b2c3d4"}}"#),
+            (
+                "3.json",
+                r#"{"selector":{"mac":"52:da:00:89:d8:10","uuid":"a1b2c3d4"}}"#,
+            ),
             ("4.json", r#"{"selector":{"region":"a","zone":"z"}}"#),
             ("5.json", r#"{"selector":{"region":"b","zone":"z"}}"#),
         ]);
@@ -210,7 +209,10 @@ mod tests {
             ("installed.json", r#"{"selector":{"os":"installed"}}"#),
             ("mac.json", r#"{"selector":{"mac":"52:54:00:89:d8:10"}}"#),
             ("uuid.json", r#"{"selector":{"uuid":"u1"}}"#),
-            ("both.json", r#"{"selector":{"mac":"52:54:00:89:d8:10","os":"installed"}}"#),
+            (
+                "both.json",
+                r#"{"selector":{"mac":"52:54:00:89:d8:10","os":"installed"}}"#,
+            ),
         ]);
         assert_eq!(pick(&s, "mac=52-54-00-89-d8-10"), Some("mac.json"));
         assert_eq!(pick(&s, "os=installed"), Some("installed.json"));
@@ -250,8 +252,14 @@ mod tests {
         assert_eq!(
             s.ties(),
             [
-                SelectorTie { selector: "os=x".into(), files: vec!["c.json".into(), "d.json".into()] },
-                SelectorTie { selector: "".into(), files: vec!["a.json".into(), "b.json".into()] },
+                SelectorTie {
+                    selector: "os=x".into(),
+                    files: vec!["c.json".into(), "d.json".into()]
+                },
+                SelectorTie {
+                    selector: "".into(),
+                    files: vec!["a.json".into(), "b.json".into()]
+                },
             ]
         );
     }
@@ -274,8 +282,16 @@ mod tests {
             for k in keys {
                 if next() % 3 == 0 {
                     let v = values[(next() % values.len() as u64) as usize];
-                    let v = if k == "mac" && v.is_empty() { "52:54:00:00:00:02" } else { v };
-                    let v = if k == "mac" && !v.contains(':') { "52:54:00:00:00:01" } else { v };
+                    let v = if k == "mac" && v.is_empty() {
+                        "52:54:00:00:00:02"
+                    } else {
+                        v
+                    };
+                    let v = if k == "mac" && !v.contains(':') {
+                        "52:54:00:00:00:01"
+                    } else {
+                        v
+                    };
                     sel.insert(k.into(), v.into());
                 }
             }

@@ -10,7 +10,10 @@ pub fn compile_raw_ignition(bytes: &[u8]) -> RawIgnition {
     match ignition::parse_compatible_v3_4(bytes) {
         Ok(parsed) => {
             let body = Bytes::from(ignition::to_go_json(&parsed.config));
-            RawIgnition { compat_body: body.clone(), body: Ok(body) }
+            RawIgnition {
+                compat_body: body.clone(),
+                body: Ok(body),
+            }
         }
         Err(err_3_4) => {
             let compat_body = Bytes::from(ignition::zero_config_v3_4_json());

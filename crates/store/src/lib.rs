@@ -18,8 +18,7 @@ use arc_swap::ArcSwap;
 
 pub use load::{MAX_FILE_SIZE, is_raw_ignition, load};
 pub use snapshot::{
-    Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, RawIgnition, Severity, Snapshot,
-    TemplateFile,
+    Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, RawIgnition, Severity, Snapshot, TemplateFile,
 };
 pub use watch::{MAX_DELAY, QUIET, WatchGuard, watch};
 
@@ -37,7 +36,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 

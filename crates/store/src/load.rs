@@ -20,9 +20,7 @@ use bytes::Bytes;
 use model::{Group, GroupSet, LoadedGroup, Profile};
 
 use crate::compile::compile_raw_ignition;
-use crate::snapshot::{
-    Entry, IgnitionFile, Issue, Kind, LoadedProfile, Severity, Snapshot, TemplateFile,
-};
+use crate::snapshot::{Entry, IgnitionFile, Issue, Kind, LoadedProfile, Severity, Snapshot, TemplateFile};
 
 /// Files larger than this are refused: the data directory holds configs, not
 /// images (those belong under the assets path).
@@ -35,13 +33,21 @@ const MAX_DEPTH: usize = 16;
 pub fn load(root: &Path, generation: u64) -> Snapshot {
     let started = Instant::now();
     let mut loader = Loader { issues: Vec::new() };
-    let mut snap = Snapshot { generation, root: root.to_path_buf(), ..Default::default() };
+    let mut snap = Snapshot {
+        generation,
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
 
     match loader.list_groups(root) {
         Ok(groups) => {
             let set = GroupSet::new(groups);
             for tie in set.ties() {
-                let sel = if tie.selector.is_empty() { "{} (default groups)".to_owned() } else { tie.selector.clone() };
+                let sel = if tie.selector.is_empty() {
+                    "{} (default groups)".to_owned()
+                } else {
+                    tie.selector.clone()
+                };
                 loader.issues.push(Issue {
                     severity: Severity::Warning,
                     path: format!("groups/{}", tie.files[1..].join(", groups/")),
@@ -54,31 +60,44 @@ pub fn load(root: &Path, generation: u64) -> Snapshot {
             snap.groups = set;
         }
         Err(reason) => {
-            loader.issues.push(Issue { severity: Severity::Error, path: "groups".into(), message: reason.clone() });
+            loader.issues.push(Issue {
+                severity: Severity::Error,
+                path: "groups".into(),
+                message: reason.clone(),
+            });
             snap.groups_dir_error = Some(reason);
         }
     }
 
-    snap.profiles = loader.load_kind(root, Kind::Profile, |name, bytes| {
+    snap.profiles = loader.load_kind(root, Kind::Profile, |_, bytes| {
         let profile = Profile::from_json(bytes).map_err(|e| e.to_string())?;
-        let _ = name;
-        let ipxe = profile.boot.as_ref().map(|b| Bytes::from(model::bootscript::render_ipxe(b)));
-        let grub = profile.boot.as_ref().map(|b| Bytes::from(model::bootscript::render_grub(b)));
-        Ok(LoadedProfile { profile, ipxe, grub })
+        let ipxe = profile
+            .boot
+            .as_ref()
+            .map(|b| Bytes::from(model::bootscript::render_ipxe(b)));
+        let grub = profile
+            .boot
+            .as_ref()
+            .map(|b| Bytes::from(model::bootscript::render_grub(b)));
+        Ok((LoadedProfile { profile, ipxe, grub }, None))
     });
     snap.ignition = loader.load_kind(root, Kind::Ignition, |name, bytes| {
         Ok(if is_raw_ignition(name) {
-            IgnitionFile::Raw(compile_raw_ignition(bytes))
+            let raw = compile_raw_ignition(bytes);
+            let problem = raw.body.as_ref().err().cloned();
+            (IgnitionFile::Raw(raw), problem)
         } else {
-            IgnitionFile::Template(compile_template(bytes))
+            let (t, problem) = template_entry(bytes);
+            (IgnitionFile::Template(t), problem)
         })
     });
-    snap.cloud = loader.load_kind(root, Kind::Cloud, |_, bytes| Ok(compile_template(bytes)));
-    snap.generic = loader.load_kind(root, Kind::Generic, |_, bytes| Ok(compile_template(bytes)));
+    snap.cloud = loader.load_kind(root, Kind::Cloud, |_, bytes| Ok(template_entry(bytes)));
+    snap.generic = loader.load_kind(root, Kind::Generic, |_, bytes| Ok(template_entry(bytes)));
 
     loader.cross_check(&snap);
     snap.issues = loader.issues;
-    snap.issues.sort_by(|a, b| a.path.cmp(&b.path).then(b.severity.cmp(&a.severity)));
+    snap.issues
+        .sort_by(|a, b| a.path.cmp(&b.path).then(b.severity.cmp(&a.severity)));
     snap.loaded_at = Some(SystemTime::now());
     snap.load_duration = started.elapsed();
     snap
@@ -88,6 +107,14 @@ pub fn load(root: &Path, generation: u64) -> Snapshot {
 /// Ignition, anything else is a Butane template.
 pub fn is_raw_ignition(name: &str) -> bool {
     name.ends_with(".ign") || name.ends_with(".ignition")
+}
+
+/// A template file and, when it does not parse, the problem to report. The
+/// file stays in the table so requests get the parse error, not "not found".
+fn template_entry(bytes: &[u8]) -> (TemplateFile, Option<String>) {
+    let t = compile_template(bytes);
+    let problem = t.template.as_ref().err().cloned();
+    (t, problem)
 }
 
 fn compile_template(bytes: &[u8]) -> TemplateFile {
@@ -105,14 +132,21 @@ struct Loader {
 
 impl Loader {
     fn issue(&mut self, severity: Severity, path: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(Issue { severity, path: path.into(), message: message.into() });
+        self.issues.push(Issue {
+            severity,
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     /// `groups/*.json`, one level, in file-name order.
     fn list_groups(&mut self, root: &Path) -> Result<Vec<LoadedGroup>, String> {
         let dir = root.join(Kind::Group.dir());
         let confine = fs::canonicalize(&dir).map_err(|e| {
-            format!("cannot read the groups directory {}: {e}; no machine can match until it exists", dir.display())
+            format!(
+                "cannot read the groups directory {}: {e}; no machine can match until it exists",
+                dir.display()
+            )
         })?;
         let mut names = read_dir_sorted(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         names.retain(|n| n.ends_with(".json") && !n.starts_with('.'));
@@ -138,7 +172,7 @@ impl Loader {
         &mut self,
         root: &Path,
         kind: Kind,
-        mut compile: impl FnMut(&str, &[u8]) -> Result<T, String>,
+        mut compile: impl FnMut(&str, &[u8]) -> Result<(T, Option<String>), String>,
     ) -> HashMap<String, Entry<T>> {
         let dir = root.join(kind.dir());
         let mut table = HashMap::new();
@@ -164,10 +198,19 @@ impl Loader {
                 Ok(None) => continue,
                 Err(e) => Err(e),
             };
-            if let Err(reason) = &entry {
-                self.issue(Severity::Error, shown, reason.clone());
-            }
-            table.insert(key, entry.map(Arc::new));
+            let entry = match entry {
+                Ok((value, problem)) => {
+                    if let Some(problem) = problem {
+                        self.issue(Severity::Error, shown, problem);
+                    }
+                    Ok(Arc::new(value))
+                }
+                Err(reason) => {
+                    self.issue(Severity::Error, shown, reason.clone());
+                    Err(reason)
+                }
+            };
+            table.insert(key, entry);
         }
         table
     }
@@ -186,7 +229,11 @@ impl Loader {
         let names = match read_dir_sorted(dir) {
             Ok(n) => n,
             Err(e) => {
-                self.issue(Severity::Error, format!("{}/{prefix}", kind.dir()), format!("cannot list directory: {e}"));
+                self.issue(
+                    Severity::Error,
+                    format!("{}/{prefix}", kind.dir()),
+                    format!("cannot list directory: {e}"),
+                );
                 return;
             }
         };
@@ -197,12 +244,20 @@ impl Loader {
             let path = dir.join(&name);
             let rel = format!("{prefix}{name}");
             let Ok(meta) = fs::metadata(&path) else {
-                self.issue(Severity::Warning, format!("{}/{rel}", kind.dir()), "skipped: dangling symlink or unreadable entry");
+                self.issue(
+                    Severity::Warning,
+                    format!("{}/{rel}", kind.dir()),
+                    "skipped: dangling symlink or unreadable entry",
+                );
                 continue;
             };
             if meta.is_dir() {
                 if depth >= MAX_DEPTH {
-                    self.issue(Severity::Warning, format!("{}/{rel}", kind.dir()), "skipped: nested too deep");
+                    self.issue(
+                        Severity::Warning,
+                        format!("{}/{rel}", kind.dir()),
+                        "skipped: nested too deep",
+                    );
                     continue;
                 }
                 match fs::canonicalize(&path) {
@@ -216,7 +271,11 @@ impl Loader {
                         format!("{}/{rel}", kind.dir()),
                         format!("skipped: symlink leads outside {}/", kind.dir()),
                     ),
-                    Err(e) => self.issue(Severity::Error, format!("{}/{rel}", kind.dir()), format!("skipped: {e}")),
+                    Err(e) => self.issue(
+                        Severity::Error,
+                        format!("{}/{rel}", kind.dir()),
+                        format!("skipped: {e}"),
+                    ),
                 }
             } else if meta.is_file() {
                 out.push((rel, path));
@@ -228,7 +287,11 @@ impl Loader {
         for g in snap.groups.ranked() {
             let path = format!("groups/{}", g.file_name);
             if g.group.profile.is_empty() {
-                self.issue(Severity::Warning, path, "the group names no profile: machines it selects get 404 on every endpoint but /metadata");
+                self.issue(
+                    Severity::Warning,
+                    path,
+                    "the group names no profile: machines it selects get 404 on every endpoint but /metadata",
+                );
                 continue;
             }
             if let Err(e) = snap.profile(&g.group.profile) {
@@ -254,7 +317,11 @@ impl Loader {
                 }
             }
             if p.boot.is_none() {
-                self.issue(Severity::Warning, path.clone(), "no \"boot\" section: /ipxe and /grub answer 404 for machines with this profile");
+                self.issue(
+                    Severity::Warning,
+                    path.clone(),
+                    "no \"boot\" section: /ipxe and /grub answer 404 for machines with this profile",
+                );
             }
         }
     }
@@ -293,7 +360,11 @@ fn read_confined(path: &Path, confine: &Path) -> Result<Option<Vec<u8>>, String>
         return Ok(None);
     }
     if meta.len() > MAX_FILE_SIZE {
-        return Err(format!("{} bytes is larger than the {} MiB limit for data files", meta.len(), MAX_FILE_SIZE >> 20));
+        return Err(format!(
+            "{} bytes is larger than the {} MiB limit for data files",
+            meta.len(),
+            MAX_FILE_SIZE >> 20
+        ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;

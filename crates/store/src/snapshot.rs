@@ -133,11 +133,25 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
     #[error("{noun} {name:?} is referenced but {dir}/{name}{ext} does not exist")]
-    NotFound { noun: &'static str, dir: &'static str, name: String, ext: &'static str },
+    NotFound {
+        noun: &'static str,
+        dir: &'static str,
+        name: String,
+        ext: &'static str,
+    },
     #[error("{noun} name {name:?} is not allowed: {reason}")]
-    InvalidName { noun: &'static str, name: String, reason: String },
+    InvalidName {
+        noun: &'static str,
+        name: String,
+        reason: String,
+    },
     #[error("{dir}/{name}{ext} could not be loaded: {reason}")]
-    Invalid { dir: &'static str, name: String, ext: &'static str, reason: String },
+    Invalid {
+        dir: &'static str,
+        name: String,
+        ext: &'static str,
+        reason: String,
+    },
     #[error("no {noun} is set in the profile")]
     Unset { noun: &'static str },
 }

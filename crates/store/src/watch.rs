@@ -52,21 +52,21 @@ pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
     let (tx, rx) = mpsc::channel::<WatchMsg>();
     let root = store.root().to_path_buf();
     let event_tx = tx.clone();
-    let handler = move |res: notify::Result<notify::Event>| {
-        match res {
-            Ok(event) if is_interesting(&event) => {
-                let _ = event_tx.send(WatchMsg::Changed);
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "file watch error; reloading to be safe"),
+    let handler = move |res: notify::Result<notify::Event>| match res {
+        Ok(event) if is_interesting(&event) => {
+            let _ = event_tx.send(WatchMsg::Changed);
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "file watch error; reloading to be safe"),
     };
     let mut watcher: Box<dyn Watcher + Send> = match notify::recommended_watcher(handler.clone()) {
         Ok(w) => Box::new(w),
         Err(e) => {
             tracing::warn!(error = %e, "inotify is unavailable; polling the data directory every second instead");
-            Box::new(notify::PollWatcher::new(handler, notify::Config::default().with_poll_interval(POLL_INTERVAL))
-                .map_err(std::io::Error::other)?)
+            Box::new(
+                notify::PollWatcher::new(handler, notify::Config::default().with_poll_interval(POLL_INTERVAL))
+                    .map_err(std::io::Error::other)?,
+            )
         }
     };
     let mut watched = set_watches(watcher.as_mut(), &root, &[]);
@@ -93,7 +93,10 @@ pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
             watched = set_watches(watcher.as_mut(), &root, &watched);
         }
     })?;
-    Ok(WatchGuard { stop: Some(tx), thread: Some(thread) })
+    Ok(WatchGuard {
+        stop: Some(tx),
+        thread: Some(thread),
+    })
 }
 
 fn is_interesting(event: &notify::Event) -> bool {
@@ -110,7 +113,9 @@ fn set_watches(watcher: &mut dyn Watcher, root: &Path, old: &[PathBuf]) -> Vec<P
     let mut watched = Vec::new();
     match watcher.watch(root, RecursiveMode::NonRecursive) {
         Ok(()) => watched.push(root.to_path_buf()),
-        Err(e) => tracing::warn!(path = %root.display(), error = %e, "cannot watch the data directory; edits need a restart"),
+        Err(e) => {
+            tracing::warn!(path = %root.display(), error = %e, "cannot watch the data directory; edits need a restart")
+        }
     }
     for kind in crate::Kind::ALL {
         let dir = root.join(kind.dir());
@@ -119,7 +124,9 @@ fn set_watches(watcher: &mut dyn Watcher, root: &Path, old: &[PathBuf]) -> Vec<P
         }
         match watcher.watch(&dir, RecursiveMode::Recursive) {
             Ok(()) => watched.push(dir),
-            Err(e) => tracing::warn!(path = %dir.display(), error = %e, "cannot watch directory; edits in it need a restart"),
+            Err(e) => {
+                tracing::warn!(path = %dir.display(), error = %e, "cannot watch directory; edits in it need a restart")
+            }
         }
     }
     watched

@@ -22,11 +22,9 @@ pub struct Assets {
 
 impl Assets {
     pub fn new(root: &Path) -> std::io::Result<Assets> {
-        Ok(Assets { root: std::fs::canonicalize(root)? })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
+        Ok(Assets {
+            root: std::fs::canonicalize(root)?,
+        })
     }
 
     /// `url_path` is the decoded request path below `/assets` (starting with `/`).
@@ -49,11 +47,20 @@ impl Assets {
             ));
         }
         let fs_path = self.root.join(name.trim_start_matches('/'));
-        let not_found = || Failure::not_found("asset-not-found", format!("no file assets{name} under {}", self.root.display()));
+        let not_found = || {
+            Failure::not_found(
+                "asset-not-found",
+                format!("no file assets{name} under {}", self.root.display()),
+            )
+        };
         let meta = match tokio::fs::metadata(&fs_path).await {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Err(Failure { status: StatusCode::FORBIDDEN, code: "asset-forbidden", detail: format!("assets{name}: {e}") });
+                return Err(Failure {
+                    status: StatusCode::FORBIDDEN,
+                    code: "asset-forbidden",
+                    detail: format!("assets{name}: {e}"),
+                });
             }
             Err(_) => return Err(not_found()),
         };
@@ -63,7 +70,10 @@ impl Assets {
                 Ok(real) => {
                     return Err(Failure::not_found(
                         "asset-outside-root",
-                        format!("assets{name} is a symlink to {}, outside the assets path", real.display()),
+                        format!(
+                            "assets{name} is a symlink to {}, outside the assets path",
+                            real.display()
+                        ),
                     ));
                 }
                 Err(_) => return Err(not_found()),
@@ -80,12 +90,21 @@ impl Assets {
                 && m.is_file()
             {
                 let size = m.len();
-                return Ok(serve_content(method, headers, "index.html", m.modified().ok(), Content::File { file, size }).await);
+                return Ok(serve_content(
+                    method,
+                    headers,
+                    "index.html",
+                    m.modified().ok(),
+                    Content::File { file, size },
+                )
+                .await);
             }
             if !compat.has(Quirk::AssetsListing) {
                 return Err(Failure::not_found(
                     "asset-listing-disabled",
-                    format!("assets{name} is a directory and directory listing is off (turn it on with --compat assets-listing)"),
+                    format!(
+                        "assets{name} is a directory and directory listing is off (turn it on with --compat assets-listing)"
+                    ),
                 ));
             }
             return Ok(self.list(compat, method, headers, &fs_path, meta.modified().ok()).await);
@@ -95,7 +114,14 @@ impl Assets {
         }
         let file = tokio::fs::File::open(&fs_path).await.map_err(|_| not_found())?;
         let size = meta.len();
-        Ok(serve_content(method, headers, base, meta.modified().ok(), Content::File { file, size }).await)
+        Ok(serve_content(
+            method,
+            headers,
+            base,
+            meta.modified().ok(),
+            Content::File { file, size },
+        )
+        .await)
     }
 
     async fn list(
@@ -122,7 +148,9 @@ impl Assets {
             let mut entries = Vec::new();
             if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
                 while let Ok(Some(e)) = rd.next_entry().await {
-                    let Ok(name) = e.file_name().into_string() else { continue };
+                    let Ok(name) = e.file_name().into_string() else {
+                        continue;
+                    };
                     if name.starts_with('.') && !compat.has(Quirk::AssetsDotfiles) {
                         continue;
                     }
@@ -131,7 +159,8 @@ impl Assets {
                 }
             }
             entries.sort();
-            let mut html = String::from("<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
+            let mut html =
+                String::from("<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
             for name in entries {
                 let mut href = gourl::escape_path(&name);
                 // url.URL.String() guards a first segment with a colon.
@@ -141,22 +170,33 @@ impl Assets {
                 html.push_str(&format!("<a href=\"{href}\">{}</a>\n", gourl::html_escape(&name)));
             }
             html.push_str("</pre>\n");
-            let mut r = Response::new(if method == Method::HEAD { Body::empty() } else { Body::from(html.clone()) });
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-            r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(html.len()));
+            let mut r = Response::new(if method == Method::HEAD {
+                Body::empty()
+            } else {
+                Body::from(html.clone())
+            });
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(html.len()));
             r
         };
-        if let Some(m) = modtime {
-            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(truncate(m))) {
-                resp.headers_mut().insert(header::LAST_MODIFIED, v);
-            }
+        if let Some(m) = modtime
+            && let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(truncate(m)))
+        {
+            resp.headers_mut().insert(header::LAST_MODIFIED, v);
         }
         resp
     }
 }
 
 fn truncate(t: std::time::SystemTime) -> std::time::SystemTime {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
 }
 

@@ -143,7 +143,11 @@ impl Compat {
 
 impl fmt::Display for Compat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let on: Vec<&str> = Quirk::ALL.into_iter().filter(|q| self.has(*q)).map(Quirk::name).collect();
+        let on: Vec<&str> = Quirk::ALL
+            .into_iter()
+            .filter(|q| self.has(*q))
+            .map(Quirk::name)
+            .collect();
         if on.is_empty() {
             f.write_str("none")
         } else {

@@ -82,7 +82,10 @@ pub async fn serve_content(
                     HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
                 );
             }
-            resp_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            resp_headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
             resp_headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             let msg = format!("{}\n", e.message());
             return finish(StatusCode::RANGE_NOT_SATISFIABLE, resp_headers, Body::from(msg));
@@ -157,8 +160,11 @@ enum Cond {
     False,
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).filter(|s| !s.is_empty())
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty())
 }
 
 /// RFC 7232 §6 in Go's order. kindling sends no ETag, so entity-tag
@@ -203,14 +209,15 @@ fn check_preconditions(method: &Method, headers: &HeaderMap, modtime: Option<Sys
         }
     }
     let range = header_str(headers, header::RANGE).map(str::to_owned);
-    if range.is_some() && get_or_head {
-        if let Some(ir) = header_str(headers, header::IF_RANGE) {
-            let honoured = !ir.starts_with('"')
-                && !ir.starts_with("W/")
-                && modtime.is_some_and(|m| httpdate::parse_http_date(ir).is_ok_and(|t| t == m));
-            if !honoured {
-                return Precondition::Proceed(None);
-            }
+    if range.is_some()
+        && get_or_head
+        && let Some(ir) = header_str(headers, header::IF_RANGE)
+    {
+        let honoured = !ir.starts_with('"')
+            && !ir.starts_with("W/")
+            && modtime.is_some_and(|m| httpdate::parse_http_date(ir).is_ok_and(|t| t == m));
+        if !honoured {
+            return Precondition::Proceed(None);
         }
     }
     Precondition::Proceed(range)

@@ -32,13 +32,21 @@ pub struct Failure {
 
 impl Failure {
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Failure {
-        Failure { status: StatusCode::NOT_FOUND, code, detail: detail.into() }
+        Failure {
+            status: StatusCode::NOT_FOUND,
+            code,
+            detail: detail.into(),
+        }
     }
 
     /// A fault in the served data (template error, invalid config): 500 by
     /// default, 404 under `bare-404` as matchbox answers.
     pub fn internal(code: &'static str, detail: impl Into<String>) -> Failure {
-        Failure { status: StatusCode::INTERNAL_SERVER_ERROR, code, detail: detail.into() }
+        Failure {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn status_in(&self, compat: Compat) -> StatusCode {
@@ -59,7 +67,10 @@ impl Failure {
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = status;
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         h.insert(REASON_HEADER, HeaderValue::from_static(self.code));
         if let Ok(v) = HeaderValue::from_str(&header_safe(&self.detail)) {

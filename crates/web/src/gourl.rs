@@ -83,7 +83,10 @@ pub fn escape_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     for &b in p.as_bytes() {
         let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@');
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@'
+            );
         if keep {
             out.push(b as char);
         } else {
@@ -192,6 +195,9 @@ mod tests {
     #[test]
     fn escape() {
         assert_eq!(escape_path("/a b/c?d!"), "/a%20b/c%3Fd%21");
-        assert_eq!(html_escape("<a href=\"x&y\">'"), "&lt;a href=&#34;x&amp;y&#34;&gt;&#39;");
+        assert_eq!(
+            html_escape("<a href=\"x&y\">'"),
+            "&lt;a href=&#34;x&amp;y&#34;&gt;&#39;"
+        );
     }
 }

@@ -7,12 +7,12 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use bytes::Bytes;
-use model::{LoadedGroup, Labels};
+use model::{Labels, LoadedGroup};
 use store::{IgnitionFile, LoadedProfile, LookupError, Snapshot, TemplateFile};
 
-use crate::compat::Quirk;
+use crate::compat::{Compat, Quirk};
 use crate::content::{Content, serve_content};
-use crate::failure::{Failure, REASON_HEADER};
+use crate::failure::Failure;
 use crate::{App, gourl, vars};
 
 /// Which route served a request: the `route` label of the request metrics.
@@ -81,20 +81,13 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Bod
     let raw_path = req.uri().path().to_owned();
     let raw_query = req.uri().query().map(str::to_owned);
     let outcome = route(&app, &method, req.headers(), &raw_path, raw_query.as_deref()).await;
-    let status = outcome.response.status();
-    record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), status, started);
-    let mut response = outcome.response;
-    if let Some(f) = outcome.failure {
-        // Failures built elsewhere (redirect-free paths) already carry headers.
-        if !response.headers().contains_key(REASON_HEADER) {
-            response = f.into_response(app.compat);
-        }
-    }
-    response
+    record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), started);
+    outcome.response
 }
 
-fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&str>, status: StatusCode, started: Instant) {
+fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&str>, started: Instant) {
     let route = o.route.label();
+    let status = o.response.status();
     metrics::counter!("kindling_http_requests_total", "route" => route, "status" => status_label(status)).increment(1);
     let micros = started.elapsed().as_micros() as u64;
     let query = match query {
@@ -132,19 +125,31 @@ fn status_label(status: StatusCode) -> &'static str {
 
 /// `mac=…&uuid=…` → `mac&uuid`.
 fn redact(q: &str) -> String {
-    q.split('&').map(|pair| pair.split('=').next().unwrap_or("")).collect::<Vec<_>>().join("&")
+    q.split('&')
+        .map(|pair| pair.split('=').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, raw_query: Option<&str>) -> Outcome {
     let compat = app.compat;
     let Some(path) = gourl::unescape_path(raw_path) else {
-        let mut r = Response::new(Body::from("400 Bad Request"));
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        // Go's server rejects the request line before any handler runs.
+        let failure = Failure {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad-request",
+            detail: format!("invalid percent-escape in path {raw_path:?}"),
+        };
+        let mut response = Response::new(Body::from("400 Bad Request"));
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         return Outcome {
             route: Route::Unmatched,
-            response: r,
-            failure: Some(Failure { status: StatusCode::BAD_REQUEST, code: "bad-request", detail: format!("invalid percent-escape in path {raw_path:?}") }),
+            response,
+            failure: Some(failure),
         };
     };
     let clean = gourl::clean_request_path(&path);
@@ -160,8 +165,13 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
     let route = Route::of(&clean, assets_on);
     if route != Route::Unmatched && !compat.has(Quirk::AnyMethod) && method != Method::GET && method != Method::HEAD {
         return fail(
+            compat,
             route,
-            Failure { status: StatusCode::METHOD_NOT_ALLOWED, code: "method-not-allowed", detail: format!("{method} is not allowed on {}; use GET or HEAD", route.label()) },
+            Failure {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                code: "method-not-allowed",
+                detail: format!("{method} is not allowed on {}; use GET or HEAD", route.label()),
+            },
         );
     }
     let query = raw_query.unwrap_or("");
@@ -182,25 +192,46 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
         Route::Metrics => match &app.metrics {
             Some(render) => {
                 let mut r = Response::new(Body::from(render()));
-                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
                 Ok(r)
             }
-            None => Err(Failure::not_found("metrics-disabled", "metrics are not enabled in this process")),
+            None => Err(Failure::not_found(
+                "metrics-disabled",
+                "metrics are not enabled in this process",
+            )),
         },
-        Route::Unmatched => Err(Failure::not_found("no-such-route", format!("no route {clean}; matchbox routes are /, /boot.ipxe, /ipxe, /grub, /ignition, /cloud, /generic, /metadata, /assets/"))),
+        Route::Unmatched => Err(Failure::not_found(
+            "no-such-route",
+            format!(
+                "no route {clean}; matchbox routes are /, /boot.ipxe, /ipxe, /grub, /ignition, /cloud, /generic, /metadata, /assets/"
+            ),
+        )),
     };
     match result {
         Ok(response) => ok(route, response),
-        Err(f) => fail(route, f),
+        Err(f) => fail(compat, route, f),
     }
 }
 
 fn ok(route: Route, response: Response<Body>) -> Outcome {
-    Outcome { route, response, failure: None }
+    Outcome {
+        route,
+        response,
+        failure: None,
+    }
 }
 
-fn fail(route: Route, failure: Failure) -> Outcome {
-    Outcome { route, response: Response::new(Body::empty()), failure: Some(failure) }
+/// The failure is answered at once (status, headers, body in one place) and
+/// kept for the log line.
+fn fail(compat: Compat, route: Route, failure: Failure) -> Outcome {
+    Outcome {
+        route,
+        response: failure.clone().into_response(compat),
+        failure: Some(failure),
+    }
 }
 
 /// A text body whose Content-Type Go would sniff (`text/plain; charset=utf-8`
@@ -209,7 +240,8 @@ fn text(body: Bytes) -> Response<Body> {
     let ctype = crate::sniff::detect_content_type(&body);
     let len = body.len();
     let mut r = Response::new(Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     r
 }
@@ -226,13 +258,21 @@ fn mux_redirect(method: &Method, path: &str, raw_query: Option<&str>) -> Respons
     } else {
         String::new()
     };
-    let mut r = Response::new(if method == Method::HEAD { Body::empty() } else { Body::from(body.clone()) });
+    let mut r = Response::new(if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body.clone())
+    });
     *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&gourl::hex_escape_non_ascii(&url)) {
         h.insert(header::LOCATION, v);
     }
-    let ctype = if method == Method::GET || method == Method::HEAD { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
+    let ctype = if method == Method::GET || method == Method::HEAD {
+        "text/html; charset=utf-8"
+    } else {
+        "text/plain; charset=utf-8"
+    };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     r
@@ -248,7 +288,10 @@ fn healthz(app: &App) -> Response<Body> {
         snap.error_count()
     );
     let mut r = Response::new(Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -277,7 +320,10 @@ fn select_profile<'s>(snap: &'s Snapshot, g: &LoadedGroup) -> Result<&'s Arc<Loa
     if g.group.profile.is_empty() {
         return Err(Failure::not_found(
             "group-has-no-profile",
-            format!("group groups/{} (id {:?}) matched but names no profile", g.file_name, g.group.id),
+            format!(
+                "group groups/{} (id {:?}) matched but names no profile",
+                g.file_name, g.group.id
+            ),
         ));
     }
     snap.profile(&g.group.profile).map_err(|e| {
@@ -307,12 +353,19 @@ fn boot_script(app: &App, route: Route, query: &str) -> Result<Response<Body>, F
     let labels = labels(query);
     let group = select_group(&snap, &labels)?;
     let profile = select_profile(&snap, group)?;
-    let body = if route == Route::Ipxe { &profile.ipxe } else { &profile.grub };
+    let body = if route == Route::Ipxe {
+        &profile.ipxe
+    } else {
+        &profile.grub
+    };
     match body {
         Some(b) => Ok(text(b.clone())),
         None => Err(Failure::not_found(
             "profile-has-no-boot",
-            format!("profile {:?} (selected by group groups/{}) has no \"boot\" section", profile.profile.id, group.file_name),
+            format!(
+                "profile {:?} (selected by group groups/{}) has no \"boot\" section",
+                profile.profile.id, group.file_name
+            ),
         )),
     }
 }
@@ -320,7 +373,9 @@ fn boot_script(app: &App, route: Route, query: &str) -> Result<Response<Body>, F
 fn render(file: &TemplateFile, dir: &str, name: &str, vars: &template::Value) -> Result<String, Failure> {
     match &file.template {
         Err(e) => Err(Failure::internal("template-parse-error", format!("{dir}/{name}: {e}"))),
-        Ok(t) => t.execute(vars).map_err(|e| Failure::internal("template-error", format!("{dir}/{name}: {e}"))),
+        Ok(t) => t
+            .execute(vars)
+            .map_err(|e| Failure::internal("template-error", format!("{dir}/{name}: {e}"))),
     }
 }
 
@@ -330,7 +385,9 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
     let group = select_group(&snap, &labels)?;
     let profile = select_profile(&snap, group)?;
     let name = &profile.profile.ignition_id;
-    let file = snap.ignition(name).map_err(|e| lookup_failure("ignition", e, profile))?;
+    let file = snap
+        .ignition(name)
+        .map_err(|e| lookup_failure("ignition", e, profile))?;
     let body = match file.as_ref() {
         IgnitionFile::Raw(raw) => {
             if app.compat.has(Quirk::IgnitionEmpty) {
@@ -339,7 +396,9 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
                 }
                 raw.compat_body.clone()
             } else {
-                raw.body.clone().map_err(|reason| Failure::internal("ignition-invalid", format!("ignition/{name}: {reason}")))?
+                raw.body
+                    .clone()
+                    .map_err(|reason| Failure::internal("ignition-invalid", format!("ignition/{name}: {reason}")))?
             }
         }
         IgnitionFile::Template(t) => {
@@ -347,13 +406,16 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
             let _rendered = render(t, "ignition", name, &vars)?;
             return Err(Failure::internal(
                 "butane-unsupported",
-                format!("ignition/{name} is a Butane template, which this kindling build cannot translate yet; store the translated config as a .ign file (butane --strict)"),
+                format!(
+                    "ignition/{name} is a Butane template, which this kindling build cannot translate yet; store the translated config as a .ign file (butane --strict)"
+                ),
             ));
         }
     };
     let len = body.len();
     let mut r = Response::new(Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     Ok(r)
 }
@@ -368,7 +430,12 @@ async fn cloud(app: &App, method: &Method, headers: &HeaderMap, query: &str) -> 
     let vars = vars::collect(&group.group, &labels, query);
     let rendered = render(file, "cloud", name, &vars)?;
     tracing::warn!("Cloud-Config support will be removed in the future");
-    check_cloud_config(&rendered).map_err(|reason| Failure::internal("cloud-config-invalid", format!("cloud/{name} rendered to invalid user-data: {reason}")))?;
+    check_cloud_config(&rendered).map_err(|reason| {
+        Failure::internal(
+            "cloud-config-invalid",
+            format!("cloud/{name} rendered to invalid user-data: {reason}"),
+        )
+    })?;
     Ok(serve_content(method, headers, "", None, Content::Memory(Bytes::from(rendered))).await)
 }
 
@@ -405,10 +472,15 @@ fn metadata(app: &App, query: &str) -> Result<Response<Body>, Failure> {
     let labels = labels(query);
     let group = select_group(&snap, &labels)?;
     let body = vars::render_env(&vars::collect(&group.group, &labels, query));
-    let ctype = if app.compat.has(Quirk::MetadataContentType) { "plain/text" } else { "text/plain; charset=utf-8" };
+    let ctype = if app.compat.has(Quirk::MetadataContentType) {
+        "plain/text"
+    } else {
+        "text/plain; charset=utf-8"
+    };
     let len = body.len();
     let mut r = Response::new(Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     Ok(r)
 }

@@ -49,7 +49,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("compat", &self.compat).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("compat", &self.compat)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,7 +62,13 @@ impl App {
             Some(p) => Some(assets::Assets::new(p)?),
             None => None,
         };
-        Ok(App { store, compat: config.compat, assets, redact_queries: config.redact_queries, metrics })
+        Ok(App {
+            store,
+            compat: config.compat,
+            assets,
+            redact_queries: config.redact_queries,
+            metrics,
+        })
     }
 
     /// The axum router serving every route.

@@ -9,7 +9,12 @@ const SNIFF_LEN: usize = 512;
 enum Sig {
     /// Case-insensitive HTML tag prefix followed by a space or `>`.
     Html(&'static [u8]),
-    Masked { mask: &'static [u8], pat: &'static [u8], skip_ws: bool, ct: &'static str },
+    Masked {
+        mask: &'static [u8],
+        pat: &'static [u8],
+        skip_ws: bool,
+        ct: &'static str,
+    },
     Exact(&'static [u8], &'static str),
     Mp4,
     Text,
@@ -141,7 +146,7 @@ impl Sig {
                     return None;
                 }
                 let box_size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
-                if data.len() < box_size || box_size % 4 != 0 || &data[4..8] != b"ftyp" {
+                if data.len() < box_size || !box_size.is_multiple_of(4) || &data[4..8] != b"ftyp" {
                     return None;
                 }
                 let mut st = 8;

@@ -33,7 +33,11 @@ pub fn collect(group: &Group, labels: &Labels, raw_query: &str) -> Value {
 pub fn render_env(vars: &Value) -> String {
     let mut out = String::new();
     if let Value::Map(m) = vars {
-        walk(&mut out, "", m.iter().map(|(k, v)| (k.as_str(), Leaf::Value(v))));
+        walk(
+            &mut out,
+            "",
+            m.iter().map(|(k, v)| (k.as_str(), Leaf::Value(v))).collect(),
+        );
     }
     out
 }
@@ -43,7 +47,7 @@ enum Leaf<'a> {
     Str(&'a str),
 }
 
-fn walk<'a>(out: &mut String, prefix: &str, entries: impl Iterator<Item = (&'a str, Leaf<'a>)>) {
+fn walk(out: &mut String, prefix: &str, entries: Vec<(&str, Leaf<'_>)>) {
     for (k, v) in entries {
         let name = format!("{prefix}{k}");
         let scalar = match v {
@@ -53,11 +57,19 @@ fn walk<'a>(out: &mut String, prefix: &str, entries: impl Iterator<Item = (&'a s
             Leaf::Value(Value::Number(n)) => Some(template::format_float(*n)),
             Leaf::Value(Value::Int(i)) => Some(i.to_string()),
             Leaf::Value(Value::Map(m)) => {
-                walk(out, &format!("{name}_"), m.iter().map(|(k, v)| (k.as_str(), Leaf::Value(v))));
+                walk(
+                    out,
+                    &format!("{name}_"),
+                    m.iter().map(|(k, v)| (k.as_str(), Leaf::Value(v))).collect(),
+                );
                 None
             }
             Leaf::Value(Value::StrMap(m)) => {
-                walk(out, &format!("{name}_"), m.iter().map(|(k, v)| (k.as_str(), Leaf::Str(v))));
+                walk(
+                    out,
+                    &format!("{name}_"),
+                    m.iter().map(|(k, v)| (k.as_str(), Leaf::Str(v))).collect(),
+                );
                 None
             }
             Leaf::Value(Value::Array(_) | Value::Null) => None,
@@ -104,15 +116,24 @@ mod tests {
 
     #[test]
     fn scalars_go_style() {
-        let group = Group::from_json(br#"{"metadata":{"num":3,"big":1000000,"f":1.5,"yes":true,"no":false,"arr":[1],"nil":null}}"#).unwrap();
+        let group = Group::from_json(
+            br#"{"metadata":{"num":3,"big":1000000,"f":1.5,"yes":true,"no":false,"arr":[1],"nil":null}}"#,
+        )
+        .unwrap();
         let body = render_env(&collect(&group, &Labels::new(), ""));
-        assert_eq!(body, "BIG=1e+06\nF=1.5\nNO=false\nNUM=3\nREQUEST_RAW_QUERY=\nYES=true\n");
+        assert_eq!(
+            body,
+            "BIG=1e+06\nF=1.5\nNO=false\nNUM=3\nREQUEST_RAW_QUERY=\nYES=true\n"
+        );
     }
 
     #[test]
     fn precedence_request_over_selector_over_metadata() {
-        let group = Group::from_json(br#"{"selector":{"OS":"installed"},"metadata":{"os":"meta","request":"x"}}"#).unwrap();
-        let Value::Map(vars) = collect(&group, &Labels::new(), "q") else { panic!() };
+        let group =
+            Group::from_json(br#"{"selector":{"OS":"installed"},"metadata":{"os":"meta","request":"x"}}"#).unwrap();
+        let Value::Map(vars) = collect(&group, &Labels::new(), "q") else {
+            panic!()
+        };
         assert_eq!(vars["os"], Value::String("installed".into()));
         assert!(matches!(vars["request"], Value::Map(_)));
     }

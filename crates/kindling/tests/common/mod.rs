@@ -54,12 +54,12 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if line.contains("listening") && line.contains("service=\"http\"") {
-                    if let Some(addr) = line.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()) {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(addr.to_owned());
-                        }
-                    }
+                if line.contains("listening")
+                    && line.contains("service=\"http\"")
+                    && let Some(addr) = line.split("addr=").nth(1).and_then(|s| s.split_whitespace().next())
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.to_owned());
                 }
                 log2.lock().unwrap().push(line);
             }
@@ -69,7 +69,10 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait();
-                panic!("kindling did not become ready ({status:?}); log:\n{}", log.lock().unwrap().join("\n"));
+                panic!(
+                    "kindling did not become ready ({status:?}); log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
             }
         };
         Server { child, addr, log }
@@ -93,7 +96,9 @@ impl Server {
 
     /// Sends SIGTERM and waits for exit; returns the exit code.
     pub fn terminate(mut self) -> Option<i32> {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -123,7 +128,10 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -165,7 +173,9 @@ fn parse_response(raw: &[u8], head: bool) -> Resp {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
     if chunked && !head {
         body = dechunk(&body);
     }
@@ -174,8 +184,7 @@ fn parse_response(raw: &[u8], head: bool) -> Resp {
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
         let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
         if size == 0 {
             break;
@@ -185,7 +194,6 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
-
 /// A temporary data directory built file by file.
 pub struct DataDir {
     pub dir: tempfile::TempDir,
