@@ -20,6 +20,7 @@ echo "building the release binary..." >&2
 cargo build --release -q -p kindling
 BIN=$PWD/target/release/kindling
 work=$(mktemp -d)
+chmod 755 "$work"   # nginx workers run as an unprivileged user and must read the file
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
@@ -36,7 +37,10 @@ wrk_run() {
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
   local errors
   errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  [ -n "$errors" ] && echo "  wrk reported: $errors" >&2
+  if [ -n "$errors" ]; then
+    echo "bench/http.sh: $url answered errors ($errors); the numbers would be meaningless" >&2
+    exit 1
+  fi
   echo "$rps $p99"
 }
 
@@ -56,6 +60,7 @@ for groups in 100 10000; do
   # nginx: the same bytes as a static file, access log on like kindling's request log.
   nport=$(free_port)
   mkdir -p "$work/nginx-$groups/root"
+  chmod -R a+rX "$work"
   cp "$work/ipxe-body" "$work/nginx-$groups/root/ipxe"
   cat >"$work/nginx-$groups/nginx.conf" <<CONF
 worker_processes auto;
@@ -74,12 +79,15 @@ CONF
   nginx -c "$work/nginx-$groups/nginx.conf" -g 'daemon off;' &
   npid=$!; pids+=("$npid")
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nport/ipxe" >/dev/null 2>&1 && break; sleep 0.05; done
+  cmp -s "$work/ipxe-body" <(curl -fsS "http://127.0.0.1:$nport/ipxe") || { echo "nginx does not serve the body" >&2; exit 1; }
 
   for mode in keepalive close; do
     extra=()
     [ "$mode" = close ] && extra=(-H 'Connection: close')
-    read -r k_rps k_p99 < <(wrk_run "http://127.0.0.1:$port/ipxe" "${extra[@]}")
-    read -r n_rps n_p99 < <(REQ_PATH=/ipxe wrk_run "http://127.0.0.1:$nport/ipxe" "${extra[@]}")
+    k=$(wrk_run "http://127.0.0.1:$port/ipxe" "${extra[@]}")
+    n=$(REQ_PATH=/ipxe wrk_run "http://127.0.0.1:$nport/ipxe" "${extra[@]}")
+    read -r k_rps k_p99 <<<"$k"
+    read -r n_rps n_p99 <<<"$n"
     rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$kpid/status")
     ratio=$(python3 -c "print(f'{$k_rps/$n_rps:.2f}')")
     results+=("$(printf '| %-9s | %6s | %6s B | %10.0f | %10.0f | %5s | %7.2f | %7.2f | %5s |' "$mode" "$groups" "$size" "$k_rps" "$n_rps" "$ratio" "$k_p99" "$n_p99" "$rss")")

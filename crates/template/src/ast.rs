@@ -26,16 +26,19 @@ pub(crate) enum Node {
     /// A non-control action such as `{{.a}}`.
     Action {
         pos: usize,
-        pipe: Pipe,
+        pipe: Box<Pipe>,
     },
-    If(Branch),
-    Range(Branch),
-    With(Branch),
+    // Branches and pipelines are boxed to keep `Node` small: the parser and
+    // executor recurse through nodes, and debug builds keep every temporary
+    // on the stack.
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
     /// `{{template "name" pipeline}}`, also produced by `{{block}}`.
     Template {
         pos: usize,
         name: Box<str>,
-        pipe: Option<Pipe>,
+        pipe: Option<Box<Pipe>>,
     },
     Break {
         pos: usize,

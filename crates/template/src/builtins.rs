@@ -403,10 +403,9 @@ fn eq<'a>(arg1: Val<'a>, arg2: Vec<Val<'a>>) -> Result<bool, String> {
     for arg in arg2 {
         let arg = arg.unwrap_iface();
         let k2 = basic_kind(&arg);
-        let truth;
-        if k1 != k2 {
+        let truth = if k1 != k2 {
             // Special case: integers compare regardless of signedness.
-            truth = match (k1, k2) {
+            match (k1, k2) {
                 (Kind::Int, Kind::Uint) => as_int(&arg1) >= 0 && as_int(&arg1) as u64 == as_uint(&arg),
                 (Kind::Uint, Kind::Int) => as_int(&arg) >= 0 && as_uint(&arg1) == as_int(&arg) as u64,
                 _ => {
@@ -415,9 +414,9 @@ fn eq<'a>(arg1: Val<'a>, arg2: Vec<Val<'a>>) -> Result<bool, String> {
                     }
                     false
                 }
-            };
+            }
         } else {
-            truth = match (arg1.concrete(), arg.concrete()) {
+            match (arg1.concrete(), arg.concrete()) {
                 (Some(Conc::Bool(a)), Some(Conc::Bool(b))) => a == b,
                 (Some(Conc::Complex(ar, ai)), Some(Conc::Complex(br, bi))) => ar == br && ai == bi,
                 (Some(Conc::Float(a)), Some(Conc::Float(b))) => a == b,
@@ -447,8 +446,8 @@ fn eq<'a>(arg1: Val<'a>, arg2: Vec<Val<'a>>) -> Result<bool, String> {
                         ));
                     }
                 }
-            };
-        }
+            }
+        };
         if truth {
             return Ok(true);
         }

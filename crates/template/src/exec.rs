@@ -19,11 +19,14 @@ use crate::strconv::quote;
 use crate::val::{Conc, Val};
 use crate::value::Value;
 
-/// The deepest nesting of template calls, control structures and
-/// parenthesized pipelines during execution. Go allows 100000 template calls
-/// on a growable stack; this bound is safe on a 2 MiB thread stack even in
-/// debug builds, and far beyond what any real template reaches.
-pub(crate) const MAX_EXEC_DEPTH: usize = 1000;
+/// The deepest nesting of template calls and control structures during
+/// execution. Go counts only template calls and allows 100000 of them on its
+/// growable stacks. Here control structures count too, because each call can
+/// nest up to `MAX_PARSE_NESTING` of them; with this bound a worst-case
+/// template stays under 1 MiB of stack in debug builds (a quarter of that in
+/// release), far beyond what real templates reach. Parenthesized pipelines
+/// need no count: the parser already bounds them.
+pub(crate) const MAX_EXEC_DEPTH: usize = 300;
 
 /// An execution failure in Go's terms.
 #[derive(Debug, Clone)]
@@ -37,7 +40,9 @@ pub(crate) struct ExecFailure {
     pub(crate) msg: String,
 }
 
-type EResult<T> = Result<T, ExecFailure>;
+/// Failures are boxed to keep `Result`s small: the executor recurses, and
+/// every frame holds a few of them.
+type EResult<T> = Result<T, Box<ExecFailure>>;
 
 /// How a walk ended: normally, or by `{{break}}`/`{{continue}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,12 +93,12 @@ impl<'a> Exec<'a, '_> {
             Some(at) => (Some(line_col(self.text, at.pos())), at.context()),
             None => (None, String::new()),
         };
-        Err(ExecFailure {
+        Err(Box::new(ExecFailure {
             location,
             name: self.name.to_owned(),
             context,
             msg,
-        })
+        }))
     }
 
     fn enter(&mut self) -> EResult<()> {
@@ -168,7 +173,7 @@ impl<'a> Exec<'a, '_> {
             Node::With(b) => return self.walk_if_or_with(true, dot, b),
             Node::Range(b) => return self.walk_range(dot, node, b),
             Node::Template { name, pipe, .. } => {
-                self.walk_template(dot, node, name, pipe.as_ref())?;
+                self.walk_template(dot, node, name, pipe.as_deref())?;
             }
         }
         Ok(Flow::Normal)
@@ -177,17 +182,29 @@ impl<'a> Exec<'a, '_> {
     fn walk_if_or_with(&mut self, is_with: bool, dot: &Val<'a>, b: &'a Branch) -> EResult<Flow> {
         self.enter()?;
         let mark = self.vars.len();
-        let val = self.eval_pipeline(dot, Some(&b.pipe))?;
-        let flow = if val.truth() {
-            if is_with {
-                self.walk_list(&val, &b.list)?
-            } else {
-                self.walk_list(dot, &b.list)?
+        let (mut is_with, mut b) = (is_with, b);
+        let flow = loop {
+            let val = self.eval_pipeline(dot, Some(&b.pipe))?;
+            if val.truth() {
+                break if is_with {
+                    self.walk_list(&val, &b.list)?
+                } else {
+                    self.walk_list(dot, &b.list)?
+                };
             }
-        } else if let Some(else_list) = &b.else_list {
-            self.walk_list(dot, else_list)?
-        } else {
-            Flow::Normal
+            let Some(else_list) = &b.else_list else {
+                break Flow::Normal;
+            };
+            // An else list holding only an if is how "{{else if}}" parses.
+            // Go recurses into it; walking the chain in this loop instead
+            // keeps long chains off the stack, with the same effect.
+            if let [inner @ Node::If(next)] = else_list.nodes.as_slice() {
+                self.at = Some(At::List(else_list));
+                self.at = Some(At::Node(inner));
+                (is_with, b) = (false, next);
+                continue;
+            }
+            break self.walk_list(dot, else_list)?;
         };
         self.vars.truncate(mark);
         self.leave();
@@ -236,14 +253,12 @@ impl<'a> Exec<'a, '_> {
             other => return self.errorf(format!("range can't iterate over {}", format_val(other, 'v'))),
         }
         let mut flow = Flow::Normal;
-        if !iterated {
-            if let Some(else_list) = &b.else_list {
-                // A {{break}} in the else branch belongs to an enclosing
-                // range but is absorbed by this one, as in Go; a
-                // {{continue}} reaches the enclosing range.
-                if self.walk_list(dot, else_list)? == Flow::Continue {
-                    flow = Flow::Continue;
-                }
+        if !iterated && let Some(else_list) = &b.else_list {
+            // A {{break}} in the else branch belongs to an enclosing range
+            // but is absorbed by this one, as in Go; a {{continue}} reaches
+            // the enclosing range.
+            if self.walk_list(dot, else_list)? == Flow::Continue {
+                flow = Flow::Continue;
             }
         }
         self.vars.truncate(outer);
@@ -308,7 +323,6 @@ impl<'a> Exec<'a, '_> {
             return Ok(Val::Invalid);
         };
         self.at = Some(At::Pipe(pipe));
-        self.enter()?;
         let mut value: Option<Val<'a>> = None;
         for cmd in &pipe.cmds {
             // The previous value is this command's final argument; an
@@ -325,7 +339,6 @@ impl<'a> Exec<'a, '_> {
                 self.vars.push((name, value.clone()));
             }
         }
-        self.leave();
         Ok(value)
     }
 
@@ -354,7 +367,7 @@ impl<'a> Exec<'a, '_> {
                 self.not_a_function(&cmd.args, &fin)?;
                 return self.eval_pipeline(dot, Some(p));
             }
-            Arg::Variable(v) => return self.eval_variable_node(dot, first, v, &cmd.args, fin),
+            Arg::Variable(v) => return self.eval_variable_node(first, v, &cmd.args, fin),
             _ => {}
         }
         self.at = Some(At::Arg(first));
@@ -428,13 +441,11 @@ impl<'a> Exec<'a, '_> {
 
     fn eval_variable_node(
         &mut self,
-        dot: &Val<'a>,
         node: &'a Arg,
         v: &'a Variable,
         args: &'a [Arg],
         fin: Option<Val<'a>>,
     ) -> EResult<Val<'a>> {
-        let _ = dot;
         // $x.Field has $x as the first ident, Field as the second.
         self.at = Some(At::Arg(node));
         let value = self.var_value(&v.ident[0])?;
@@ -629,7 +640,7 @@ impl<'a> Exec<'a, '_> {
                 };
             }
             Arg::Field { ident, .. } => self.eval_field_node(dot, n, ident, std::slice::from_ref(n), None)?,
-            Arg::Variable(v) => self.eval_variable_node(dot, n, v, &[], None)?,
+            Arg::Variable(v) => self.eval_variable_node(n, v, &[], None)?,
             Arg::Pipe(p) => self.eval_pipeline(dot, Some(p))?,
             Arg::Identifier { func, .. } => self.eval_function(dot, n, *func, At::Arg(n), None, None)?,
             Arg::Chain { node, field, .. } => self.eval_chain_node(dot, n, node, field, &[], None)?,

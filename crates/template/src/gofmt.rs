@@ -288,9 +288,8 @@ impl<'b> Printer<'b> {
             }
 
             if !after_index {
-                (arg_num, i, after_index) = self.arg_number(arg_num, format, i, a.len());
+                (arg_num, i, _) = self.arg_number(arg_num, format, i, a.len());
             }
-            let _ = after_index;
 
             if i >= end {
                 self.buf.extend_from_slice(b"%!(NOVERB)");
@@ -390,6 +389,12 @@ impl<'b> Printer<'b> {
             }
             'p' => {
                 self.fmt_pointer(c, verb);
+                return;
+            }
+            // Go's handleMethods rejects %w outside fmt.Errorf before
+            // printing a composite value (scalars reject it by verb).
+            'w' if matches!(c, Conc::List(_) | Conc::Map(_) | Conc::StrMap(_)) => {
+                self.bad_verb(verb, Some(c));
                 return;
             }
             _ => {}
@@ -667,11 +672,7 @@ impl<'b> Printer<'b> {
         if self.f.sharp {
             match base {
                 2 => tmp.extend_from_slice(b"b0"),
-                8 => {
-                    if tmp.last() != Some(&b'0') {
-                        tmp.push(b'0');
-                    }
-                }
+                8 if tmp.last() != Some(&b'0') => tmp.push(b'0'),
                 16 => {
                     tmp.push(digits[16]);
                     tmp.push(b'0');
@@ -922,9 +923,9 @@ mod tests {
         assert_eq!(
             printf(
                 "%d|%5.2f|%-4s|%q",
-                &[Some(Conc::Int(3)), Some(Conc::Float(3.14159)), s("ab"), s("x\"y")]
+                &[Some(Conc::Int(3)), Some(Conc::Float(1.23456)), s("ab"), s("x\"y")]
             ),
-            "3| 3.14|ab  |\"x\\\"y\""
+            "3| 1.23|ab  |\"x\\\"y\""
         );
         assert_eq!(printf("%d", &[Some(Conc::Float(3.0))]), "%!d(float64=3)");
         assert_eq!(printf("%s", &[]), "%!s(MISSING)");
@@ -984,12 +985,12 @@ mod tests {
             printf(
                 "%08.3f|%+.1e|% .2f",
                 &[
-                    Some(Conc::Float(-3.14159)),
+                    Some(Conc::Float(-1.23456)),
                     Some(Conc::Float(12345.0)),
                     Some(Conc::Float(2.0))
                 ]
             ),
-            "-003.142|+1.2e+04| 2.00"
+            "-001.235|+1.2e+04| 2.00"
         );
         assert_eq!(printf("%v", &[Some(Conc::Complex(1.0, -2.5))]), "(1-2.5i)");
     }

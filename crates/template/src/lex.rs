@@ -241,8 +241,11 @@ impl<'s> Lexer<'s> {
     }
 
     fn backup(&mut self) {
-        if !self.at_eof && self.pos > 0 {
-            if let Some(c) = self.input.get(..self.pos).and_then(|s| s.chars().next_back()) {
+        if !self.at_eof
+            && self.pos > 0
+            && let Some(c) = self.input.get(..self.pos).and_then(|s| s.chars().next_back())
+        {
+            {
                 self.pos -= c.len_utf8();
                 if c == '\n' {
                     self.line -= 1;
@@ -430,10 +433,10 @@ impl<'s> Lexer<'s> {
             Some(b'\'') => return State::Char,
             Some(b'.') => {
                 // Special look-ahead for ".field" so backup keeps working.
-                if let Some(&next) = self.input.as_bytes().get(self.pos) {
-                    if !next.is_ascii_digit() {
-                        return State::Field;
-                    }
+                if let Some(&next) = self.input.as_bytes().get(self.pos)
+                    && !next.is_ascii_digit()
+                {
+                    return State::Field;
                 }
                 self.backup();
                 return State::Number;

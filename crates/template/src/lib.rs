@@ -11,9 +11,24 @@
 //!
 //! Deliberately absent: user-defined functions, methods, custom delimiters,
 //! `html/template` escaping, and I/O of any kind. Deliberate differences from
-//! Go, all for robustness against hostile input: nesting depth is bounded at
-//! parse time and execution depth (including template recursion) is capped at
-//! 1000 instead of Go's 100000, each with an error rather than a stack overflow.
+//! Go, all so that hostile input yields an error instead of exhausting the
+//! stack: control structures and parentheses may nest at most 100 deep in the
+//! source, and execution (template calls plus control structures) at most
+//! 300 deep, where Go allows 100000 template calls. Output bytes that are not
+//! UTF-8 (possible in Go by slicing a multi-byte character) are replaced by
+//! U+FFFD in the `String` APIs; [`Template::execute_bytes`] keeps them.
+//! `printf "%p"` prints a real address, which like Go's varies between runs.
+//!
+//! The reference is Go 1.19, the toolchain the golden tests were recorded
+//! with. Newer Go releases, which current matchbox builds use, also accept
+//! `{{else with}}` (Go 1.23) and ranging over integers and iterator
+//! functions (Go 1.24); here, as in Go 1.19, those are errors.
+//!
+//! Code map, in the order text flows through it: `lex` (items) → `parse`
+//! (builds the `ast`, resolves builtins) → `exec` (walks the tree over `val`
+//! runtime values) → `builtins` (the functions) and `gofmt` (Go's `fmt`),
+//! both resting on `strconv`, `utf8` and `unicode`. `value` is the public
+//! data model; `error` the public errors.
 //!
 //! ```
 //! use template::{Template, Value};

@@ -16,7 +16,7 @@ use crate::strconv::{self, NumError, quote};
 
 /// The deepest nesting of control structures and parentheses accepted. Go has
 /// no limit; this one keeps parsing and execution well inside a thread stack.
-pub(crate) const MAX_PARSE_NESTING: usize = 300;
+pub(crate) const MAX_PARSE_NESTING: usize = 100;
 
 /// A parse failure: the line Go would report and the message after it.
 #[derive(Debug, Clone)]
@@ -303,19 +303,22 @@ impl<'p, 's> TreeParser<'p, 's> {
             ItemType::If => return self.if_control().map(Parsed::Node),
             ItemType::Range => {
                 let b = self.parse_control(false, "range")?;
-                return Ok(Parsed::Node(Node::Range(b)));
+                return Ok(Parsed::Node(Node::Range(Box::new(b))));
             }
             ItemType::Template => return self.template_control().map(Parsed::Node),
             ItemType::With => {
                 let b = self.parse_control(false, "with")?;
-                return Ok(Parsed::Node(Node::With(b)));
+                return Ok(Parsed::Node(Node::With(Box::new(b))));
             }
             _ => {}
         }
         self.backup();
         let token = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action { pos: token.pos, pipe }))
+        Ok(Parsed::Node(Node::Action {
+            pos: token.pos,
+            pipe: Box::new(pipe),
+        }))
     }
 
     fn break_control(&mut self, pos: usize, is_break: bool) -> PResult<Parsed> {
@@ -438,54 +441,75 @@ impl<'p, 's> TreeParser<'p, 's> {
     fn parse_control(&mut self, allow_else_if: bool, context: &str) -> PResult<Branch> {
         self.enter()?;
         let mark = self.vars.len();
-        let r = self.parse_control_inner(allow_else_if, context);
+        // Go parses "{{if a}}x{{else if b}}y{{end}}" as
+        // "{{if a}}x{{else}}{{if b}}y{{end}}{{end}}" by recursing. Long
+        // else-if chains are common (one branch per machine), so the chain
+        // is collected iteratively here and nested afterwards; the tokens
+        // consumed and the variables in scope are the same as Go's.
+        let mut links: Vec<(Pipe, List, usize)> = Vec::new();
+        let r = self.parse_control_chain(allow_else_if, context, &mut links);
         self.vars.truncate(mark);
         self.leave();
-        r
-    }
-
-    fn parse_control_inner(&mut self, allow_else_if: bool, context: &str) -> PResult<Branch> {
-        let pipe = self.pipeline(context, ItemType::RightDelim)?;
-        if context == "range" {
-            self.range_depth += 1;
-        }
-        let (list, next) = self.item_list()?;
-        if context == "range" {
-            self.range_depth -= 1;
-        }
-        let mut else_list = None;
-        match next {
-            Parsed::End => {}
-            Parsed::Else { pos } => {
-                // "{{else if ...}}" is parsed as "{{else}}{{if ...}}...{{end}}{{end}}"
-                // with the second {{end}} implied.
-                if allow_else_if && self.peek().typ == ItemType::If {
-                    self.next();
-                    let inner = self.if_control()?;
-                    else_list = Some(List {
-                        pos,
-                        nodes: vec![inner],
-                    });
-                } else {
-                    let (el, next) = self.item_list()?;
-                    if !matches!(next, Parsed::End) {
-                        return self.errorf(format!("expected end; found {}", next.describe()));
-                    }
-                    else_list = Some(el);
-                }
-            }
-            Parsed::Node(_) => {}
-        }
-        Ok(Branch {
+        let (pipe, list, else_list) = r?;
+        let mut branch = Branch {
             pos: pipe.pos,
             pipe,
             list,
             else_list,
-        })
+        };
+        while let Some((pipe, list, else_pos)) = links.pop() {
+            let else_list = Some(List {
+                pos: else_pos,
+                nodes: vec![Node::If(Box::new(branch))],
+            });
+            branch = Branch {
+                pos: pipe.pos,
+                pipe,
+                list,
+                else_list,
+            };
+        }
+        Ok(branch)
+    }
+
+    /// Parses one control clause and any else-if clauses chained to it,
+    /// pushing every clause but the last onto `links`.
+    fn parse_control_chain(
+        &mut self,
+        allow_else_if: bool,
+        context: &str,
+        links: &mut Vec<(Pipe, List, usize)>,
+    ) -> PResult<(Pipe, List, Option<List>)> {
+        loop {
+            let pipe = self.pipeline(context, ItemType::RightDelim)?;
+            if context == "range" {
+                self.range_depth += 1;
+            }
+            let (list, next) = self.item_list()?;
+            if context == "range" {
+                self.range_depth -= 1;
+            }
+            match next {
+                Parsed::Else { pos } => {
+                    if allow_else_if && self.peek().typ == ItemType::If {
+                        // Consume the "if"; only one {{end}} closes the chain.
+                        self.next();
+                        links.push((pipe, list, pos));
+                        continue;
+                    }
+                    let (else_list, next) = self.item_list()?;
+                    if !matches!(next, Parsed::End) {
+                        return self.errorf(format!("expected end; found {}", next.describe()));
+                    }
+                    return Ok((pipe, list, Some(else_list)));
+                }
+                Parsed::End | Parsed::Node(_) => return Ok((pipe, list, None)),
+            }
+        }
     }
 
     fn if_control(&mut self) -> PResult<Node> {
-        Ok(Node::If(self.parse_control(true, "if")?))
+        Ok(Node::If(Box::new(self.parse_control(true, "if")?)))
     }
 
     fn end_control(&mut self) -> PResult<Parsed> {
@@ -525,7 +549,7 @@ impl<'p, 's> TreeParser<'p, 's> {
         Ok(Node::Template {
             pos: token.pos,
             name: name.into(),
-            pipe: Some(pipe),
+            pipe: Some(Box::new(pipe)),
         })
     }
 
@@ -536,7 +560,7 @@ impl<'p, 's> TreeParser<'p, 's> {
         let mut pipe = None;
         if self.next_non_space().typ != ItemType::RightDelim {
             self.backup();
-            pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
+            pipe = Some(Box::new(self.pipeline(CONTEXT, ItemType::RightDelim)?));
         }
         Ok(Node::Template {
             pos: token.pos,
@@ -716,8 +740,10 @@ fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number, String> {
         }
         _ => {}
     }
-    if let Some(imag) = text.strip_suffix('i') {
-        if let Ok(f) = strconv::parse_float(imag) {
+    if let Some(imag) = text.strip_suffix('i')
+        && let Ok(f) = strconv::parse_float(imag)
+    {
+        {
             n.is_complex = true;
             n.complex = (0.0, f);
             simplify_complex(&mut n);
@@ -751,7 +777,7 @@ fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number, String> {
             n.is_int = true;
             n.int64 = f as i64;
         }
-        if !n.is_uint && f >= 0.0 && f < 18_446_744_073_709_551_616.0 && (f as u64) as f64 == f {
+        if !n.is_uint && fits_uint64(f) {
             n.is_uint = true;
         }
     }
@@ -766,6 +792,11 @@ fn fits_int64(f: f64) -> bool {
     (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) && (f as i64) as f64 == f
 }
 
+/// `float64(uint64(f)) == f` without relying on out-of-range conversions.
+fn fits_uint64(f: f64) -> bool {
+    (0.0..18_446_744_073_709_551_616.0).contains(&f) && (f as u64) as f64 == f
+}
+
 fn simplify_complex(n: &mut Number) {
     let (re, im) = n.complex;
     n.is_float = im == 0.0;
@@ -775,7 +806,7 @@ fn simplify_complex(n: &mut Number) {
         if n.is_int {
             n.int64 = re as i64;
         }
-        n.is_uint = re >= 0.0 && re < 18_446_744_073_709_551_616.0 && (re as u64) as f64 == re;
+        n.is_uint = fits_uint64(re);
     }
 }
 

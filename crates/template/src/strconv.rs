@@ -375,7 +375,7 @@ pub(crate) fn parse_uint(s: &str) -> Result<u64, NumError> {
                 continue;
             }
             b'0'..=b'9' => u64::from(c - b'0'),
-            _ if (b'a'..=b'z').contains(&lower(c)) => u64::from(lower(c) - b'a' + 10),
+            _ if lower(c).is_ascii_lowercase() => u64::from(lower(c) - b'a' + 10),
             _ => return Err(NumError::Syntax),
         };
         if d >= base {
@@ -971,7 +971,7 @@ mod tests {
 
     #[test]
     fn fixed_precisions() {
-        assert_eq!(fmt(3.14159, b'e', 3), "3.142e+00");
+        assert_eq!(fmt(1.23456, b'e', 3), "1.235e+00");
         assert_eq!(fmt(0.0, b'e', 6), "0.000000e+00");
         assert_eq!(fmt(2.5, b'f', 0), "2");
         assert_eq!(fmt(1234.5678, b'g', 3), "1.23e+03");

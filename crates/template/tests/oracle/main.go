@@ -25,32 +25,45 @@ import (
 )
 
 type caseSpec struct {
-	Name     string
-	Template string
-	Data     string // JSON text
-	Raw      bool
-	Query    map[string]string
-	RawQuery string
-	Line     int
+	Name       string
+	Template   string
+	Dataset    string          // a dataset name, or "" when Data is inline
+	Data       json.RawMessage // the data as JSON
+	Raw        bool
+	Query      map[string]string
+	RawQuery   string
+	DefaultReq bool
+	Line       int
 }
 
+type request struct {
+	Query    map[string]string `json:"query"`
+	RawQuery string            `json:"raw_query"`
+}
+
+// golden is one case as the Rust test reads it. Data is either a dataset
+// name or inline JSON; a case in "raw" mode executes against the data
+// itself, otherwise against the data plus a "request" entry (the default
+// request unless one is given).
 type golden struct {
-	Name      string            `json:"name"`
-	Template  string            `json:"template"`
-	Mode      string            `json:"mode"`
-	Data      string            `json:"data"`
-	Query     map[string]string `json:"query,omitempty"`
-	RawQuery  *string           `json:"raw_query,omitempty"`
-	Output    *string           `json:"output,omitempty"`
-	OutputHex string            `json:"output_hex,omitempty"`
-	ErrorKind string            `json:"error_kind,omitempty"`
-	Error     string            `json:"error,omitempty"`
+	Name      string          `json:"name"`
+	Template  string          `json:"template"`
+	Dataset   string          `json:"dataset,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+	Raw       bool            `json:"raw,omitempty"`
+	Request   *request        `json:"request,omitempty"`
+	Output    *string         `json:"output,omitempty"`
+	OutputHex string          `json:"output_hex,omitempty"`
+	ErrorKind string          `json:"error_kind,omitempty"`
+	Error     string          `json:"error,omitempty"`
 }
 
 type goldenFile struct {
-	Comment   string   `json:"comment"`
-	GoVersion string   `json:"go_version"`
-	Cases     []golden `json:"cases"`
+	Comment        string                     `json:"comment"`
+	GoVersion      string                     `json:"go_version"`
+	Datasets       map[string]json.RawMessage `json:"datasets"`
+	DefaultRequest request                    `json:"default_request"`
+	Cases          []golden                   `json:"cases"`
 }
 
 var stdQuery = map[string]string{"mac": "52:54:00:a1:9c:ae", "foo": "bar", "count": "3"}
@@ -109,7 +122,7 @@ func parseCases(path string, datasets map[string]json.RawMessage) []caseSpec {
 				fail("%s:%d: duplicate case name %q", path, lineNo, name)
 			}
 			seen[name] = true
-			cur = &caseSpec{Name: name, Data: string(datasets["std"]), Query: stdQuery, RawQuery: stdRawQuery, Line: lineNo}
+			cur = &caseSpec{Name: name, Dataset: "std", Data: datasets["std"], Query: stdQuery, RawQuery: stdRawQuery, DefaultReq: true, Line: lineNo}
 			inOptions = true
 		case strings.HasPrefix(line, "## ") || line == "##":
 			finish()
@@ -124,21 +137,26 @@ func parseCases(path string, datasets map[string]json.RawMessage) []caseSpec {
 					if !ok {
 						fail("%s:%d: unknown dataset %s", path, lineNo, val)
 					}
-					cur.Data = string(d)
+					cur.Dataset = val[1:]
+					cur.Data = d
 				} else {
-					cur.Data = val
+					cur.Dataset = ""
+					cur.Data = compact(val)
 				}
 			case "raw":
 				cur.Raw = true
-				cur.Data = val
+				cur.Dataset = ""
+				cur.Data = compact(val)
 			case "query":
 				q := map[string]string{}
 				if err := json.Unmarshal([]byte(val), &q); err != nil {
 					fail("%s:%d: bad query: %v", path, lineNo, err)
 				}
 				cur.Query = q
+				cur.DefaultReq = false
 			case "rawquery":
 				cur.RawQuery = val
+				cur.DefaultReq = false
 			case "quoted":
 				quoted = true
 			default:
@@ -156,21 +174,30 @@ func parseCases(path string, datasets map[string]json.RawMessage) []caseSpec {
 	return cases
 }
 
+func compact(s string) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		fail("bad JSON %q: %v", s, err)
+	}
+	return b.Bytes()
+}
+
 func run(c caseSpec) golden {
-	g := golden{Name: c.Name, Template: c.Template, Data: c.Data}
+	g := golden{Name: c.Name, Template: c.Template, Dataset: c.Dataset, Raw: c.Raw}
+	if c.Dataset == "" {
+		g.Data = c.Data
+	}
 	var data interface{}
 	if c.Raw {
-		g.Mode = "raw"
-		if err := json.Unmarshal([]byte(c.Data), &data); err != nil {
+		if err := json.Unmarshal(c.Data, &data); err != nil {
 			fail("case %q: bad raw data: %v", c.Name, err)
 		}
 	} else {
-		g.Mode = "matchbox"
-		g.Query = c.Query
-		rq := c.RawQuery
-		g.RawQuery = &rq
+		if !c.DefaultReq {
+			g.Request = &request{Query: c.Query, RawQuery: c.RawQuery}
+		}
 		m := map[string]interface{}{}
-		if err := json.Unmarshal([]byte(c.Data), &m); err != nil {
+		if err := json.Unmarshal(c.Data, &m); err != nil {
 			fail("case %q: bad data: %v", c.Name, err)
 		}
 		m["request"] = map[string]interface{}{"query": c.Query, "raw_query": c.RawQuery}
@@ -218,8 +245,10 @@ func main() {
 	}
 	cases := parseCases(os.Args[1], datasets)
 	out := goldenFile{
-		Comment:   "Generated by tests/oracle/regenerate.sh from tests/oracle/cases.txt with Go's text/template; do not edit.",
-		GoVersion: runtime.Version(),
+		Comment:        "Generated by tests/oracle/regenerate.sh from tests/oracle/cases.txt with Go's text/template; do not edit.",
+		GoVersion:      runtime.Version(),
+		Datasets:       datasets,
+		DefaultRequest: request{Query: stdQuery, RawQuery: stdRawQuery},
 	}
 	for _, c := range cases {
 		out.Cases = append(out.Cases, run(c))
