@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusBuilder;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::ServeArgs;
 use crate::logging;
@@ -62,11 +63,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     describe_metrics();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(serve(args, assets_path, compat, metrics_handle))
+    serve(args, assets_path, compat, metrics_handle)
 }
 
 fn describe_metrics() {
@@ -110,17 +107,18 @@ fn on_reload(snap: &store::Snapshot) {
     );
 }
 
-async fn serve(
+/// Loads the store, then serves HTTP on one single-threaded runtime per CPU,
+/// each with its own listening socket of one `SO_REUSEPORT` group, as nginx
+/// workers do. A connection never moves between threads: no cross-thread
+/// wake-ups per request, which is where a work-stealing runtime spent most
+/// of its time on short connections (see bench/README.md).
+fn serve(
     args: ServeArgs,
     assets_path: Option<PathBuf>,
     compat: web::Compat,
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
-    let data_path = args.data_path.clone();
-    let store =
-        tokio::task::spawn_blocking(move || Arc::new(store::Store::open(&data_path, Some(Box::new(on_reload)))))
-            .await
-            .context("loading the data directory")?;
+    let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
     let _watch = store::watch(store.clone()).context("watching the data directory")?;
 
     let config = web::Config {
@@ -130,19 +128,49 @@ async fn serve(
     };
     let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
+    let router = app.router();
 
-    let listener = bind(&args.address).await?;
-    let local = listener.local_addr()?;
+    // Signal handlers first, so an early SIGTERM is a clean stop, not a kill.
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the signal runtime")?;
+    let shutdown = signals.block_on(async { ShutdownSignals::install() })?;
+
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let listeners = bind(&args.address, workers)?;
+    let local = listeners[0].local_addr()?;
+    let grace = Duration::from_secs(args.shutdown_grace);
+    let stop = CancellationToken::new();
+    let mut threads = Vec::with_capacity(workers);
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let router = router.clone();
+        let stop = stop.clone();
+        let thread = std::thread::Builder::new().name(format!("http-{i}")).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start an HTTP worker runtime");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => web::serve(listener, router, stop.cancelled_owned(), grace).await,
+                    Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
+                }
+            });
+        })?;
+        threads.push(thread);
+    }
     ready_line("http", local);
-    tracing::info!(compat = %compat, "matchbox compatibility switches");
+    tracing::info!(compat = %compat, workers, "matchbox compatibility switches");
 
-    web::serve(
-        listener,
-        app.router(),
-        shutdown_signal(),
-        Duration::from_secs(args.shutdown_grace),
-    )
-    .await;
+    signals.block_on(shutdown.recv());
+    stop.cancel();
+    for t in threads {
+        let _ = t.join();
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -153,36 +181,101 @@ fn ready_line(service: &str, addr: SocketAddr) {
     eprintln!("kindling: listening service=\"{service}\" addr={addr}");
 }
 
-/// Binds like Go's `net.Listen("tcp", addr)`: an empty host listens on every
-/// address (IPv6 and IPv4), a host name is resolved.
-async fn bind(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    if let Some(port) = address.strip_prefix(':') {
+/// One listening socket of the `SO_REUSEPORT` group: the kernel spreads
+/// new connections over the group's sockets, one per worker thread.
+fn bind_reuse(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if addr.is_ipv6() {
+        // Like Go: "[::]:8080" also accepts IPv4.
+        socket.set_only_v6(false)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// Fails if another process already listens on `addr`. `SO_REUSEPORT` would
+/// otherwise let a second kindling share the port silently.
+fn check_port_free(addr: SocketAddr) -> std::io::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let probe = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    if addr.is_ipv6() {
+        probe.set_only_v6(false)?;
+    }
+    probe.set_reuse_address(true)?;
+    probe.bind(&addr.into())
+}
+
+/// The listening sockets, one per worker: `address` parsed like Go's
+/// `net.Listen("tcp", addr)` (an empty host listens on every address, IPv6
+/// and IPv4; a host name is resolved).
+fn bind(address: &str, workers: usize) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    use std::net::ToSocketAddrs;
+    let candidates: Vec<SocketAddr> = if let Some(port) = address.strip_prefix(':') {
         let port: u16 = port
             .parse()
             .with_context(|| format!("invalid port in --address {address:?}"))?;
-        let v6 = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port));
-        return match tokio::net::TcpListener::bind(v6).await {
-            Ok(l) => Ok(l),
-            Err(_) => tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
-                .await
-                .with_context(|| format!("cannot listen on {address}")),
-        };
+        vec![
+            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port)),
+            SocketAddr::from(([0, 0, 0, 0], port)),
+        ]
+    } else {
+        address
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve --address {address:?}"))?
+            .collect()
+    };
+    let mut last_error = None;
+    for addr in candidates {
+        let first = check_port_free(addr).and_then(|()| bind_reuse(addr));
+        match first {
+            Ok(first) => {
+                let local = first.local_addr()?;
+                let mut listeners = vec![first];
+                for _ in 1..workers {
+                    listeners.push(bind_reuse(local).with_context(|| format!("cannot listen on {local}"))?);
+                }
+                return Ok(listeners);
+            }
+            Err(e) => last_error = Some(e),
+        }
     }
-    tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address} (is another server using the port?)"))
+    match last_error {
+        Some(e) => Err(anyhow::Error::new(e).context(format!(
+            "cannot listen on {address} (is another server using the port?)"
+        ))),
+        None => bail!("--address {address:?} resolves to no address"),
+    }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::info!(
-        signal = name,
-        "shutting down: no new connections, finishing requests in flight"
-    );
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<ShutdownSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignals {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
+    }
+
+    async fn recv(mut self) {
+        let name = tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        };
+        tracing::info!(
+            signal = name,
+            "shutting down: no new connections, finishing requests in flight"
+        );
+    }
 }
