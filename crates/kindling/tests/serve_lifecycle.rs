@@ -158,3 +158,26 @@ fn sigterm_drains_and_exits_cleanly() {
     assert_eq!(s.get("/").status, 200);
     assert_eq!(s.terminate(), Some(0));
 }
+
+#[test]
+fn curl_over_one_kept_alive_connection() {
+    // A real client: curl reuses one connection for several URLs, which
+    // exercises keep-alive and response framing, and checks the bytes.
+    let data = DataDir::new().with_fixture();
+    let s = Server::start(data.path(), &[]);
+    let base = format!("http://{}", s.addr);
+    let out = Command::new("curl")
+        .args(["-sS", "--fail-with-body", "-w", "|%{http_code}|%{num_connects}\n"])
+        .arg(format!("{base}/boot.ipxe"))
+        .arg(format!("{base}/ipxe?uuid=a1b2c3d4"))
+        .arg(format!("{base}/grub?uuid=a1b2c3d4"))
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("#!ipxe\nchain ipxe?uuid=${uuid}"), "{text}");
+    assert!(text.contains("#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n|200|0\n"), "{text}");
+    assert!(text.ends_with("}\n|200|0\n"), "{text}");
+    // One TCP connection for all three: the later transfers report 0 new connects.
+    assert_eq!(text.matches("|200|1\n").count(), 1, "{text}");
+}
