@@ -55,7 +55,7 @@
 //! This crate is pure: no I/O, no clocks, no global state. Malformed input never panics.
 
 mod codec;
-mod json;
+pub(crate) use ::gojson as json;
 mod report;
 mod spec;
 mod translate;

@@ -176,7 +176,12 @@ fn curl_over_one_kept_alive_connection() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("#!ipxe\nchain ipxe?uuid=${uuid}"), "{text}");
-    assert!(text.contains("#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n|200|0\n"), "{text}");
+    assert!(
+        text.contains(
+            "#!ipxe\nkernel /image/kernel a=b c\ninitrd /image/initrd_a\ninitrd /image/initrd_b\nboot\n|200|0\n"
+        ),
+        "{text}"
+    );
     assert!(text.ends_with("}\n|200|0\n"), "{text}");
     // One TCP connection for all three: the later transfers report 0 new connects.
     assert_eq!(text.matches("|200|1\n").count(), 1, "{text}");

@@ -7,69 +7,67 @@
 //! This is deliberately small: a JSON tree that keeps object key order, and
 //! helpers to read strings, string lists and string maps out of it.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-
-/// A parsed JSON value whose objects keep their keys in document order,
-/// duplicates included, so "last key wins" can be applied as Go does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
-}
+pub use gojson::Json;
 
 /// Why a document could not be decoded into the expected shape; the message
 /// names the JSON path so an operator can find the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("invalid JSON: {0}")]
-    Syntax(String),
+    #[error("invalid JSON at byte {offset}: {message}")]
+    Syntax { offset: usize, message: String },
     #[error("{path}: expected {expected}, found {found}")]
     Type {
         path: String,
         expected: &'static str,
         found: &'static str,
     },
+    #[error("{path}: the number {text} does not fit a 64-bit float")]
+    NumberRange { path: String, text: String },
 }
 
-impl Json {
-    pub fn parse(bytes: &[u8]) -> Result<Json, DecodeError> {
-        serde_json::from_slice(bytes).map_err(|e| DecodeError::Syntax(e.to_string()))
-    }
+/// Parses a whole document with Go's rules (see the `gojson` crate).
+pub fn parse(bytes: &[u8]) -> Result<Json, DecodeError> {
+    gojson::parse(bytes).map_err(|e| DecodeError::Syntax {
+        offset: e.offset,
+        message: e.message,
+    })
+}
 
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Json::Null => "null",
-            Json::Bool(_) => "a boolean",
-            Json::Number(_) => "a number",
-            Json::String(_) => "a string",
-            Json::Array(_) => "an array",
-            Json::Object(_) => "an object",
-        }
-    }
-
-    /// Converts to a `serde_json::Value`; repeated object keys keep the last value.
-    pub fn into_value(self) -> serde_json::Value {
-        match self {
-            Json::Null => serde_json::Value::Null,
-            Json::Bool(b) => serde_json::Value::Bool(b),
-            Json::Number(n) => serde_json::Value::Number(n),
-            Json::String(s) => serde_json::Value::String(s),
-            Json::Array(a) => serde_json::Value::Array(a.into_iter().map(Json::into_value).collect()),
-            Json::Object(o) => {
-                let mut map = serde_json::Map::new();
-                for (k, v) in o {
-                    map.insert(k, v.into_value());
+/// Converts to a `serde_json::Value` the way Go decodes into `interface{}`:
+/// numbers become float64, repeated object keys keep the last value.
+pub fn into_value(json: Json, path: &str) -> Result<serde_json::Value, DecodeError> {
+    Ok(match json {
+        Json::Null => serde_json::Value::Null,
+        Json::Bool(b) => serde_json::Value::Bool(b),
+        Json::Number(text) => {
+            let f: f64 = text.parse().unwrap_or(f64::INFINITY);
+            match serde_json::Number::from_f64(f) {
+                Some(n) => serde_json::Value::Number(n),
+                None => {
+                    return Err(DecodeError::NumberRange {
+                        path: path.to_owned(),
+                        text,
+                    });
                 }
-                serde_json::Value::Object(map)
             }
         }
-    }
+        Json::String(s) => serde_json::Value::String(s),
+        Json::Array(items) => serde_json::Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| into_value(v, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Json::Object(entries) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in entries {
+                let child = format!("{path}.{k}");
+                map.insert(k, into_value(v, &child)?);
+            }
+            serde_json::Value::Object(map)
+        }
+    })
 }
 
 /// Go's case-insensitive key match for struct fields (`bytes.EqualFold` plus
@@ -145,67 +143,23 @@ pub fn string_map(v: Json, path: &str) -> Result<std::collections::BTreeMap<Stri
     }
 }
 
+/// "a string", "an object", …: how messages name what was found.
+fn json_noun(j: &Json) -> &'static str {
+    match j {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
 pub fn type_error(path: &str, expected: &'static str, found: &Json) -> DecodeError {
     DecodeError::Type {
         path: path.to_owned(),
         expected,
-        found: found.kind(),
-    }
-}
-
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
-        serde_json::Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("number out of range"))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Json>()? {
-            entries.push((k, v));
-        }
-        Ok(Json::Object(entries))
+        found: json_noun(found),
     }
 }
 
@@ -214,11 +168,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_order_and_duplicates() {
-        let j = Json::parse(br#"{"b":1,"a":2,"b":3}"#).unwrap();
-        let Json::Object(o) = j else { panic!() };
-        let keys: Vec<_> = o.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["b", "a", "b"]);
+    fn numbers_become_float64_like_go() {
+        let v = into_value(parse(br#"{"a":3,"b":1e400}"#).unwrap(), "$");
+        assert!(matches!(v, Err(DecodeError::NumberRange { .. })));
+        let v = into_value(parse(br#"{"a":12345678901234567890}"#).unwrap(), "$").unwrap();
+        assert_eq!(v["a"].as_f64(), Some(12345678901234567890.0));
     }
 
     #[test]
@@ -232,7 +186,7 @@ mod tests {
 
     #[test]
     fn rejects_trailing_garbage() {
-        assert!(Json::parse(b"{} x").is_err());
-        assert!(Json::parse(b"{}\n").is_ok());
+        assert!(parse(b"{} x").is_err());
+        assert!(parse(b"{}\n").is_ok());
     }
 }

@@ -35,7 +35,7 @@ impl Group {
     /// Parses a group document and normalizes its `mac` selectors (any key
     /// case) to lowercase colon form; an unparseable MAC rejects the group.
     pub fn from_json(bytes: &[u8]) -> Result<Group, GroupError> {
-        let mut group = Group::decode(Json::parse(bytes)?)?;
+        let mut group = Group::decode(gojson::parse(bytes)?)?;
         group.normalize()?;
         Ok(group)
     }
@@ -70,7 +70,7 @@ impl Group {
                 match value {
                     Json::Null => g.metadata = None,
                     Json::Object(_) => {
-                        let serde_json::Value::Object(map) = value.into_value() else {
+                        let serde_json::Value::Object(map) = gojson::into_value(value, "$.metadata")? else {
                             unreachable!("an object converts to an object")
                         };
                         let merged = g.metadata.get_or_insert_with(Default::default);
@@ -129,11 +129,16 @@ mod tests {
         assert_eq!(g.selector["MAC"], "52:54:00:89:d8:10");
         assert_eq!(g.selector_string(), "MAC=52:54:00:89:d8:10,os=installed");
         let meta = serde_json::Value::Object(g.metadata.unwrap());
-        assert_eq!(meta.to_string(), r#"{"a":"s","b":{"x":1}}"#);
+        // Keys sorted; numbers are float64, as Go decodes them.
+        assert_eq!(meta.to_string(), r#"{"a":"s","b":{"x":1.0}}"#);
     }
 
     #[test]
     fn go_tolerance() {
+        // Bad UTF-8 and lone surrogates become U+FFFD, as in Go.
+        let g = Group::from_json(b"{\"profile\":\"p\xff\",\"metadata\":{\"s\":\"\\ud800\"}}").unwrap();
+        assert_eq!(g.profile, "p\u{FFFD}");
+        assert_eq!(g.metadata.unwrap()["s"], "\u{FFFD}");
         let g = Group::from_json(br#"{"SELECTOR":{"hostname":null},"Profile":"p","extra":[1]}"#).unwrap();
         assert_eq!(g.selector["hostname"], "");
         assert_eq!(g.profile, "p");
@@ -146,6 +151,7 @@ mod tests {
         for bad in [
             &br#"{"selector":{"mac":"nope"}}"#[..],
             br#"{"selector":{"os":1}}"#,
+            br#"{"metadata":{"n":1e400}}"#,
             br#"{"selector":["a"]}"#,
             br#"{"metadata":[1]}"#,
             br#"{"metadata":"x"}"#,

@@ -36,7 +36,7 @@ impl Profile {
     /// Parses and validates a profile document (`id` must be non-empty, as
     /// matchbox's `ProfileGet` requires).
     pub fn from_json(bytes: &[u8]) -> Result<Profile, ProfileError> {
-        let profile = Profile::decode(Json::parse(bytes)?)?;
+        let profile = Profile::decode(gojson::parse(bytes)?)?;
         if profile.id.is_empty() {
             return Err(ProfileError::MissingId);
         }

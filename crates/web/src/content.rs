@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use crate::sniff;
+use crate::{gotime, sniff};
 
 /// What to send.
 pub enum Content {
@@ -46,14 +46,8 @@ pub async fn serve_content(
         resp_headers.insert(header::LAST_MODIFIED, http_date(m));
     }
     let range_header = match check_preconditions(method, headers, modtime) {
-        Precondition::Done(status) => {
-            if status == StatusCode::NOT_MODIFIED {
-                // Go's writeNotModified keeps Last-Modified when there is no ETag.
-            } else {
-                resp_headers.remove(header::LAST_MODIFIED);
-            }
-            return finish(status, resp_headers, Body::empty());
-        }
+        // Go keeps Last-Modified on 304 and 412 (there is no ETag to drop it for).
+        Precondition::Done(status) => return finish(status, resp_headers, Body::empty()),
         Precondition::Proceed(range) => range,
     };
 
@@ -75,6 +69,8 @@ pub async fn serve_content(
     let mut status = StatusCode::OK;
     let (mut start, mut send) = (0u64, size);
     match parse_range(range_header.as_deref(), size) {
+        // Go ≥ 1.20: a range on empty content is ignored rather than refused.
+        Err(RangeError::NoOverlap) if size == 0 => {}
         Err(e) => {
             if e == RangeError::NoOverlap {
                 resp_headers.insert(
@@ -92,13 +88,20 @@ pub async fn serve_content(
         }
         Ok(ranges) => {
             let total: u64 = ranges.iter().map(|r| r.1).sum();
-            if ranges.len() == 1 && total <= size {
-                (start, send) = ranges[0];
-                status = StatusCode::PARTIAL_CONTENT;
-                resp_headers.insert(
-                    header::CONTENT_RANGE,
-                    HeaderValue::from_str(&format!("bytes {}-{}/{}", start, start + send - 1, size)).expect("ascii"),
-                );
+            match ranges.as_slice() {
+                // A zero-length range (`bytes=-0`): Go answers 206 with an
+                // impossible Content-Range; kindling sends the whole body.
+                [(_, 0)] => {}
+                [(range_start, range_len)] if total <= size => {
+                    (start, send) = (*range_start, *range_len);
+                    status = StatusCode::PARTIAL_CONTENT;
+                    resp_headers.insert(
+                        header::CONTENT_RANGE,
+                        HeaderValue::from_str(&format!("bytes {}-{}/{}", start, start + send - 1, size))
+                            .expect("ascii"),
+                    );
+                }
+                _ => {}
             }
         }
     }
@@ -167,21 +170,21 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-/// RFC 7232 §6 in Go's order. kindling sends no ETag, so entity-tag
-/// conditions match only `*`.
+/// RFC 7232 §6 in Go's order (`checkPreconditions`). kindling sends no
+/// ETag, so entity tags only ever match `*`; dates are parsed as Go parses
+/// them.
 fn check_preconditions(method: &Method, headers: &HeaderMap, modtime: Option<SystemTime>) -> Precondition {
     let get_or_head = method == Method::GET || method == Method::HEAD;
     let mut ch = match header_str(headers, header::IF_MATCH) {
         None => Cond::None,
-        Some(v) if v.split(',').any(|t| t.trim() == "*") => Cond::True,
-        Some(_) => Cond::False,
+        Some(v) => etag_list(v, Cond::True, Cond::False),
     };
     if ch == Cond::None {
         ch = match (header_str(headers, header::IF_UNMODIFIED_SINCE), modtime) {
-            (Some(v), Some(m)) => match httpdate::parse_http_date(v) {
-                Ok(t) if m <= t => Cond::True,
-                Ok(_) => Cond::False,
-                Err(_) => Cond::None,
+            (Some(v), Some(m)) => match gotime::parse_http_time(v) {
+                Some(t) if m <= t => Cond::True,
+                Some(_) => Cond::False,
+                None => Cond::None,
             },
             _ => Cond::None,
         };
@@ -189,8 +192,8 @@ fn check_preconditions(method: &Method, headers: &HeaderMap, modtime: Option<Sys
     if ch == Cond::False {
         return Precondition::Done(StatusCode::PRECONDITION_FAILED);
     }
-    match header_str(headers, header::IF_NONE_MATCH) {
-        Some(v) if v.split(',').any(|t| t.trim() == "*") => {
+    match header_str(headers, header::IF_NONE_MATCH).map(|v| etag_list(v, Cond::False, Cond::True)) {
+        Some(Cond::False) => {
             return Precondition::Done(if get_or_head {
                 StatusCode::NOT_MODIFIED
             } else {
@@ -201,7 +204,7 @@ fn check_preconditions(method: &Method, headers: &HeaderMap, modtime: Option<Sys
         None => {
             if get_or_head
                 && let (Some(v), Some(m)) = (header_str(headers, header::IF_MODIFIED_SINCE), modtime)
-                && let Ok(t) = httpdate::parse_http_date(v)
+                && let Some(t) = gotime::parse_http_time(v)
                 && m <= t
             {
                 return Precondition::Done(StatusCode::NOT_MODIFIED);
@@ -213,14 +216,57 @@ fn check_preconditions(method: &Method, headers: &HeaderMap, modtime: Option<Sys
         && get_or_head
         && let Some(ir) = header_str(headers, header::IF_RANGE)
     {
-        let honoured = !ir.starts_with('"')
-            && !ir.starts_with("W/")
-            && modtime.is_some_and(|m| httpdate::parse_http_date(ir).is_ok_and(|t| t == m));
+        // An entity tag never matches (no ETag is sent); a date must equal
+        // the modification time to the second.
+        let honoured =
+            scan_etag(ir).is_none() && modtime.is_some_and(|m| gotime::parse_http_time(ir).is_some_and(|t| t == m));
         if !honoured {
             return Precondition::Proceed(None);
         }
     }
     Precondition::Proceed(range)
+}
+
+/// Walks an If-Match / If-None-Match list as Go does: `*` gives `on_star`;
+/// a malformed entry stops the walk; no tag can match (there is no ETag).
+fn etag_list(list: &str, on_star: Cond, otherwise: Cond) -> Cond {
+    let mut buf = list;
+    loop {
+        buf = buf.trim_matches([' ', '\t']);
+        if buf.is_empty() {
+            break;
+        }
+        if let Some(rest) = buf.strip_prefix(',') {
+            buf = rest;
+            continue;
+        }
+        if buf.starts_with('*') {
+            return on_star;
+        }
+        match scan_etag(buf) {
+            Some((_, rest)) => buf = rest,
+            None => break,
+        }
+    }
+    otherwise
+}
+
+/// Go's `scanETag`: `"text"` or `W/"text"` at the start of `s`.
+fn scan_etag(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_matches([' ', '\t']);
+    let start = if s.starts_with("W/") { 2 } else { 0 };
+    let b = s.as_bytes();
+    if b.len() < start + 2 || b[start] != b'"' {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate().skip(start + 1) {
+        match c {
+            b'"' => return Some((&s[..=i], &s[i + 1..])),
+            0x21 | 0x23..=0x7E | 0x80..=0xFF => {}
+            _ => return None,
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,6 +28,9 @@ pub struct Failure {
     pub code: &'static str,
     /// For a person: which labels, which group, which file, which key.
     pub detail: String,
+    /// What Go answers in this case when it is not matchbox's usual bare
+    /// 404 (a file server's 403 or 500): used under the `bare-404` quirk.
+    pub go_answer: Option<(StatusCode, &'static str)>,
 }
 
 impl Failure {
@@ -36,6 +39,7 @@ impl Failure {
             status: StatusCode::NOT_FOUND,
             code,
             detail: detail.into(),
+            go_answer: None,
         }
     }
 
@@ -46,23 +50,32 @@ impl Failure {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code,
             detail: detail.into(),
+            go_answer: None,
         }
     }
 
-    pub fn status_in(&self, compat: Compat) -> StatusCode {
-        if compat.has(Quirk::Bare404) && self.status != StatusCode::METHOD_NOT_ALLOWED {
-            StatusCode::NOT_FOUND
-        } else {
-            self.status
+    /// A failure with its own status (405, 403, …) that Go answers with
+    /// `go_answer` under `bare-404`, or with a bare 404 when `None`.
+    pub fn with_status(
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+        go_answer: Option<(StatusCode, &'static str)>,
+    ) -> Failure {
+        Failure {
+            status,
+            code,
+            detail: detail.into(),
+            go_answer,
         }
     }
 
     pub fn into_response(self, compat: Compat) -> Response<Body> {
-        let status = self.status_in(compat);
-        let body = if compat.has(Quirk::Bare404) && status == StatusCode::NOT_FOUND {
-            GO_NOT_FOUND.to_owned()
-        } else {
-            format!("{}: {}\n", self.code, one_line(&self.detail))
+        let bare = compat.has(Quirk::Bare404) && self.status != StatusCode::METHOD_NOT_ALLOWED;
+        let (status, body) = match (bare, self.go_answer) {
+            (true, Some((status, body))) => (status, body.to_owned()),
+            (true, None) => (StatusCode::NOT_FOUND, GO_NOT_FOUND.to_owned()),
+            (false, _) => (self.status, format!("{}: {}\n", self.code, one_line(&self.detail))),
         };
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = status;

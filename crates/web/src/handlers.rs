@@ -133,13 +133,17 @@ fn redact(q: &str) -> String {
 
 async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, raw_query: Option<&str>) -> Outcome {
     let compat = app.compat;
+    if raw_path == "*" {
+        return asterisk(method);
+    }
     let Some(path) = gourl::unescape_path(raw_path) else {
         // Go's server rejects the request line before any handler runs.
-        let failure = Failure {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad-request",
-            detail: format!("invalid percent-escape in path {raw_path:?}"),
-        };
+        let failure = Failure::with_status(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("invalid percent-escape in path {raw_path:?}"),
+            None,
+        );
         let mut response = Response::new(Body::from("400 Bad Request"));
         *response.status_mut() = StatusCode::BAD_REQUEST;
         response.headers_mut().insert(
@@ -167,11 +171,12 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
         return fail(
             compat,
             route,
-            Failure {
-                status: StatusCode::METHOD_NOT_ALLOWED,
-                code: "method-not-allowed",
-                detail: format!("{method} is not allowed on {}; use GET or HEAD", route.label()),
-            },
+            Failure::with_status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                format!("{method} is not allowed on {}; use GET or HEAD", route.label()),
+                None,
+            ),
         );
     }
     let query = raw_query.unwrap_or("");
@@ -213,6 +218,33 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
     match result {
         Ok(response) => ok(route, response),
         Err(f) => fail(compat, route, f),
+    }
+}
+
+/// The `*` request target: Go's server answers `OPTIONS *` itself (200) and
+/// its mux refuses every other method with 400.
+fn asterisk(method: &Method) -> Outcome {
+    let mut response = Response::new(Body::empty());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    if method == Method::OPTIONS {
+        return ok(Route::Unmatched, response);
+    }
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    let failure = Failure::with_status(
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+        "the * request target is only for OPTIONS",
+        None,
+    );
+    Outcome {
+        route: Route::Unmatched,
+        response,
+        failure: Some(failure),
     }
 }
 
@@ -268,12 +300,13 @@ fn mux_redirect(method: &Method, path: &str, raw_query: Option<&str>) -> Respons
     if let Ok(v) = HeaderValue::from_str(&gourl::hex_escape_non_ascii(&url)) {
         h.insert(header::LOCATION, v);
     }
-    let ctype = if method == Method::GET || method == Method::HEAD {
-        "text/html; charset=utf-8"
-    } else {
-        "text/plain; charset=utf-8"
-    };
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    // Go's Redirect writes a Content-Type (and body) only for GET and HEAD.
+    if method == Method::GET || method == Method::HEAD {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     r
 }

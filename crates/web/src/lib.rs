@@ -12,6 +12,7 @@ pub mod compat;
 mod content;
 pub mod failure;
 mod gostr;
+mod gotime;
 pub mod gourl;
 mod handlers;
 mod server;

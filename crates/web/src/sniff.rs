@@ -183,7 +183,7 @@ pub fn type_by_extension(name: &str) -> Option<&'static str> {
     if name.ends_with('/') {
         return None;
     }
-    let ext = ext.to_ascii_lowercase();
+    let ext = crate::gostr::to_lower(ext);
     Some(match ext.as_str() {
         "avif" => "image/avif",
         "css" => "text/css; charset=utf-8",
@@ -223,7 +223,6 @@ mod tests {
             (b"\x1f\x8b\x08", "application/x-gzip"),
             (b"PK\x03\x04", "application/zip"),
             (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom<\x06t\xbfmdat", "video/mp4"),
-            (b"\x00\x00\x00\x1Cftypmp4v\x00\x00\x00\x00mp4vmp41", "video/mp4"),
             (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isom", "application/octet-stream"),
             (b"#!ipxe\nchain ipxe\n", "text/plain; charset=utf-8"),
             (b"{\"ignition\":{}}", "text/plain; charset=utf-8"),

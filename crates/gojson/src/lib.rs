@@ -4,17 +4,21 @@
 //! Go differs from a strict RFC 8259 reader in ways that change what Ignition accepts: invalid
 //! UTF-8 inside strings is accepted and each bad byte becomes U+FFFD, an unpaired `\u` surrogate
 //! becomes U+FFFD, and nesting deeper than 10000 levels is rejected. Output escapes `<`, `>`, `&`,
-//! U+2028 and U+2029 as Go's HTML-safe encoder does. This module knows nothing about Ignition.
+//! U+2028 and U+2029 as Go's HTML-safe encoder does. It knows nothing about Ignition; [`tree`] builds an order-keeping tree for hand-written decoders.
 //!
 //! Everything here is iterative (no recursion on input depth) and never indexes out of bounds,
 //! so arbitrary input cannot overflow the stack or panic.
+
+pub mod tree;
+
+pub use tree::{Json, parse};
 
 /// Go's `maxNestingDepth` in `encoding/json/scanner.go`.
 const MAX_NESTING_DEPTH: usize = 10_000;
 
 /// A JSON syntax error at a byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
+pub struct SyntaxError {
     pub offset: usize,
     pub message: String,
 }
@@ -34,7 +38,7 @@ fn is_ws(b: u8) -> bool {
 
 /// Checks that `data` is exactly one JSON value surrounded by optional whitespace, the way Go's
 /// `json.Unmarshal` does before decoding anything.
-pub(crate) fn check_valid(data: &[u8]) -> Result<(), SyntaxError> {
+pub fn check_valid(data: &[u8]) -> Result<(), SyntaxError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Frame {
         Object,
@@ -316,7 +320,7 @@ fn scan_literal(data: &[u8], start: usize, word: &[u8]) -> Result<usize, SyntaxE
 
 /// The kind of the next value in a [`Reader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Object,
     Array,
     String,
@@ -327,7 +331,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The noun Go uses in `UnmarshalTypeError` ("cannot unmarshal string into ...").
-    pub(crate) fn noun(self) -> &'static str {
+    pub fn noun(self) -> &'static str {
         match self {
             Kind::Object => "object",
             Kind::Array => "array",
@@ -341,13 +345,13 @@ impl Kind {
 
 /// A pull reader over input that [`check_valid`] accepted. On malformed input it returns
 /// harmless defaults instead of panicking, so a caller bug can never crash the process.
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(data: &'a [u8]) -> Self {
+    pub fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
     }
 
@@ -357,7 +361,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn peek(&mut self) -> Kind {
+    pub fn peek(&mut self) -> Kind {
         self.skip_ws();
         match self.data.get(self.pos) {
             Some(b'{') => Kind::Object,
@@ -370,7 +374,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips one complete value of any kind, iteratively.
-    pub(crate) fn skip_value(&mut self) {
+    pub fn skip_value(&mut self) {
         self.skip_ws();
         let mut depth = 0usize;
         loop {
@@ -411,7 +415,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string value (Go unquoting).
-    pub(crate) fn read_string(&mut self) -> String {
+    pub fn read_string(&mut self) -> String {
         self.skip_ws();
         let start = self.pos;
         let end = skip_string(self.data, start);
@@ -421,7 +425,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a number literal's text.
-    pub(crate) fn read_number(&mut self) -> &'a str {
+    pub fn read_number(&mut self) -> &'a str {
         self.skip_ws();
         let start = self.pos;
         while let Some(&b) = self.data.get(self.pos) {
@@ -434,7 +438,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `true` or `false`.
-    pub(crate) fn read_bool(&mut self) -> bool {
+    pub fn read_bool(&mut self) -> bool {
         self.skip_ws();
         let value = self.data.get(self.pos) == Some(&b't');
         self.pos += if value { 4 } else { 5 };
@@ -442,14 +446,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes `{`.
-    pub(crate) fn begin_object(&mut self) {
+    pub fn begin_object(&mut self) {
         self.skip_ws();
         self.pos += 1;
     }
 
     /// Returns the next key of the current object (consuming the `:`), or `None` after consuming
     /// the closing `}`.
-    pub(crate) fn next_key(&mut self) -> Option<String> {
+    pub fn next_key(&mut self) -> Option<String> {
         self.skip_ws();
         if self.data.get(self.pos) == Some(&b',') {
             self.pos += 1;
@@ -477,13 +481,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes `[`.
-    pub(crate) fn begin_array(&mut self) {
+    pub fn begin_array(&mut self) {
         self.skip_ws();
         self.pos += 1;
     }
 
     /// True if another element follows (its value is next); false after consuming `]`.
-    pub(crate) fn next_element(&mut self) -> bool {
+    pub fn next_element(&mut self) -> bool {
         self.skip_ws();
         if self.data.get(self.pos) == Some(&b',') {
             self.pos += 1;
@@ -525,7 +529,7 @@ fn hex4(bytes: &[u8]) -> Option<u32> {
 
 /// Decodes one UTF-8 sequence the way Go's `utf8.DecodeRune` does: an invalid sequence yields
 /// U+FFFD and consumes exactly one byte.
-pub(crate) fn decode_rune(bytes: &[u8]) -> (char, usize) {
+pub fn decode_rune(bytes: &[u8]) -> (char, usize) {
     let Some(&b0) = bytes.first() else {
         return ('\u{FFFD}', 0);
     };
@@ -545,7 +549,7 @@ pub(crate) fn decode_rune(bytes: &[u8]) -> (char, usize) {
 }
 
 /// Go's `unquoteBytes` on the text between the quotes.
-pub(crate) fn unquote(s: &[u8]) -> String {
+pub fn unquote(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -605,7 +609,7 @@ pub(crate) fn unquote(s: &[u8]) -> String {
 
 /// Appends `s` as a JSON string the way Go's `json.Marshal` does (HTML-safe escaping, Go 1.22+
 /// short escapes for backspace and form feed).
-pub(crate) fn write_go_string(out: &mut Vec<u8>, s: &str) {
+pub fn write_go_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for ch in s.chars() {

@@ -1,0 +1,3 @@
+module kindling.test/mbref
+
+go 1.19
