@@ -27,7 +27,10 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wrk_run URL EXTRA_ARGS... → "req_per_sec p99_ms"
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# wrk_run URL EXTRA_ARGS... → "req_per_sec p99_ms requests"
 wrk_run() {
   local url=$1; shift
   local out
@@ -41,7 +44,7 @@ wrk_run() {
     echo "bench/http.sh: $url answered errors ($errors); the numbers would be meaningless" >&2
     exit 1
   fi
-  echo "$rps $p99"
+  echo "$rps $p99 $(awk '/requests in/ {print $1}' <<<"$out")"
 }
 
 results=()
@@ -84,13 +87,17 @@ CONF
   for mode in keepalive close; do
     extra=()
     [ "$mode" = close ] && extra=(-H 'Connection: close')
+    t0=$(cpu_ticks "$kpid")
     k=$(wrk_run "http://127.0.0.1:$port/ipxe" "${extra[@]}")
+    t1=$(cpu_ticks "$kpid")
     n=$(REQ_PATH=/ipxe wrk_run "http://127.0.0.1:$nport/ipxe" "${extra[@]}")
-    read -r k_rps k_p99 <<<"$k"
-    read -r n_rps n_p99 <<<"$n"
+    read -r k_rps k_p99 k_reqs <<<"$k"
+    read -r n_rps n_p99 _ <<<"$n"
+    # Server CPU per request: independent of how fast the (shared-core) client runs.
+    k_cpu=$(python3 -c "print(f'{($t1-$t0)*1e6/$TICK/$k_reqs:.1f}')")
     rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$kpid/status")
     ratio=$(python3 -c "print(f'{$k_rps/$n_rps:.2f}')")
-    results+=("$(printf '| %-9s | %6s | %6s B | %10.0f | %10.0f | %5s | %7.2f | %7.2f | %5s |' "$mode" "$groups" "$size" "$k_rps" "$n_rps" "$ratio" "$k_p99" "$n_p99" "$rss")")
+    results+=("$(printf '| %-9s | %6s | %4s B | %8.0f | %8.0f | %5s | %6.2f | %6.2f | %5s | %4s |' "$mode" "$groups" "$size" "$k_rps" "$n_rps" "$ratio" "$k_p99" "$n_p99" "$k_cpu" "$rss")")
   done
   kill "$kpid" "$npid" 2>/dev/null || true
   wait "$kpid" "$npid" 2>/dev/null || true
@@ -99,6 +106,6 @@ done
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, random MAC per request; $(nproc) cores; $(date -u +%Y-%m-%d)"
 echo
-echo "| workload  | groups |  body    | kindling r/s | nginx r/s | ratio | kindling p99 ms | nginx p99 ms | kindling peak RSS MiB |"
-echo "|-----------|--------|----------|-------------|-----------|-------|-----------------|--------------|-----------------------|"
+echo "| workload | groups | body | kindling r/s | nginx r/s | ratio | kindling p99 ms | nginx p99 ms | kindling CPU µs/req | kindling peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${results[@]}"

@@ -117,6 +117,12 @@ impl GroupSet {
 
     /// The group these labels select, if any.
     pub fn select(&self, labels: &Labels) -> Option<&Arc<LoadedGroup>> {
+        self.select_rank(labels).map(|rank| &self.ranked[rank])
+    }
+
+    /// The position in [`GroupSet::ranked`] of the group these labels
+    /// select, for callers that keep per-group data in a parallel table.
+    pub fn select_rank(&self, labels: &Labels) -> Option<usize> {
         let mut best = usize::MAX;
         let mut buf = String::new();
         for ks in &self.key_sets {
@@ -131,7 +137,7 @@ impl GroupSet {
                 best = best.min(rank);
             }
         }
-        self.ranked.get(best)
+        (best < self.ranked.len()).then_some(best)
     }
 
     /// The reference implementation: try every group in order. Used by tests

@@ -18,7 +18,8 @@ use arc_swap::ArcSwap;
 
 pub use load::{MAX_FILE_SIZE, is_raw_ignition, load};
 pub use snapshot::{
-    Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, RawIgnition, Severity, Snapshot, TemplateFile,
+    Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, RawIgnition, Selected, Severity, Snapshot,
+    TemplateFile,
 };
 pub use watch::{MAX_DELAY, QUIET, WatchGuard, watch};
 

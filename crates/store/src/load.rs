@@ -94,6 +94,18 @@ pub fn load(root: &Path, generation: u64) -> Snapshot {
     snap.cloud = loader.load_kind(root, Kind::Cloud, |_, bytes| Ok(template_entry(bytes)));
     snap.generic = loader.load_kind(root, Kind::Generic, |_, bytes| Ok(template_entry(bytes)));
 
+    snap.group_profiles = snap
+        .groups
+        .ranked()
+        .iter()
+        .map(|g| {
+            if g.group.profile.is_empty() {
+                Err(crate::LookupError::Unset { noun: "profile" })
+            } else {
+                snap.profile(&g.group.profile).cloned()
+            }
+        })
+        .collect();
     loader.cross_check(&snap);
     snap.issues = loader.issues;
     snap.issues
@@ -284,18 +296,16 @@ impl Loader {
     }
 
     fn cross_check(&mut self, snap: &Snapshot) {
-        for g in snap.groups.ranked() {
+        for (g, profile) in snap.groups.ranked().iter().zip(&snap.group_profiles) {
             let path = format!("groups/{}", g.file_name);
-            if g.group.profile.is_empty() {
-                self.issue(
+            match profile {
+                Ok(_) => {}
+                Err(crate::LookupError::Unset { .. }) => self.issue(
                     Severity::Warning,
                     path,
                     "the group names no profile: machines it selects get 404 on every endpoint but /metadata",
-                );
-                continue;
-            }
-            if let Err(e) = snap.profile(&g.group.profile) {
-                self.issue(Severity::Error, path, format!("profile: {e}"));
+                ),
+                Err(e) => self.issue(Severity::Error, path, format!("profile: {e}")),
             }
         }
         let mut ids: Vec<&String> = snap.profiles.keys().collect();

@@ -120,6 +120,9 @@ pub struct Snapshot {
     pub loaded_at: Option<SystemTime>,
     pub load_duration: Duration,
     pub groups: GroupSet,
+    /// The profile of each group, in the order of `groups.ranked()`, looked
+    /// up once at load so a request does not repeat it.
+    pub(crate) group_profiles: Vec<Result<Arc<LoadedProfile>, LookupError>>,
     /// Set when `groups/` is missing or unreadable: nothing can match then.
     pub groups_dir_error: Option<String>,
     pub(crate) profiles: HashMap<String, Entry<LoadedProfile>>,
@@ -156,7 +159,23 @@ pub enum LookupError {
     Unset { noun: &'static str },
 }
 
+/// The group a request selected, with its profile (or why it has none).
+#[derive(Debug, Clone, Copy)]
+pub struct Selected<'s> {
+    pub group: &'s Arc<model::LoadedGroup>,
+    pub profile: &'s Result<Arc<LoadedProfile>, LookupError>,
+}
+
 impl Snapshot {
+    /// The group these labels select, and its profile.
+    pub fn select(&self, labels: &model::Labels) -> Option<Selected<'_>> {
+        let rank = self.groups.select_rank(labels)?;
+        Some(Selected {
+            group: &self.groups.ranked()[rank],
+            profile: &self.group_profiles[rank],
+        })
+    }
+
     pub fn profile(&self, id: &str) -> Result<&Arc<LoadedProfile>, LookupError> {
         self.lookup(Kind::Profile, &self.profiles, id, ".json")
     }

@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use bytes::Bytes;
-use model::{Labels, LoadedGroup};
-use store::{IgnitionFile, LoadedProfile, LookupError, Snapshot, TemplateFile};
+use model::Labels;
+use store::{IgnitionFile, LoadedProfile, LookupError, Selected, Snapshot, TemplateFile};
 
 use crate::compat::{Compat, Quirk};
 use crate::content::{Content, serve_content};
@@ -18,7 +18,7 @@ use crate::{App, gourl, vars};
 /// Which route served a request: the `route` label of the request metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    Home,
+    Home = 0,
     BootIpxe,
     Ipxe,
     Grub,
@@ -33,6 +33,8 @@ pub enum Route {
 }
 
 impl Route {
+    pub const COUNT: usize = 12;
+
     pub fn label(self) -> &'static str {
         match self {
             Route::Home => "/",
@@ -88,38 +90,27 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Bod
 fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&str>, started: Instant) {
     let route = o.route.label();
     let status = o.response.status();
-    metrics::counter!("kindling_http_requests_total", "route" => route, "status" => status_label(status)).increment(1);
+    app.counters.request(o.route, status);
     let micros = started.elapsed().as_micros() as u64;
+    let redacted;
     let query = match query {
-        None => String::new(),
-        Some(q) if app.redact_queries => redact(q),
-        Some(q) => q.to_owned(),
+        None => "",
+        Some(q) if app.redact_queries => {
+            redacted = redact(q);
+            redacted.as_str()
+        }
+        Some(q) => q,
     };
     match &o.failure {
-        None => tracing::info!(%method, path, query, status = status.as_u16(), route, micros, "http request"),
+        None => {
+            tracing::info!(%method, path = %path, query = %query, status = status.as_u16(), route, micros, "http request")
+        }
         Some(f) => {
             if f.code == "no-matching-group" {
-                metrics::counter!("kindling_selection_misses_total", "route" => route).increment(1);
+                app.counters.selection_miss(o.route);
             }
-            tracing::info!(%method, path, query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
+            tracing::info!(%method, path = %path, query = %query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
         }
-    }
-}
-
-fn status_label(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        200 => "200",
-        206 => "206",
-        301 => "301",
-        304 => "304",
-        400 => "400",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        412 => "412",
-        416 => "416",
-        500 => "500",
-        _ => "other",
     }
 }
 
@@ -337,11 +328,13 @@ fn labels(query: &str) -> Labels {
     labels
 }
 
-fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<&'s Arc<LoadedGroup>, Failure> {
+/// matchbox's `selectGroup`: the group these labels select (with its
+/// profile, resolved at load), or why there is none.
+fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<Selected<'s>, Failure> {
     if let Some(err) = &snap.groups_dir_error {
         return Err(Failure::not_found("groups-unavailable", err.clone()));
     }
-    snap.groups.select(labels).ok_or_else(|| {
+    snap.select(labels).ok_or_else(|| {
         Failure::not_found(
             "no-matching-group",
             format!("no group matches labels {labels} ({} groups loaded)", snap.groups.len()),
@@ -349,23 +342,27 @@ fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<&'s Arc<Loade
     })
 }
 
-fn select_profile<'s>(snap: &'s Snapshot, g: &LoadedGroup) -> Result<&'s Arc<LoadedProfile>, Failure> {
-    if g.group.profile.is_empty() {
-        return Err(Failure::not_found(
-            "group-has-no-profile",
-            format!(
-                "group groups/{} (id {:?}) matched but names no profile",
-                g.file_name, g.group.id
-            ),
-        ));
-    }
-    snap.profile(&g.group.profile).map_err(|e| {
+/// matchbox's `selectProfile`: the selected group's profile. A missing
+/// profile is an error; there is no fall-through to the next group.
+fn select_profile<'s>(selected: Selected<'s>) -> Result<&'s Arc<LoadedProfile>, Failure> {
+    let g = selected.group;
+    selected.profile.as_ref().map_err(|e| {
         let code = match e {
+            LookupError::Unset { .. } => "group-has-no-profile",
             LookupError::NotFound { .. } => "profile-not-found",
             LookupError::InvalidName { .. } => "profile-name-invalid",
-            _ => "profile-invalid",
+            LookupError::Invalid { .. } => "profile-invalid",
         };
-        Failure::not_found(code, format!("group groups/{} matched: {e}", g.file_name))
+        let detail = match e {
+            LookupError::Unset { .. } => {
+                format!(
+                    "group groups/{} (id {:?}) matched but names no profile",
+                    g.file_name, g.group.id
+                )
+            }
+            e => format!("group groups/{} matched: {e}", g.file_name),
+        };
+        Failure::not_found(code, detail)
     })
 }
 
@@ -384,8 +381,8 @@ fn lookup_failure(what: &'static str, e: LookupError, profile: &LoadedProfile) -
 fn boot_script(app: &App, route: Route, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
-    let group = select_group(&snap, &labels)?;
-    let profile = select_profile(&snap, group)?;
+    let selected = select_group(&snap, &labels)?;
+    let (group, profile) = (selected.group, select_profile(selected)?);
     let body = if route == Route::Ipxe {
         &profile.ipxe
     } else {
@@ -415,8 +412,8 @@ fn render(file: &TemplateFile, dir: &str, name: &str, vars: &template::Value) ->
 fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
-    let group = select_group(&snap, &labels)?;
-    let profile = select_profile(&snap, group)?;
+    let selected = select_group(&snap, &labels)?;
+    let (group, profile) = (selected.group, select_profile(selected)?);
     let name = &profile.profile.ignition_id;
     let file = snap
         .ignition(name)
@@ -456,8 +453,8 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
 async fn cloud(app: &App, method: &Method, headers: &HeaderMap, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
-    let group = select_group(&snap, &labels)?;
-    let profile = select_profile(&snap, group)?;
+    let selected = select_group(&snap, &labels)?;
+    let (group, profile) = (selected.group, select_profile(selected)?);
     let name = &profile.profile.cloud_id;
     let file = snap.cloud(name).map_err(|e| lookup_failure("cloud", e, profile))?;
     let vars = vars::collect(&group.group, &labels, query);
@@ -491,8 +488,8 @@ fn check_cloud_config(text: &str) -> Result<(), String> {
 async fn generic(app: &App, method: &Method, headers: &HeaderMap, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
-    let group = select_group(&snap, &labels)?;
-    let profile = select_profile(&snap, group)?;
+    let selected = select_group(&snap, &labels)?;
+    let (group, profile) = (selected.group, select_profile(selected)?);
     let name = &profile.profile.generic_id;
     let file = snap.generic(name).map_err(|e| lookup_failure("generic", e, profile))?;
     let vars = vars::collect(&group.group, &labels, query);
@@ -503,7 +500,7 @@ async fn generic(app: &App, method: &Method, headers: &HeaderMap, query: &str) -
 fn metadata(app: &App, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
-    let group = select_group(&snap, &labels)?;
+    let group = select_group(&snap, &labels)?.group;
     let body = vars::render_env(&vars::collect(&group.group, &labels, query));
     let ctype = if app.compat.has(Quirk::MetadataContentType) {
         "plain/text"

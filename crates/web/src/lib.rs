@@ -10,6 +10,7 @@
 mod assets;
 pub mod compat;
 mod content;
+mod counters;
 pub mod failure;
 mod gostr;
 mod gotime;
@@ -46,6 +47,7 @@ pub struct App {
     assets: Option<assets::Assets>,
     redact_queries: bool,
     metrics: Option<MetricsRender>,
+    counters: counters::Counters,
 }
 
 impl std::fmt::Debug for App {
@@ -69,6 +71,7 @@ impl App {
             assets,
             redact_queries: config.redact_queries,
             metrics,
+            counters: counters::Counters::new(),
         })
     }
 
