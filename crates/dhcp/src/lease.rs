@@ -1,0 +1,446 @@
+//! The lease table: which address belongs to which client until when, and
+//! how a free address is chosen. In memory, authoritative while the server
+//! runs; every change that must survive a crash is returned to the caller as
+//! a [`Lease`] to persist (the caller acknowledges a lease only once it is
+//! durable). Time is a parameter (`now`, Unix seconds), never read here.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use crate::config::{Reservation, Subnet};
+
+/// Seconds since the Unix epoch.
+pub type UnixTime = u64;
+
+/// Who holds a lease: the client identifier (option 61) when the client
+/// sends one, else the hardware type and address (RFC 2131 §4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientKey(pub Vec<u8>);
+
+impl ClientKey {
+    pub fn from_request(msg: &crate::wire::Message) -> ClientKey {
+        match msg.options.client_id() {
+            Some(id) => ClientKey(id.to_vec()),
+            None => {
+                let mut k = vec![msg.htype];
+                k.extend_from_slice(msg.hw_addr());
+                ClientKey(k)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Acknowledged; valid until `expires`.
+    Active,
+    /// Given back by the client (DHCPRELEASE) or expired early.
+    Released,
+    /// Declined by a client (DHCPDECLINE: someone else uses it); kept out of
+    /// use until `expires`.
+    Probation,
+}
+
+impl LeaseState {
+    pub fn name(self) -> &'static str {
+        match self {
+            LeaseState::Active => "active",
+            LeaseState::Released => "released",
+            LeaseState::Probation => "probation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LeaseState> {
+        match s {
+            "active" => Some(LeaseState::Active),
+            "released" => Some(LeaseState::Released),
+            "probation" => Some(LeaseState::Probation),
+            _ => None,
+        }
+    }
+}
+
+/// One address's record, as persisted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub ip: Ipv4Addr,
+    pub client: ClientKey,
+    /// Hardware address (for `kindling leases`, DNS names, ARP).
+    pub hw: Vec<u8>,
+    pub hostname: Option<String>,
+    pub expires: UnixTime,
+    pub state: LeaseState,
+}
+
+impl Lease {
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        self.state == LeaseState::Active && self.expires > now
+    }
+
+    /// Whether the address is out of use for anyone but `client`.
+    fn blocks(&self, client: &ClientKey, now: UnixTime) -> bool {
+        match self.state {
+            LeaseState::Active => self.expires > now && self.client != *client,
+            LeaseState::Probation => self.expires > now,
+            LeaseState::Released => false,
+        }
+    }
+}
+
+/// Why no address could be offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoAddress {
+    /// Every address of the subnet's ranges is leased, offered or on probation.
+    PoolExhausted,
+    /// The client's reserved address is held by another client.
+    ReservationTaken { ip: Ipv4Addr },
+}
+
+#[derive(Debug, Default)]
+pub struct LeaseTable {
+    by_ip: HashMap<Ipv4Addr, Lease>,
+    by_client: HashMap<ClientKey, Ipv4Addr>,
+    /// Offered but not yet requested: client → (address, hold until).
+    offers: HashMap<ClientKey, (Ipv4Addr, UnixTime)>,
+    offered: HashMap<Ipv4Addr, (ClientKey, UnixTime)>,
+    /// Reserved addresses → the hardware address they belong to.
+    reserved: HashMap<Ipv4Addr, Vec<u8>>,
+    /// Next address to try, per subnet network (next-fit allocation).
+    cursors: HashMap<Ipv4Addr, u32>,
+}
+
+impl LeaseTable {
+    pub fn new(reservations: &[Reservation], existing: impl IntoIterator<Item = Lease>) -> LeaseTable {
+        let mut t = LeaseTable::default();
+        for r in reservations {
+            t.reserved.insert(r.address, r.mac.octets().to_vec());
+        }
+        for lease in existing {
+            t.insert(lease);
+        }
+        t
+    }
+
+    fn insert(&mut self, lease: Lease) {
+        if let Some(old) = self.by_ip.get(&lease.ip)
+            && old.client != lease.client
+            && self.by_client.get(&old.client) == Some(&lease.ip)
+        {
+            self.by_client.remove(&old.client);
+        }
+        if lease.state != LeaseState::Probation {
+            if let Some(prev_ip) = self.by_client.insert(lease.client.clone(), lease.ip)
+                && prev_ip != lease.ip
+                && self.by_ip.get(&prev_ip).is_some_and(|l| l.client == lease.client)
+            {
+                // The client moved: its old address is free again.
+                if let Some(l) = self.by_ip.get_mut(&prev_ip) {
+                    l.state = LeaseState::Released;
+                }
+            }
+        }
+        self.by_ip.insert(lease.ip, lease);
+    }
+
+    pub fn get(&self, ip: Ipv4Addr) -> Option<&Lease> {
+        self.by_ip.get(&ip)
+    }
+
+    /// The client's current lease record (any state but probation).
+    pub fn of_client(&self, client: &ClientKey) -> Option<&Lease> {
+        self.by_client
+            .get(client)
+            .and_then(|ip| self.by_ip.get(ip))
+            .filter(|l| l.client == *client)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
+        self.by_ip.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_ip.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_ip.is_empty()
+    }
+
+    /// Whether `client` may be given `ip` now.
+    pub fn available(&self, ip: Ipv4Addr, client: &ClientKey, hw: &[u8], now: UnixTime) -> bool {
+        if self.by_ip.get(&ip).is_some_and(|l| l.blocks(client, now)) {
+            return false;
+        }
+        if self
+            .offered
+            .get(&ip)
+            .is_some_and(|(c, until)| c != client && *until > now)
+        {
+            return false;
+        }
+        if self.reserved.get(&ip).is_some_and(|mac| mac.as_slice() != hw) {
+            return false;
+        }
+        true
+    }
+
+    /// Chooses an address for a DISCOVER: the reservation, the client's
+    /// previous address, the requested one, then the next free address of
+    /// the ranges (addresses never leased before come first, so returning
+    /// clients tend to keep theirs).
+    pub fn choose(
+        &mut self,
+        subnet: &Subnet,
+        client: &ClientKey,
+        hw: &[u8],
+        requested: Option<Ipv4Addr>,
+        reservation: Option<&Reservation>,
+        now: UnixTime,
+    ) -> Result<Ipv4Addr, NoAddress> {
+        if let Some(r) = reservation.filter(|r| subnet.net.contains(r.address)) {
+            return if self.available(r.address, client, hw, now) {
+                Ok(r.address)
+            } else {
+                Err(NoAddress::ReservationTaken { ip: r.address })
+            };
+        }
+        if let Some(l) = self.of_client(client)
+            && subnet.in_range(l.ip)
+            && self.available(l.ip, client, hw, now)
+        {
+            return Ok(l.ip);
+        }
+        if let Some((ip, _)) = self.offers.get(client)
+            && subnet.in_range(*ip)
+            && self.available(*ip, client, hw, now)
+        {
+            return Ok(*ip);
+        }
+        if let Some(ip) = requested.filter(|ip| subnet.in_range(*ip) && self.available(*ip, client, hw, now)) {
+            return Ok(ip);
+        }
+        self.next_free(subnet, client, hw, now).ok_or(NoAddress::PoolExhausted)
+    }
+
+    fn next_free(&mut self, subnet: &Subnet, client: &ClientKey, hw: &[u8], now: UnixTime) -> Option<Ipv4Addr> {
+        let total = subnet.range_size();
+        if total == 0 {
+            return None;
+        }
+        let key = subnet.net.network();
+        let start = u64::from(*self.cursors.get(&key).unwrap_or(&0)) % total;
+        // First pass: addresses with no record at all; second: any available.
+        for fresh_only in [true, false] {
+            for step in 0..total {
+                let idx = (start + step) % total;
+                let ip = nth_address(subnet, idx);
+                if fresh_only && self.by_ip.contains_key(&ip) {
+                    continue;
+                }
+                if self.available(ip, client, hw, now) {
+                    self.cursors.insert(key, ((idx + 1) % total) as u32);
+                    return Some(ip);
+                }
+            }
+        }
+        None
+    }
+
+    /// Sets `ip` aside for `client` until `until` (an OFFER).
+    pub fn hold(&mut self, client: &ClientKey, ip: Ipv4Addr, until: UnixTime) {
+        if let Some((old, _)) = self.offers.insert(client.clone(), (ip, until))
+            && old != ip
+        {
+            self.offered.remove(&old);
+        }
+        self.offered.insert(ip, (client.clone(), until));
+    }
+
+    /// The address offered to `client`, if the offer still holds.
+    pub fn offered_to(&self, client: &ClientKey, now: UnixTime) -> Option<Ipv4Addr> {
+        self.offers
+            .get(client)
+            .filter(|(_, until)| *until > now)
+            .map(|(ip, _)| *ip)
+    }
+
+    /// Forgets an offer (the client chose another server).
+    pub fn drop_offer(&mut self, client: &ClientKey) {
+        if let Some((ip, _)) = self.offers.remove(client) {
+            self.offered.remove(&ip);
+        }
+    }
+
+    /// Records an acknowledged lease; returns it for persisting.
+    pub fn bind(&mut self, lease: Lease) -> Lease {
+        self.drop_offer(&lease.client);
+        self.insert(lease.clone());
+        lease
+    }
+
+    /// DHCPRELEASE: the record to persist, if the client held `ip`.
+    pub fn release(&mut self, client: &ClientKey, ip: Ipv4Addr, now: UnixTime) -> Option<Lease> {
+        let lease = self
+            .by_ip
+            .get_mut(&ip)
+            .filter(|l| l.client == *client && l.state == LeaseState::Active)?;
+        lease.state = LeaseState::Released;
+        lease.expires = now;
+        Some(lease.clone())
+    }
+
+    /// DHCPDECLINE: `ip` is in use by someone else; keep it out of use.
+    pub fn decline(&mut self, client: &ClientKey, hw: &[u8], ip: Ipv4Addr, until: UnixTime) -> Lease {
+        self.drop_offer(client);
+        if self.by_client.get(client) == Some(&ip) {
+            self.by_client.remove(client);
+        }
+        let lease = Lease {
+            ip,
+            client: client.clone(),
+            hw: hw.to_vec(),
+            hostname: None,
+            expires: until,
+            state: LeaseState::Probation,
+        };
+        self.by_ip.insert(ip, lease.clone());
+        lease
+    }
+
+    /// Drops offers whose hold passed (bounded memory under a storm of
+    /// DISCOVERs that never REQUEST).
+    pub fn expire_offers(&mut self, now: UnixTime) {
+        self.offers.retain(|_, (_, until)| *until > now);
+        self.offered.retain(|_, (_, until)| *until > now);
+    }
+}
+
+/// The `idx`-th address across a subnet's ranges.
+fn nth_address(subnet: &Subnet, mut idx: u64) -> Ipv4Addr {
+    for (a, b) in &subnet.ranges {
+        let size = u64::from(u32::from(*b) - u32::from(*a)) + 1;
+        if idx < size {
+            return Ipv4Addr::from(u32::from(*a) + idx as u32);
+        }
+        idx -= size;
+    }
+    subnet.ranges[0].0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Net;
+    use std::time::Duration;
+
+    fn subnet() -> Subnet {
+        Subnet {
+            net: Net::parse("10.0.0.0/24").unwrap(),
+            ranges: vec![(Ipv4Addr::new(10, 0, 0, 10), Ipv4Addr::new(10, 0, 0, 12))],
+            lease_time: Duration::from_secs(3600),
+            routers: vec![],
+            dns: vec![],
+            domain: None,
+            ntp: vec![],
+            mtu: None,
+            routes: vec![],
+        }
+    }
+
+    fn key(n: u8) -> ClientKey {
+        ClientKey(vec![1, 0x52, 0x54, 0, 0, 0, n])
+    }
+
+    fn lease(ip: Ipv4Addr, n: u8, expires: u64) -> Lease {
+        Lease {
+            ip,
+            client: key(n),
+            hw: key(n).0[1..].to_vec(),
+            hostname: None,
+            expires,
+            state: LeaseState::Active,
+        }
+    }
+
+    #[test]
+    fn allocation_order_and_exhaustion() {
+        let s = subnet();
+        let mut t = LeaseTable::new(&[], []);
+        let a = t.choose(&s, &key(1), &[], None, None, 100).unwrap();
+        t.hold(&key(1), a, 130);
+        let b = t.choose(&s, &key(2), &[], None, None, 100).unwrap();
+        assert_ne!(a, b);
+        t.bind(lease(b, 2, 4000));
+        let c = t.choose(&s, &key(3), &[], None, None, 100).unwrap();
+        t.hold(&key(3), c, 130);
+        assert_eq!(
+            t.choose(&s, &key(4), &[], None, None, 100),
+            Err(NoAddress::PoolExhausted)
+        );
+        // After the hold passes, the offered address is free again.
+        assert!(t.choose(&s, &key(4), &[], None, None, 200).is_ok());
+        // The same client gets the same offer back.
+        assert_eq!(t.choose(&s, &key(1), &[], None, None, 110), Ok(a));
+    }
+
+    #[test]
+    fn active_leases_block_and_expire() {
+        let s = subnet();
+        let ip = Ipv4Addr::new(10, 0, 0, 11);
+        let mut t = LeaseTable::new(&[], [lease(ip, 1, 500)]);
+        assert!(!t.available(ip, &key(2), &[], 100));
+        assert!(t.available(ip, &key(1), &[], 100));
+        assert!(t.available(ip, &key(2), &[], 500));
+        // The returning client gets its address back.
+        assert_eq!(t.choose(&s, &key(1), &[], None, None, 100), Ok(ip));
+        // A requested address in use is not given.
+        assert_ne!(t.choose(&s, &key(2), &[], Some(ip), None, 100), Ok(ip));
+    }
+
+    #[test]
+    fn release_and_decline() {
+        let ip = Ipv4Addr::new(10, 0, 0, 10);
+        let mut t = LeaseTable::new(&[], [lease(ip, 1, 500)]);
+        assert!(t.release(&key(2), ip, 100).is_none());
+        let r = t.release(&key(1), ip, 100).unwrap();
+        assert_eq!((r.state, r.expires), (LeaseState::Released, 100));
+        assert!(t.available(ip, &key(2), &[], 101));
+        let d = t.decline(&key(2), &[], ip, 700);
+        assert_eq!(d.state, LeaseState::Probation);
+        assert!(!t.available(ip, &key(3), &[], 600));
+        assert!(!t.available(ip, &key(2), &[], 600));
+        assert!(t.available(ip, &key(3), &[], 700));
+    }
+
+    #[test]
+    fn reservations_are_kept_for_their_mac() {
+        let s = subnet();
+        let mac = model::Mac::parse("52:54:00:00:00:09").unwrap();
+        let r = Reservation {
+            mac: mac.clone(),
+            address: Ipv4Addr::new(10, 0, 0, 10),
+            hostname: Some("n9".into()),
+        };
+        let mut t = LeaseTable::new(std::slice::from_ref(&r), []);
+        // Not handed to others, even from the pool.
+        for n in 1..=2 {
+            let ip = t
+                .choose(&s, &key(n), &[0x52, 0x54, 0, 0, 0, n], None, None, 10)
+                .unwrap();
+            assert_ne!(ip, r.address);
+            t.hold(&key(n), ip, 100);
+        }
+        let k9 = ClientKey(vec![1, 0x52, 0x54, 0, 0, 0, 9]);
+        assert_eq!(t.choose(&s, &k9, mac.octets(), None, Some(&r), 10), Ok(r.address));
+    }
+
+    #[test]
+    fn a_client_that_moves_frees_its_old_address() {
+        let a = Ipv4Addr::new(10, 0, 0, 10);
+        let b = Ipv4Addr::new(10, 0, 0, 11);
+        let mut t = LeaseTable::new(&[], [lease(a, 1, 500)]);
+        t.bind(lease(b, 1, 600));
+        assert_eq!(t.of_client(&key(1)).map(|l| l.ip), Some(b));
+        assert!(t.available(a, &key(2), &[], 100));
+    }
+}
