@@ -128,16 +128,14 @@ impl LeaseTable {
         {
             self.by_client.remove(&old.client);
         }
-        if lease.state != LeaseState::Probation {
-            if let Some(prev_ip) = self.by_client.insert(lease.client.clone(), lease.ip)
-                && prev_ip != lease.ip
-                && self.by_ip.get(&prev_ip).is_some_and(|l| l.client == lease.client)
-            {
-                // The client moved: its old address is free again.
-                if let Some(l) = self.by_ip.get_mut(&prev_ip) {
-                    l.state = LeaseState::Released;
-                }
-            }
+        if lease.state != LeaseState::Probation
+            && let Some(prev_ip) = self.by_client.insert(lease.client.clone(), lease.ip)
+            && prev_ip != lease.ip
+            && let Some(old) = self.by_ip.get_mut(&prev_ip)
+            && old.client == lease.client
+        {
+            // The client moved: its old address is free again.
+            old.state = LeaseState::Released;
         }
         self.by_ip.insert(lease.ip, lease);
     }

@@ -30,11 +30,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP boot and provisioning API from a data directory (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check a data directory: bad JSON, missing profiles or templates, template errors, identical selectors.
     Validate(ValidateArgs),
     /// Print exactly what a machine would receive from an endpoint, or why it would get an error.
     Render(RenderArgs),
+    /// List DHCP leases: from a running server (over HTTP), or from the lease file when no server runs.
+    Leases(LeasesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LeasesArgs {
+    /// HTTP address of the running kindling to ask.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// Read this lease file directly instead (only while no server uses it).
+    #[arg(long, value_name = "FILE")]
+    pub lease_file: Option<PathBuf>,
+
+    /// Output format: table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub output: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -104,6 +121,23 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub shutdown_grace: u64,
+
+    /// kindling's configuration file (TOML: [dhcp], [[dhcp.subnet]], [[dhcp.host]], [boot]); see docs/configuration.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// DHCP server mode: off, proxy (boot answers beside another DHCP server) or full (addresses too).
+    /// Overrides dhcp.mode from --config.
+    #[arg(long, value_name = "MODE", value_parser = ["off", "proxy", "full"])]
+    pub dhcp: Option<String>,
+
+    /// Interfaces DHCP answers on, comma-separated (default: every interface but loopback). Overrides dhcp.interfaces.
+    #[arg(long, value_name = "IFACE,...", value_delimiter = ',')]
+    pub dhcp_interface: Vec<String>,
+
+    /// Where DHCP leases are kept (an embedded database). Overrides dhcp.lease_file.
+    #[arg(long, value_name = "FILE")]
+    pub dhcp_lease_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -140,7 +174,7 @@ pub struct RenderArgs {
     pub matchbox_exact: bool,
 }
 
-const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "help"];
+const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "leases", "help"];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for
 /// every known long flag, and `serve` inserted when no subcommand is given.
@@ -272,7 +306,7 @@ mod tests {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         match parse(args(a), &lookup).unwrap().command {
-            Command::Serve(s) => s,
+            Command::Serve(s) => *s,
             other => panic!("{other:?}"),
         }
     }

@@ -3,6 +3,8 @@
 //! everything it calls lives in the library crates.
 
 mod cli;
+mod dhcp;
+mod leases;
 mod logging;
 mod render;
 mod serve;
@@ -21,9 +23,10 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Serve(args) => serve::run(*args),
         cli::Command::Validate(args) => validate::run(args),
         cli::Command::Render(args) => render::run(args),
+        cli::Command::Leases(args) => leases::run(args),
     };
     match result {
         Ok(code) => code,

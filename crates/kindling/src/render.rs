@@ -39,6 +39,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             compat,
             assets_path: None,
             redact_queries: false,
+            leases: None,
         },
         None,
     )?);

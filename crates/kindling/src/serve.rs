@@ -118,17 +118,12 @@ fn serve(
     compat: web::Compat,
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
+    let file_config = match &args.config {
+        Some(path) => Some(config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
+        None => None,
+    };
     let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
     let _watch = store::watch(store.clone()).context("watching the data directory")?;
-
-    let config = web::Config {
-        compat,
-        assets_path,
-        redact_queries: args.redact_queries,
-    };
-    let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
-    let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
-    let router = app.router();
 
     // Signal handlers first, so an early SIGTERM is a clean stop, not a kill.
     let signals = tokio::runtime::Builder::new_current_thread()
@@ -140,8 +135,32 @@ fn serve(
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let listeners = bind(&args.address, workers)?;
     let local = listeners[0].local_addr()?;
-    let grace = Duration::from_secs(args.shutdown_grace);
     let stop = CancellationToken::new();
+
+    let (dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local)?;
+    let dhcp = if dhcp_cfg.mode == dhcp::Mode::Off {
+        None
+    } else {
+        Some(crate::dhcp::start(dhcp_cfg, lease_file, stop.clone())?)
+    };
+    let leases: Option<web::LeasesRender> = dhcp.as_ref().map(|d| {
+        let service = d.service.clone();
+        let render: web::LeasesRender =
+            Arc::new(move |json| crate::dhcp::render_leases(&service.leases(), json, dhcp_server::unix_now()));
+        render
+    });
+
+    let config = web::Config {
+        compat,
+        assets_path,
+        redact_queries: args.redact_queries,
+        leases,
+    };
+    let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
+    let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
+    let router = app.router();
+
+    let grace = Duration::from_secs(args.shutdown_grace);
     let mut threads = Vec::with_capacity(workers);
     for (i, listener) in listeners.into_iter().enumerate() {
         let router = router.clone();
@@ -171,13 +190,16 @@ fn serve(
     for t in threads {
         let _ = t.join();
     }
+    if let Some(d) = dhcp {
+        d.join();
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The readiness line: printed for every listener whatever the log level,
 /// in a fixed form that scripts and tests wait for.
-fn ready_line(service: &str, addr: SocketAddr) {
+pub fn ready_line(service: &str, addr: SocketAddr) {
     eprintln!("kindling: listening service=\"{service}\" addr={addr}");
 }
 

@@ -29,11 +29,12 @@ pub enum Route {
     Assets,
     Healthz,
     Metrics,
+    Leases,
     Unmatched,
 }
 
 impl Route {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 
     pub fn label(self) -> &'static str {
         match self {
@@ -48,6 +49,7 @@ impl Route {
             Route::Assets => "/assets/",
             Route::Healthz => "/healthz",
             Route::Metrics => "/metrics",
+            Route::Leases => "/leases",
             Route::Unmatched => "other",
         }
     }
@@ -64,6 +66,7 @@ impl Route {
             "/metadata" => Route::Metadata,
             "/healthz" => Route::Healthz,
             "/metrics" => Route::Metrics,
+            "/leases" => Route::Leases,
             p if assets_on && (p == "/assets" || p.starts_with("/assets/")) => Route::Assets,
             _ => Route::Unmatched,
         }
@@ -197,6 +200,24 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
             None => Err(Failure::not_found(
                 "metrics-disabled",
                 "metrics are not enabled in this process",
+            )),
+        },
+        Route::Leases => match &app.leases {
+            Some(render) => {
+                let json = query.split('&').any(|p| p == "format=json");
+                let mut r = Response::new(Body::from(render(json)));
+                let ctype = if json {
+                    "application/json"
+                } else {
+                    "text/plain; charset=utf-8"
+                };
+                r.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+                Ok(r)
+            }
+            None => Err(Failure::not_found(
+                "dhcp-disabled",
+                "the DHCP server is not running in this process (--dhcp off)",
             )),
         },
         Route::Unmatched => Err(Failure::not_found(

@@ -28,17 +28,23 @@ pub use failure::{DETAIL_HEADER, Failure, REASON_HEADER};
 pub use server::{HEADER_READ_TIMEOUT, serve};
 
 /// How the HTTP side behaves; built by the binary from flags.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Config {
     pub compat: Compat,
     /// `None` disables `/assets/` (matchbox's `-assets-path=""`).
     pub assets_path: Option<PathBuf>,
     /// Log query strings as their keys only (`mac&uuid`), hiding values.
     pub redact_queries: bool,
+    /// `/leases`, when the DHCP server runs in this process.
+    pub leases: Option<LeasesRender>,
 }
 
 /// Renders the Prometheus exposition text for `/metrics`.
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Renders the DHCP leases for `/leases`: JSON when the flag is set, else a
+/// text table.
+pub type LeasesRender = Arc<dyn Fn(bool) -> String + Send + Sync>;
 
 /// Everything a request handler needs.
 pub struct App {
@@ -47,6 +53,7 @@ pub struct App {
     assets: Option<assets::Assets>,
     redact_queries: bool,
     metrics: Option<MetricsRender>,
+    leases: Option<LeasesRender>,
     counters: counters::Counters,
 }
 
@@ -71,6 +78,7 @@ impl App {
             assets,
             redact_queries: config.redact_queries,
             metrics,
+            leases: config.leases.clone(),
             counters: counters::Counters::new(),
         })
     }

@@ -1,0 +1,625 @@
+//! Error reporting: a file with many mistakes gives every one of them at its
+//! line, column and key path; each validation rule has a case that breaks
+//! it; reading failures are single errors. What the valid samples parse to
+//! is `samples.rs`'s business.
+
+use std::time::Duration;
+
+use config::{Config, ConfigErrors, parse};
+
+/// The full report for a file expected to be wrong.
+fn report(text: &str) -> String {
+    match parse(text, "t.toml") {
+        Ok(config) => panic!("expected errors, got {config:?}"),
+        Err(errors) => errors.to_string(),
+    }
+}
+
+/// The file has exactly one error, and it is this one.
+fn assert_one(text: &str, expected: &str) {
+    let report = report(text);
+    assert_eq!(report, expected, "for:\n{text}");
+}
+
+/// The file has exactly one error, and its line contains every fragment.
+fn assert_one_containing(text: &str, fragments: &[&str]) {
+    let report = report(text);
+    assert_eq!(
+        report.lines().count(),
+        1,
+        "expected one error, got:\n{report}\nfor:\n{text}"
+    );
+    for fragment in fragments {
+        assert!(
+            report.contains(fragment),
+            "{fragment:?} is not in:\n{report}\nfor:\n{text}"
+        );
+    }
+}
+
+fn ok(text: &str) -> Config {
+    parse(text, "t.toml").unwrap_or_else(|e| panic!("{e}\nfor:\n{text}"))
+}
+
+/// A full-mode preamble with one valid subnet, for rules about other keys.
+const SUBNET: &str =
+    "[dhcp]\nmode = \"full\"\n[[dhcp.subnet]]\nnetwork = \"10.99.0.0/24\"\nranges = [\"10.99.0.100-10.99.0.199\"]\n";
+
+#[test]
+fn every_mistake_is_reported_at_once_in_file_order() {
+    let text = r#"# ten mistakes; each is on its own line
+[dhcp]
+mode = "ful"
+offer_hold = "1x"
+interfaces = "br0"
+
+[[dhcp.subnet]]
+network = "10.99.0.5/24"
+ranges = ["10.99.0.200-10.99.0.100"]
+lease_tme = "2h"
+mtu = 9999999
+
+[[dhcp.host]]
+mac = "52:54:00:12:34:56"
+address = "10.99.0.10"
+
+[[dhcp.host]]
+mac = "52-54-00-12-34-56"
+address = "10.99.0.11"
+
+[boot]
+http_port = "8080"
+
+[tftp]
+root = "/srv/tftp"
+"#;
+    let expected = r#"t.toml:3:8: dhcp.mode: unknown mode "ful": use "off", "proxy" or "full"
+t.toml:4:14: dhcp.offer_hold: invalid duration "1x": write a whole number followed by s, m, h or d ("90s", "10m", "1h", "2d"), or a number of seconds
+t.toml:5:14: dhcp.interfaces: expected an array of interface names such as ["br0"], found a string
+t.toml:8:11: dhcp.subnet[0].network: "10.99.0.5/24" has host bits set: the network address of 10.99.0.5/24 is 10.99.0.0/24
+t.toml:9:11: dhcp.subnet[0].ranges[0]: range "10.99.0.200-10.99.0.100" starts after it ends: write it as "10.99.0.100-10.99.0.200"
+t.toml:10:1: dhcp.subnet[0].lease_tme: unknown key `lease_tme` (did you mean `lease_time`?); allowed here: network, ranges, lease_time, routers, dns, domain, ntp, mtu, routes
+t.toml:11:7: dhcp.subnet[0].mtu: 9999999 is out of range: expected an integer from 68 to 65535
+t.toml:18:7: dhcp.host[1].mac: 52:54:00:12:34:56 is already reserved by dhcp.host[0] on line 14: keep one [[dhcp.host]] per machine
+t.toml:22:13: boot.http_port: expected a port number from 1 to 65535, found a string
+t.toml:24:2: tftp: unknown section `tftp`; the sections are: dhcp, boot"#;
+    let errors = parse(text, "t.toml").unwrap_err();
+    assert_eq!(errors.to_string(), expected);
+    assert_eq!(errors.len(), 10);
+    let first = &errors.0[0];
+    assert_eq!((first.file.as_str(), first.line, first.column), ("t.toml", 3, 8));
+    assert_eq!(first.key, "dhcp.mode");
+}
+
+/// The sample error report in docs/configuration.md is what kindling prints.
+#[test]
+fn the_documented_error_report_is_real() {
+    let text = r#"[dhcp]
+mode = "ful"
+[[dhcp.subnet]]
+network = "10.99.0.0/24"
+ranges = ["10.99.0.100-10.99.0.199"]
+lease_time = "1h"
+lease_tme = "2h"
+[[dhcp.host]]
+mac = "52:54:00:12:34:56"
+address = "10.99.0.10"
+[[dhcp.host]]
+address = "10.99.0.10"
+mac = "52:54:00:12:34:57"
+"#;
+    let report = parse(text, "kindling.toml").unwrap_err().to_string();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md")).unwrap();
+    let block = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    assert_eq!(
+        report,
+        block.trim_end(),
+        "update the ```text block in docs/configuration.md"
+    );
+}
+
+#[test]
+fn a_syntax_error_is_one_error_at_its_position() {
+    let errors = parse("[dhcp]\nmode = \"full\"\ninterfaces = [\"br0\",\n\n[boot]\n", "t.toml").unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column, e.key.as_str()), (5, 7, ""), "{e}");
+    assert!(e.message.starts_with("invalid TOML: "), "{e}");
+    assert!(e.to_string().starts_with("t.toml:5:7: invalid TOML: "), "{e}");
+
+    let e = &parse("[dhcp]\nmode = \"full\n", "t.toml").unwrap_err().0[0];
+    assert_eq!((e.line, e.key.as_str()), (2, ""), "{e}");
+
+    let e = &parse("a = 1\na = 2\n", "t.toml").unwrap_err().0[0];
+    assert_eq!(e.line, 2, "a duplicate key is reported where it repeats: {e}");
+}
+
+#[test]
+fn unknown_sections_and_keys_list_what_is_allowed() {
+    assert_one(
+        "[dchp]\n",
+        "t.toml:1:2: dchp: unknown section `dchp` (did you mean `dhcp`?); the sections are: dhcp, boot",
+    );
+    assert_one(
+        "mode = \"full\"\n",
+        "t.toml:1:1: mode: unknown top-level key `mode`; the sections are: dhcp, boot (keys go below their section's [header])",
+    );
+    assert_one(
+        "[dhcp]\nmod = \"full\"\n",
+        "t.toml:2:1: dhcp.mod: unknown key `mod` (did you mean `mode`?); allowed here: mode, interfaces, authoritative, offer_hold, probation, lease_file, subnet, host",
+    );
+    assert_one_containing(
+        &format!("{SUBNET}[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.1\"\nname = \"x\"\n"),
+        &[
+            "9:1: dhcp.host[0].name: unknown key `name`",
+            "allowed here: mac, address, hostname",
+        ],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}routes = [{{ destination = \"10.1.0.0/16\", gateway = \"10.99.0.254\", metric = 1 }}]\n"),
+        &[
+            "dhcp.subnet[0].routes[0].metric: unknown key `metric`",
+            "allowed here: destination, gateway",
+        ],
+    );
+    assert_one_containing(
+        "[boot]\nhttp_hots = \"x\"\n",
+        &["2:1: boot.http_hots", "did you mean `http_host`?"],
+    );
+    assert_one_containing("[boot.extra]\n", &["1:7: boot.extra: unknown key `extra`"]);
+    assert_one_containing(
+        "[dhcp]\n\"odd key\" = 1\n",
+        &["dhcp.\"odd key\": unknown key `odd key`"],
+    );
+}
+
+#[test]
+fn wrong_types_say_what_was_expected() {
+    assert_one(
+        "dhcp = 1\n",
+        "t.toml:1:8: dhcp: expected a table: write the [dhcp] header and its keys below it, found an integer",
+    );
+    assert_one(
+        "[dhcp]\nmode = 3\n",
+        "t.toml:2:8: dhcp.mode: expected one of \"off\", \"proxy\", \"full\", found an integer",
+    );
+    assert_one(
+        "[dhcp]\nauthoritative = \"yes\"\n",
+        "t.toml:2:17: dhcp.authoritative: expected true or false, found a string",
+    );
+    assert_one_containing(
+        "[dhcp]\ninterfaces = [\"br0\", 5]\n",
+        &["2:22: dhcp.interfaces[1]: expected an interface name"],
+    );
+    assert_one_containing(
+        "[dhcp.subnet]\nnetwork = \"10.0.0.0/24\"\n",
+        &[
+            "1:1: dhcp.subnet: expected an array of tables: write [[dhcp.subnet]] (double brackets) above each entry, found a table",
+        ],
+    );
+    assert_one_containing(
+        "[dhcp]\nhost = [1]\n",
+        &["2:9: dhcp.host[0]: expected a table: write [[dhcp.host]]"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}mtu = \"1500\"\n"),
+        &["dhcp.subnet[0].mtu: expected an integer from 68 to 65535, found a string"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}routes = \"10.1.0.0/16\"\n"),
+        &["dhcp.subnet[0].routes: expected an array of routes"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}routes = [\"10.1.0.0/16\"]\n"),
+        &["dhcp.subnet[0].routes[0]: expected a table such as"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}lease_time = 1.5\n"),
+        &["lease_time: expected a duration", "found a float"],
+    );
+    assert_one_containing(
+        "[dhcp]\nprobation = 1979-05-27\n",
+        &["dhcp.probation: expected a duration", "found a date-time"],
+    );
+    assert_one_containing(
+        "[boot]\nhttp_port = \"8080\"\n",
+        &["boot.http_port: expected a port number from 1 to 65535, found a string"],
+    );
+    assert_one_containing(
+        "[boot]\nuefi_loader = true\n",
+        &["boot.uefi_loader: expected \"ipxe\" or \"grub\", found a boolean"],
+    );
+    assert_one_containing("[dhcp]\nlease_file = 1\n", &["dhcp.lease_file: expected a file path"]);
+    assert_one_containing(
+        "[dhcp]\noffer_hold = 99999999999999999999\n",
+        &["2:14: dhcp.offer_hold: 99999999999999999999 does not fit in 64 bits"],
+    );
+}
+
+#[test]
+fn durations_parse_in_every_form() {
+    for (text, seconds) in [
+        ("\"90s\"", 90),
+        ("\"10m\"", 600),
+        ("\"1h\"", 3600),
+        ("\"2d\"", 172_800),
+        ("3600", 3600),
+    ] {
+        let config = ok(&format!("[dhcp]\noffer_hold = {text}\nprobation = {text}\n"));
+        assert_eq!(config.dhcp.offer_hold, Duration::from_secs(seconds), "{text}");
+        assert_eq!(config.dhcp.probation, Duration::from_secs(seconds), "{text}");
+        let config = ok(&format!("{SUBNET}lease_time = {text}\n"));
+        assert_eq!(
+            config.dhcp.subnets[0].lease_time,
+            Duration::from_secs(seconds),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn durations_reject_junk() {
+    assert_one_containing(
+        "[dhcp]\noffer_hold = \"1x\"\n",
+        &["2:14: dhcp.offer_hold: invalid duration \"1x\""],
+    );
+    assert_one_containing(
+        "[dhcp]\noffer_hold = -5\n",
+        &["2:14: dhcp.offer_hold: a duration cannot be negative (-5)"],
+    );
+    assert_one_containing(
+        "[dhcp]\noffer_hold = \"\"\n",
+        &["2:14: dhcp.offer_hold: empty duration"],
+    );
+    assert_one_containing(
+        "[dhcp]\nprobation = \"90\"\n",
+        &["dhcp.probation: duration \"90\" has no unit"],
+    );
+    assert_one_containing(
+        "[dhcp]\nprobation = \"1h30m\"\n",
+        &["dhcp.probation: invalid duration \"1h30m\""],
+    );
+    assert_one_containing(
+        "[dhcp]\nprobation = \"50000d\"\n",
+        &["dhcp.probation: duration \"50000d\" is too long"],
+    );
+    assert_one(
+        "[dhcp]\noffer_hold = 0\n",
+        "t.toml:2:14: dhcp.offer_hold: 0s is too short: use at least 1s",
+    );
+    assert_one_containing(
+        &format!("{SUBNET}lease_time = \"30s\"\n"),
+        &["dhcp.subnet[0].lease_time: 30s is too short: use at least 1m"],
+    );
+    assert_eq!(
+        ok(&format!("{SUBNET}lease_time = 60\n")).dhcp.subnets[0].lease_time,
+        Duration::from_secs(60)
+    );
+}
+
+#[test]
+fn dhcp_values() {
+    assert_one_containing("[dhcp]\nmode = \"Full\"\n", &["dhcp.mode: unknown mode \"Full\""]);
+    assert_one_containing(
+        "[dhcp]\ninterfaces = [\"\"]\n",
+        &["dhcp.interfaces[0]: the interface name is empty"],
+    );
+    assert_one_containing(
+        "[dhcp]\ninterfaces = [\"a-very-long-interface\"]\n",
+        &["longer than 15 bytes"],
+    );
+    assert_one_containing("[dhcp]\nlease_file = \"\"\n", &["dhcp.lease_file: the path is empty"]);
+    let config = ok("[dhcp]\nmode = \"proxy\"\ninterfaces = [\"br0\", \"eth1\"]\nauthoritative = false\n");
+    assert_eq!(config.dhcp.mode, dhcp::Mode::Proxy);
+    assert_eq!(config.dhcp.interfaces, ["br0", "eth1"]);
+    assert!(!config.dhcp.authoritative);
+}
+
+#[test]
+fn full_mode_needs_a_subnet_with_ranges() {
+    assert_one(
+        "[dhcp]\nmode = \"full\"\n",
+        "t.toml:2:8: dhcp.mode: mode \"full\" hands out addresses but no [[dhcp.subnet]] is configured: add one with ranges, or use mode = \"proxy\" beside another DHCP server",
+    );
+    assert_one_containing(
+        "[dhcp]\nmode = \"full\"\nsubnet = []\n",
+        &["2:8: dhcp.mode: mode \"full\" hands out addresses"],
+    );
+    assert_one(
+        "[dhcp]\nmode = \"full\"\n[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n",
+        "t.toml:3:1: dhcp.subnet[0].ranges: missing key `ranges`: in mode \"full\" every subnet needs addresses to hand out, e.g. ranges = [\"10.99.0.100-10.99.0.199\"]",
+    );
+    assert_one_containing(
+        "[dhcp]\nmode = \"full\"\n[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\nranges = []\n",
+        &["5:10: dhcp.subnet[0].ranges: no ranges"],
+    );
+    // Not in proxy mode, and the mode may come after the subnets.
+    ok("[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n[dhcp]\nmode = \"proxy\"\n");
+    assert_one_containing(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n[dhcp]\nmode = \"full\"\n",
+        &["missing key `ranges`"],
+    );
+}
+
+#[test]
+fn subnet_networks() {
+    assert_one(
+        "[[dhcp.subnet]]\nranges = []\n",
+        "t.toml:1:1: dhcp.subnet[0].network: missing key `network`: add it, e.g. network = \"10.99.0.0/24\"",
+    );
+    assert_one_containing(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.0\"\n",
+        &["2:11: dhcp.subnet[0].network: \"10.0.0.0\" is not an IPv4 network"],
+    );
+    assert_one_containing(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.1/8\"\n",
+        &["has host bits set: the network address of 10.0.0.1/8 is 10.0.0.0/8"],
+    );
+    assert_one(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.0/16\"\n[[dhcp.subnet]]\nnetwork = \"10.0.5.0/24\"\n",
+        "t.toml:4:11: dhcp.subnet[1].network: 10.0.5.0/24 overlaps 10.0.0.0/16 of dhcp.subnet[0] on line 2: subnets must not share addresses",
+    );
+    assert_one_containing(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n",
+        &["4:11: dhcp.subnet[1].network"],
+    );
+    ok("[[dhcp.subnet]]\nnetwork = \"10.0.0.0/24\"\n[[dhcp.subnet]]\nnetwork = \"10.0.1.0/24\"\n");
+}
+
+#[test]
+fn subnet_ranges() {
+    let subnet = |ranges: &str| format!("[[dhcp.subnet]]\nnetwork = \"10.99.0.0/24\"\nranges = [{ranges}]\n");
+    assert_one_containing(
+        &subnet("\"10.99.0.100\""),
+        &["3:11: dhcp.subnet[0].ranges[0]: \"10.99.0.100\" is not an address range"],
+    );
+    assert_one_containing(
+        &subnet("\"10.99.0.9-10.99.0.1\""),
+        &["starts after it ends: write it as \"10.99.0.1-10.99.0.9\""],
+    );
+    assert_one_containing(
+        &subnet("\"10.99.0.100-10.99.1.5\""),
+        &["dhcp.subnet[0].ranges[0]: 10.99.0.100-10.99.1.5 is not inside the subnet 10.99.0.0/24"],
+    );
+    assert_one_containing(
+        &subnet("\"10.99.0.0-10.99.0.10\""),
+        &["includes the network address 10.99.0.0"],
+    );
+    assert_one_containing(
+        &subnet("\"10.99.0.200-10.99.0.255\""),
+        &["includes the broadcast address 10.99.0.255"],
+    );
+    assert_one(
+        &subnet("\"10.99.0.10-10.99.0.20\", \"10.99.0.30-10.99.0.40\", \"10.99.0.20-10.99.0.25\""),
+        "t.toml:3:61: dhcp.subnet[0].ranges[2]: 10.99.0.20-10.99.0.25 overlaps 10.99.0.10-10.99.0.20 of dhcp.subnet[0].ranges[0] on line 3: ranges must not share addresses",
+    );
+    // Across subnets, ranges overlap only when the networks do; both are said.
+    let report = report(
+        "[[dhcp.subnet]]\nnetwork = \"10.0.0.0/16\"\nranges = [\"10.0.1.10-10.0.1.20\"]\n\
+         [[dhcp.subnet]]\nnetwork = \"10.0.1.0/24\"\nranges = [\"10.0.1.15-10.0.1.30\"]\n",
+    );
+    assert_eq!(
+        report,
+        "t.toml:5:11: dhcp.subnet[1].network: 10.0.1.0/24 overlaps 10.0.0.0/16 of dhcp.subnet[0] on line 2: subnets must not share addresses\n\
+         t.toml:6:11: dhcp.subnet[1].ranges[0]: 10.0.1.15-10.0.1.30 overlaps 10.0.1.10-10.0.1.20 of dhcp.subnet[0].ranges[0] on line 3: ranges must not share addresses"
+    );
+    let config = ok(&subnet("\"10.99.0.1-10.99.0.9\", \"10.99.0.10-10.99.0.254\""));
+    assert_eq!(config.dhcp.subnets[0].range_size(), 254);
+}
+
+#[test]
+fn subnet_options() {
+    assert_one_containing(
+        &format!("{SUBNET}routers = [\"10.98.0.1\"]\n"),
+        &["6:12: dhcp.subnet[0].routers[0]: 10.98.0.1 is outside the subnet 10.99.0.0/24"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}dns = [\"10.99.0.300\"]\n"),
+        &["dhcp.subnet[0].dns[0]: \"10.99.0.300\" is not an IPv4 address"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}ntp = [\"ntp.example\"]\n"),
+        &["dhcp.subnet[0].ntp[0]: \"ntp.example\" is not an IPv4 address"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}domain = \"lab..example\"\n"),
+        &["dhcp.subnet[0].domain: \"lab..example\" is not a valid domain name"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}mtu = 67\n"),
+        &["dhcp.subnet[0].mtu: 67 is out of range"],
+    );
+    assert_one_containing(
+        &format!("{SUBNET}mtu = 65536\n"),
+        &["dhcp.subnet[0].mtu: 65536 is out of range"],
+    );
+    assert_eq!(ok(&format!("{SUBNET}mtu = 68\n")).dhcp.subnets[0].mtu, Some(68));
+    assert_eq!(ok(SUBNET).dhcp.subnets[0].mtu, None);
+    assert_eq!(ok(SUBNET).dhcp.subnets[0].domain, None);
+    // DNS and NTP servers may be anywhere; routers are on the subnet.
+    let config = ok(&format!("{SUBNET}dns = [\"1.1.1.1\"]\nntp = [\"192.0.2.1\"]\n"));
+    assert_eq!(config.dhcp.subnets[0].dns, [std::net::Ipv4Addr::new(1, 1, 1, 1)]);
+}
+
+#[test]
+fn subnet_routes() {
+    let route = |r: &str| format!("{SUBNET}routes = [{r}]\n");
+    assert_one_containing(
+        &route("{ destination = \"10.1.0.1/16\", gateway = \"10.99.0.254\" }"),
+        &["dhcp.subnet[0].routes[0].destination: \"10.1.0.1/16\" has host bits set"],
+    );
+    assert_one_containing(
+        &route("{ destination = \"10.1.0.0/16\", gateway = \"10.98.0.254\" }"),
+        &["dhcp.subnet[0].routes[0].gateway: gateway 10.98.0.254 is outside the subnet 10.99.0.0/24"],
+    );
+    assert_one_containing(
+        &route("{ destination = \"10.1.0.0/16\" }"),
+        &["6:11: dhcp.subnet[0].routes[0].gateway: missing key `gateway`"],
+    );
+    // The array-of-tables spelling works too.
+    let config = ok(&format!(
+        "{SUBNET}[[dhcp.subnet.routes]]\ndestination = \"0.0.0.0/0\"\ngateway = \"10.99.0.1\"\n"
+    ));
+    assert_eq!(config.dhcp.subnets[0].routes.len(), 1);
+}
+
+#[test]
+fn hosts() {
+    let host = |lines: &str| format!("{SUBNET}[[dhcp.host]]\n{lines}");
+    assert_one(
+        &host("address = \"10.99.0.10\"\n"),
+        "t.toml:6:1: dhcp.host[0].mac: missing key `mac`: add it, e.g. mac = \"52:54:00:12:34:56\"",
+    );
+    assert_one_containing(
+        &host("mac = \"52:54:00:12:34\"\naddress = \"10.99.0.10\"\n"),
+        &["7:7: dhcp.host[0].mac: invalid MAC address \"52:54:00:12:34\""],
+    );
+    assert_one_containing(
+        &host("mac = \"52:54:00:12:34:56\"\n"),
+        &["6:1: dhcp.host[0].address: missing key `address`"],
+    );
+    assert_one(
+        &host("mac = \"52:54:00:12:34:56\"\naddress = \"10.5.0.10\"\n"),
+        "t.toml:8:11: dhcp.host[0].address: 10.5.0.10 is not inside any subnet (10.99.0.0/24): fix the address or add a [[dhcp.subnet]] for it",
+    );
+    assert_one_containing(
+        &host("mac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.255\"\n"),
+        &["10.99.0.255 is the broadcast address of 10.99.0.0/24"],
+    );
+    assert_one_containing(
+        &host("mac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\nhostname = \"node_1\"\n"),
+        &["9:12: dhcp.host[0].hostname: \"node_1\" is not a valid host name"],
+    );
+    assert_one_containing(
+        &host("mac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\nhostname = \"node1.lab\"\n"),
+        &["dhcp.host[0].hostname"],
+    );
+    assert_one(
+        "[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\n",
+        "t.toml:3:11: dhcp.host[0].address: no [[dhcp.subnet]] is configured: a reservation needs the subnet its address belongs to",
+    );
+    assert_one(
+        &format!(
+            "{SUBNET}[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\n\
+             [[dhcp.host]]\nmac = \"52:54:00:12:34:57\"\naddress = \"10.99.0.10\"\n"
+        ),
+        "t.toml:11:11: dhcp.host[1].address: 10.99.0.10 is already reserved for 52:54:00:12:34:56 by dhcp.host[0] on line 8: give each machine its own address",
+    );
+    assert_one(
+        &format!(
+            "{SUBNET}[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\n\
+             [[dhcp.host]]\nmac = \"5254.0012.3456\"\naddress = \"10.99.0.11\"\n"
+        ),
+        "t.toml:10:7: dhcp.host[1].mac: 52:54:00:12:34:56 is already reserved by dhcp.host[0] on line 7: keep one [[dhcp.host]] per machine",
+    );
+    // A subnet with a broken network hides the "outside every subnet" error.
+    assert_one_containing(
+        "[[dhcp.subnet]]\nnetwork = \"10.99.0.0/33\"\n[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.10\"\n",
+        &["dhcp.subnet[0].network"],
+    );
+}
+
+#[test]
+fn boot_values() {
+    assert_one_containing(
+        "[boot]\nhttp_host = \"http://matchbox\"\n",
+        &["2:13: boot.http_host: \"http://matchbox\" is not a host"],
+    );
+    assert_one_containing(
+        "[boot]\nhttp_host = \"fd00::1\"\n",
+        &["write IPv6 addresses in brackets, as in URLs: \"[fd00::1]\""],
+    );
+    assert_one_containing("[boot]\nhttp_host = \"bad_name\"\n", &["boot.http_host"]);
+    assert_one_containing(
+        "[boot]\nhttp_port = 0\n",
+        &["2:13: boot.http_port: 0 is out of range: expected a port number from 1 to 65535"],
+    );
+    assert_one_containing(
+        "[boot]\nhttp_port = 65536\n",
+        &["boot.http_port: 65536 is out of range"],
+    );
+    assert_one_containing(
+        "[boot]\nipxe_script = \"boot.ipxe\"\n",
+        &["boot.ipxe_script: \"boot.ipxe\" is not a path on kindling's HTTP server"],
+    );
+    assert_one_containing(
+        "[boot]\nbios_file = \"\"\n",
+        &["boot.bios_file: the file name is empty"],
+    );
+    assert_one_containing(
+        &format!("[boot]\nuefi_x64_file = \"{}\"\n", "a".repeat(128)),
+        &["boot.uefi_x64_file: the file name is 128 bytes long"],
+    );
+    assert_one_containing(
+        "[boot]\ngrub_file = \"grub net.efi\"\n",
+        &["boot.grub_file: \"grub net.efi\" contains spaces"],
+    );
+    assert_one_containing(
+        "[boot]\nuefi_loader = \"systemd-boot\"\n",
+        &["boot.uefi_loader: unknown loader \"systemd-boot\": use \"ipxe\" or \"grub\""],
+    );
+
+    let config = ok("[boot]\nhttp_host = \"10.0.0.1\"\nuefi_loader = \"grub\"\ngrub_file = \"efi/grubx64.efi\"\n");
+    assert_eq!(config.dhcp.boot.http_host.as_deref(), Some("10.0.0.1"));
+    assert_eq!(config.dhcp.boot.uefi_loader, dhcp::UefiLoader::Grub);
+    assert_eq!(config.dhcp.boot.grub_file, "efi/grubx64.efi");
+    assert!(!config.http_port_set, "http_port_set is only for http_port");
+    assert_eq!(config.dhcp.boot.http_port, dhcp::BootConfig::default().http_port);
+    let config = ok("[boot]\nhttp_port = 80\n");
+    assert!(config.http_port_set);
+    assert_eq!(config.dhcp.boot.http_port, 80);
+    assert_eq!(
+        ok("[boot]\nhttp_host = \"[fd00::1]\"\n").dhcp.boot.http_host.as_deref(),
+        Some("[fd00::1]")
+    );
+}
+
+#[test]
+fn reading_failures_are_one_error() {
+    let dir = std::env::temp_dir().join(format!("kindling-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let missing = dir.join("missing.toml");
+    let errors: ConfigErrors = config::load(&missing).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column, e.key.as_str()), (0, 0, ""));
+    assert_eq!(e.file, missing.display().to_string());
+    let shown = errors.to_string();
+    assert!(
+        shown.starts_with(&format!("{}: cannot read the configuration file: ", missing.display())),
+        "{shown}"
+    );
+
+    let latin1 = dir.join("latin1.toml");
+    std::fs::write(&latin1, b"[dhcp]\ninterfaces = [\"caf\xe9\"]\n").unwrap();
+    let errors = config::load(&latin1).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors.0[0].line, errors.0[0].column), (2, 19), "{errors}");
+    assert!(errors.to_string().contains("not UTF-8"), "{errors}");
+
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "[dhcp]\nmode = \"proxy\"\n").unwrap();
+    assert_eq!(config::load(&good).unwrap().dhcp.mode, dhcp::Mode::Proxy);
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[dhcp]\nmode = 1\n").unwrap();
+    let shown = config::load(&bad).unwrap_err().to_string();
+    assert!(
+        shown.starts_with(&format!("{}:2:8: dhcp.mode: ", bad.display())),
+        "{shown}"
+    );
+
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn messages_stay_on_one_line() {
+    for text in ["[dhcp]\n\"a\\nb\" = 1\n", "[dhcp]\nmode = \"a\\nb\"\n", "x = [\n"] {
+        let errors = parse(text, "t.toml").unwrap_err();
+        assert_eq!(errors.to_string().lines().count(), errors.len(), "{errors}");
+    }
+}

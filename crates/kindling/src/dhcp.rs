@@ -1,0 +1,174 @@
+//! Wiring the DHCP service into `kindling serve`: the configuration (file
+//! plus flags), the lease database, the bound sockets (ports 67 and 4011)
+//! and a dedicated thread with its own runtime, so DHCP never waits behind
+//! HTTP work.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, bail};
+use dhcp::{DhcpConfig, Lease, Mode};
+use dhcp_server::{Interfaces, LeaseDb, Service};
+use netio::{BindOptions, PktSocket};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServeArgs;
+
+/// Where leases are kept when neither the flag nor the file says.
+pub const DEFAULT_LEASE_FILE: &str = "/var/lib/kindling/dhcp-leases.redb";
+
+pub struct DhcpHandle {
+    pub service: Arc<Service>,
+    thread: JoinHandle<()>,
+}
+
+impl DhcpHandle {
+    pub fn join(self) {
+        let _ = self.thread.join();
+    }
+}
+
+/// The DHCP configuration from `--config` and the flags that override it.
+pub fn configure(
+    args: &ServeArgs,
+    file: Option<&config::Config>,
+    http: SocketAddr,
+) -> anyhow::Result<(DhcpConfig, PathBuf)> {
+    let mut cfg = file.map(|c| c.dhcp.clone()).unwrap_or_default();
+    if let Some(mode) = &args.dhcp {
+        cfg.mode = Mode::parse(mode).context("--dhcp must be off, proxy or full")?;
+    }
+    if !args.dhcp_interface.is_empty() {
+        cfg.interfaces = args.dhcp_interface.clone();
+    }
+    if !file.is_some_and(|c| c.http_port_set) {
+        cfg.boot.http_port = http.port();
+    }
+    if cfg.mode == Mode::Full && !cfg.subnets.iter().any(|s| !s.ranges.is_empty()) {
+        bail!(
+            "--dhcp full hands out addresses, so it needs at least one [[dhcp.subnet]] with ranges in the --config file (see docs/configuration.md); use --dhcp proxy beside another DHCP server"
+        );
+    }
+    let lease_file = args
+        .dhcp_lease_file
+        .clone()
+        .or_else(|| file.and_then(|c| c.dhcp_lease_file.clone()))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_LEASE_FILE));
+    Ok((cfg, lease_file))
+}
+
+/// Opens the lease database, binds the sockets and starts the service
+/// thread. Fails (before anything is served) when a socket cannot be bound.
+pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> anyhow::Result<DhcpHandle> {
+    for name in &cfg.interfaces {
+        netio::interface(name).with_context(|| format!("dhcp interface {name:?}"))?;
+    }
+    let db = LeaseDb::open(&lease_file)?;
+    let names = cfg.interfaces.clone();
+    let mode = cfg.mode;
+    let service = Arc::new(Service::new(cfg, db)?);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<Vec<SocketAddrV4>>>();
+    let svc = service.clone();
+    let thread = std::thread::Builder::new().name("dhcp".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.into()));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let mut sockets = Vec::new();
+            for port in [dhcp::server::SERVER_PORT, dhcp::server::PXE_PORT] {
+                // SO_REUSEADDR: another DHCP server (dnsmasq giving addresses
+                // next to kindling in proxy mode) may own port 67 too.
+                let opts = BindOptions {
+                    reuse_addr: true,
+                    broadcast: true,
+                    recv_buffer: Some(4 << 20),
+                    send_buffer: Some(4 << 20),
+                    device: single_device(&names),
+                    ..Default::default()
+                };
+                match PktSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), &opts) {
+                    Ok(s) => sockets.push(s),
+                    Err(e) => {
+                        let _ = ready_tx
+                            .send(Err(anyhow::Error::new(e)
+                                .context(format!("DHCP ({} mode) needs UDP port {port}", mode.name()))));
+                        return;
+                    }
+                }
+            }
+            let addrs = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
+            let _ = ready_tx.send(Ok(addrs));
+            let interfaces = Arc::new(Interfaces::new(&names));
+            dhcp_server::serve(svc, sockets, interfaces, stop).await;
+        });
+    })?;
+    let addrs = ready_rx.recv().context("the DHCP thread stopped before binding")??;
+    for (service_name, addr) in ["dhcp", "pxe"].into_iter().zip(addrs) {
+        crate::serve::ready_line(service_name, SocketAddr::V4(addr));
+    }
+    Ok(DhcpHandle { service, thread })
+}
+
+/// With exactly one interface, bind to it so another interface's traffic
+/// never reaches the socket.
+fn single_device(names: &[String]) -> Option<String> {
+    match names {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// `/leases` and `kindling leases`: one line per record.
+pub fn render_leases(leases: &[Lease], json: bool, now: u64) -> String {
+    if json {
+        let rows: Vec<serde_json::Value> = leases
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "ip": l.ip.to_string(),
+                    "mac": mac(&l.hw),
+                    "hostname": l.hostname,
+                    "state": l.state.name(),
+                    "active": l.is_active(now),
+                    "expires": l.expires,
+                })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n";
+    }
+    let mut out = format!(
+        "{:<16} {:<18} {:<10} {:<20} {}\n",
+        "IP", "MAC", "STATE", "EXPIRES IN", "HOSTNAME"
+    );
+    for l in leases {
+        let state = if l.state == dhcp::LeaseState::Active && !l.is_active(now) {
+            "expired"
+        } else {
+            l.state.name()
+        };
+        let left = if l.expires > now {
+            format!("{}s", l.expires - now)
+        } else {
+            "-".into()
+        };
+        out.push_str(&format!(
+            "{:<16} {:<18} {:<10} {:<20} {}\n",
+            l.ip,
+            mac(&l.hw),
+            state,
+            left,
+            l.hostname.as_deref().unwrap_or("")
+        ));
+    }
+    out
+}
+
+fn mac(hw: &[u8]) -> String {
+    hw.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}

@@ -1,0 +1,276 @@
+//! Network namespaces for tests: a server namespace and a client namespace
+//! joined by a veth pair, with private addresses that exist only inside
+//! them. Removed on drop, also when a test fails. Tests that need them skip
+//! (with a printed line) when not root or when `ip` is missing.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Two namespaces and the link between them.
+pub struct Lab {
+    pub server_ns: String,
+    pub client_ns: String,
+    /// Interface names inside each namespace.
+    pub server_if: String,
+    pub client_if: String,
+    /// The /24 used on the link: `10.231.N.0/24`, server `.1`.
+    pub net: u8,
+    children: Vec<Child>,
+}
+
+/// Whether namespace tests can run here; prints why not.
+pub fn available(test: &str) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let ip = Command::new("ip").arg("-V").output().is_ok();
+    if !root || !ip {
+        println!("SKIP {test}: network-namespace tests need root and iproute2");
+        return false;
+    }
+    true
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl Lab {
+    /// Creates the namespaces, the veth pair and addresses: server
+    /// `10.231.N.1/24`, client `10.231.N.2/24` unless `client_addr` is false.
+    pub fn new(client_addr: bool) -> Lab {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{}-{n}", std::process::id());
+        // A distinct /24 per lab so concurrent tests never share addresses.
+        let net = ((std::process::id() as u32 * 7 + n * 13) % 200 + 20) as u8;
+        let lab = Lab {
+            server_ns: format!("ktest-s-{id}"),
+            client_ns: format!("ktest-c-{id}"),
+            server_if: "ks0".into(),
+            client_if: "kc0".into(),
+            net,
+            children: Vec::new(),
+        };
+        run(&["ip", "netns", "add", &lab.server_ns]);
+        run(&["ip", "netns", "add", &lab.client_ns]);
+        run(&[
+            "ip",
+            "link",
+            "add",
+            "ks0",
+            "netns",
+            &lab.server_ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "kc0",
+            "netns",
+            &lab.client_ns,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &lab.server_ns,
+            "addr",
+            "add",
+            &format!("{}/24", lab.server_ip()),
+            "dev",
+            "ks0",
+        ]);
+        if client_addr {
+            run(&[
+                "ip",
+                "-n",
+                &lab.client_ns,
+                "addr",
+                "add",
+                &format!("{}/24", lab.client_ip()),
+                "dev",
+                "kc0",
+            ]);
+        }
+        for (ns, dev) in [(&lab.server_ns, "ks0"), (&lab.client_ns, "kc0")] {
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        lab
+    }
+
+    pub fn server_ip(&self) -> String {
+        format!("10.231.{}.1", self.net)
+    }
+
+    pub fn client_ip(&self) -> String {
+        format!("10.231.{}.2", self.net)
+    }
+
+    pub fn prefix(&self) -> String {
+        format!("10.231.{}", self.net)
+    }
+
+    /// A command run inside a namespace.
+    pub fn cmd(ns: &str, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns, program]);
+        c
+    }
+
+    pub fn in_server(&self, program: &str) -> Command {
+        Lab::cmd(&self.server_ns, program)
+    }
+
+    pub fn in_client(&self, program: &str) -> Command {
+        Lab::cmd(&self.client_ns, program)
+    }
+
+    /// GET over HTTP from inside the server namespace (the test itself runs
+    /// outside it), with curl; returns the body.
+    pub fn http_get(&self, addr: &str, path: &str) -> String {
+        let out = self
+            .in_server("curl")
+            .args(["-sS", "--max-time", "10"])
+            .arg(format!("http://{addr}{path}"))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts a background process that is killed when the lab drops.
+    pub fn spawn(&mut self, mut cmd: Command) -> u32 {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for ns in [&self.server_ns, &self.client_ns] {
+            // Kill whatever still runs inside (dhclient daemons and such).
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    let _ = Command::new("kill").args(["-9", pid]).status();
+                }
+            }
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// A tcpdump capture in a namespace, written to a pcap file.
+pub struct Capture {
+    child: Child,
+    pub path: std::path::PathBuf,
+}
+
+impl Capture {
+    pub fn start(ns: &str, iface: &str, dir: &std::path::Path, name: &str) -> Capture {
+        let path = dir.join(name);
+        let child = Lab::cmd(ns, "tcpdump")
+            .args(["--immediate-mode", "-i", iface, "-U", "-n", "-s", "0", "-w"])
+            .arg(&path)
+            .args(["udp", "and", "(port", "67", "or", "port", "68", "or", "port", "4011)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tcpdump (apt-get install tcpdump)");
+        // Wait until tcpdump says it is listening.
+        let start = std::time::Instant::now();
+        while !path.exists() && start.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Capture { child, path }
+    }
+
+    /// Stops the capture and returns the DHCP messages seen, in order.
+    pub fn stop(mut self) -> Vec<dhcp::Message> {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        read_pcap(&bytes)
+            .into_iter()
+            .filter_map(|p| dhcp::Message::decode(&p).ok())
+            .collect()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// UDP payloads of the Ethernet/IPv4 frames in a pcap file.
+pub fn read_pcap(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if bytes.len() < 24 {
+        return out;
+    }
+    let le = bytes[0..4] == [0xd4, 0xc3, 0xb2, 0xa1] || bytes[0..4] == [0x4d, 0x3c, 0xb2, 0xa1];
+    let u32_at = |b: &[u8], at: usize| {
+        let a = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
+    };
+    let mut i = 24;
+    while i + 16 <= bytes.len() {
+        let caplen = u32_at(bytes, i + 8) as usize;
+        let start = i + 16;
+        let end = start + caplen;
+        if end > bytes.len() {
+            break;
+        }
+        let frame = &bytes[start..end];
+        if frame.len() > 14 + 20 + 8 && frame[12..14] == [0x08, 0x00] {
+            let ihl = ((frame[14] & 0x0f) as usize) * 4;
+            let udp = 14 + ihl;
+            if frame[14 + 9] == 17 && frame.len() > udp + 8 {
+                out.push(frame[udp + 8..].to_vec());
+            }
+        }
+        i = end;
+    }
+    out
+}

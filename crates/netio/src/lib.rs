@@ -1,0 +1,25 @@
+//! Socket plumbing for kindling's UDP servers (DHCP, proxyDHCP, TFTP, DNS) and the
+//! only crate in the workspace allowed to contain `unsafe` code.
+//!
+//! It provides what the standard library and tokio do not: the list of interfaces
+//! with their IPv4 networks, a UDP socket that reports the arrival interface and
+//! addresses of every datagram and can choose the outgoing interface and source
+//! address of every reply (`IP_PKTINFO`), `SO_BINDTODEVICE`, and ARP-cache
+//! injection so that a unicast DHCP reply can reach a client that has no address
+//! yet. The `unsafe` blocks (two `ioctl` calls and one union read) are all in
+//! the private `sys` module.
+//!
+//! It deliberately knows nothing about DHCP, TFTP or DNS: deciding *where* a reply
+//! goes (RFC 2131 §4.1) belongs to the protocol crates, and choosing ports and
+//! holding privileges belongs to the binary. It is Linux-only and IPv4-only.
+
+mod arp;
+mod error;
+mod iface;
+mod socket;
+mod sys;
+
+pub use arp::inject_arp;
+pub use error::NetError;
+pub use iface::{Interface, Ipv4Net, interface, interfaces};
+pub use socket::{BindOptions, PktSocket, Received, Via};
