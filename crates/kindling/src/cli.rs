@@ -138,6 +138,26 @@ pub struct ServeArgs {
     /// Where DHCP leases are kept (an embedded database). Overrides dhcp.lease_file.
     #[arg(long, value_name = "FILE")]
     pub dhcp_lease_file: Option<PathBuf>,
+
+    /// Serve TFTP (the iPXE binaries and --tftp-root) on --tftp-address.
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub tftp: bool,
+
+    /// TFTP listen address.
+    #[arg(long, default_value = "0.0.0.0:69", value_name = "HOST:PORT")]
+    pub tftp_address: String,
+
+    /// Your own TFTP files, searched before the iPXE binaries (also served over HTTP by name).
+    #[arg(long, value_name = "DIR")]
+    pub tftp_root: Option<PathBuf>,
+
+    /// Where the iPXE binaries are (undionly.kpxe, ipxe.efi, snponly.efi, ipxe.pxe); default: the installed ipxe package (/usr/lib/ipxe).
+    #[arg(long, value_name = "DIR")]
+    pub ipxe_dir: Option<PathBuf>,
+
+    /// Most TFTP transfers at once; more requests are told to retry.
+    #[arg(long, default_value = "10000", value_name = "N")]
+    pub tftp_max_transfers: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ mod leases;
 mod logging;
 mod render;
 mod serve;
+mod tftp;
 mod validate;
 
 use std::process::ExitCode;

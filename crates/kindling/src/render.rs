@@ -40,6 +40,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             assets_path: None,
             redact_queries: false,
             leases: None,
+            boot_files: None,
         },
         None,
     )?);

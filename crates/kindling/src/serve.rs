@@ -150,11 +150,18 @@ fn serve(
         render
     });
 
+    let boot_files = crate::tftp::boot_files(&args)?;
+    let tftp_service = match (&boot_files, args.tftp) {
+        (Some(files), true) => Some(crate::tftp::start(&args, files.clone(), stop.clone())?),
+        _ => None,
+    };
+
     let config = web::Config {
         compat,
         assets_path,
         redact_queries: args.redact_queries,
         leases,
+        boot_files,
     };
     let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
@@ -192,6 +199,9 @@ fn serve(
     }
     if let Some(d) = dhcp {
         d.join();
+    }
+    if let Some(t) = tftp_service {
+        t.join();
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -30,11 +30,12 @@ pub enum Route {
     Healthz,
     Metrics,
     Leases,
+    BootFile,
     Unmatched,
 }
 
 impl Route {
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
 
     pub fn label(self) -> &'static str {
         match self {
@@ -50,6 +51,7 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Metrics => "/metrics",
             Route::Leases => "/leases",
+            Route::BootFile => "bootfile",
             Route::Unmatched => "other",
         }
     }
@@ -160,7 +162,10 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
     if clean != path && compat.has(Quirk::RedirectUncleanPaths) {
         return ok(Route::of(&clean, assets_on), mux_redirect(method, &clean, raw_query));
     }
-    let route = Route::of(&clean, assets_on);
+    let mut route = Route::of(&clean, assets_on);
+    if route == Route::Unmatched && app.boot_files.is_some() && clean.len() > 1 && !clean.ends_with('/') {
+        route = Route::BootFile;
+    }
     if route != Route::Unmatched && !compat.has(Quirk::AnyMethod) && method != Method::GET && method != Method::HEAD {
         return fail(
             compat,
@@ -220,6 +225,7 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
                 "the DHCP server is not running in this process (--dhcp off)",
             )),
         },
+        Route::BootFile => boot_file(app, method, headers, &clean).await,
         Route::Unmatched => Err(Failure::not_found(
             "no-such-route",
             format!(
@@ -516,6 +522,30 @@ async fn generic(app: &App, method: &Method, headers: &HeaderMap, query: &str) -
     let vars = vars::collect(&group.group, &labels, query);
     let rendered = render(file, "generic", name, &vars)?;
     Ok(serve_content(method, headers, "", None, Content::Memory(Bytes::from(rendered))).await)
+}
+
+/// `/ipxe.efi`, `/undionly.kpxe`, files of the TFTP root: the same names
+/// TFTP serves, for UEFI HTTP Boot and iPXE (with Content-Length, HEAD and
+/// ranges, and no redirects).
+async fn boot_file(app: &App, method: &Method, headers: &HeaderMap, path: &str) -> Result<Response<Body>, Failure> {
+    let files = app.boot_files.clone().expect("route exists only with boot files");
+    let name = path.trim_start_matches('/').to_owned();
+    let not_found = |detail: String| {
+        Failure::not_found(
+            "no-such-route",
+            format!(
+                "no route {path} and no boot file by that name ({detail}); matchbox routes are /, /boot.ipxe, /ipxe, /grub, /ignition, /cloud, /generic, /metadata, /assets/"
+            ),
+        )
+    };
+    let found = tokio::task::spawn_blocking(move || files.open(&name))
+        .await
+        .map_err(|e| not_found(e.to_string()))?;
+    match found {
+        Ok(file) => Ok(serve_content(method, headers, &file.name, file.modified, Content::Memory(file.data)).await),
+        Err(bootfiles::LookupError::NotFound) => Err(not_found("not found".into())),
+        Err(e) => Err(Failure::not_found("boot-file-denied", format!("{path}: {e}"))),
+    }
 }
 
 fn metadata(app: &App, query: &str) -> Result<Response<Body>, Failure> {

@@ -37,6 +37,9 @@ pub struct Config {
     pub redact_queries: bool,
     /// `/leases`, when the DHCP server runs in this process.
     pub leases: Option<LeasesRender>,
+    /// Boot files by name (`/ipxe.efi`, `/undionly.kpxe`, the TFTP root),
+    /// for UEFI HTTP Boot and iPXE.
+    pub boot_files: Option<Arc<bootfiles::BootFiles>>,
 }
 
 /// Renders the Prometheus exposition text for `/metrics`.
@@ -54,6 +57,7 @@ pub struct App {
     redact_queries: bool,
     metrics: Option<MetricsRender>,
     leases: Option<LeasesRender>,
+    boot_files: Option<Arc<bootfiles::BootFiles>>,
     counters: counters::Counters,
 }
 
@@ -79,6 +83,7 @@ impl App {
             redact_queries: config.redact_queries,
             metrics,
             leases: config.leases.clone(),
+            boot_files: config.boot_files.clone(),
             counters: counters::Counters::new(),
         })
     }

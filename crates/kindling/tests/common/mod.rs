@@ -22,6 +22,17 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// The address from a readiness line `listening service="NAME" addr=A`.
+fn ready_addr(line: &str, service: &str) -> Option<String> {
+    if !line.contains("listening") || !line.contains(&format!("service=\"{service}\"")) {
+        return None;
+    }
+    line.split("addr=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .map(str::to_owned)
+}
+
 impl Server {
     /// Starts `kindling serve` on 127.0.0.1:0 with the given data directory
     /// (and no assets unless `extra` sets them) plus extra arguments.
@@ -56,12 +67,10 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if line.contains("listening")
-                    && line.contains("service=\"http\"")
-                    && let Some(addr) = line.split("addr=").nth(1).and_then(|s| s.split_whitespace().next())
+                if let Some(addr) = ready_addr(&line, "http")
                     && let Some(tx) = tx.take()
                 {
-                    let _ = tx.send(addr.to_owned());
+                    let _ = tx.send(addr);
                 }
                 log2.lock().unwrap().push(line);
             }
@@ -86,6 +95,11 @@ impl Server {
 
     pub fn req(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
         request(&self.addr, method, target, headers)
+    }
+
+    /// The address another service reported ready on (`tftp`, `dhcp`, …).
+    pub fn service_addr(&self, service: &str) -> Option<String> {
+        self.log.lock().unwrap().iter().find_map(|l| ready_addr(l, service))
     }
 
     pub fn log(&self) -> String {

@@ -274,3 +274,22 @@ pub fn read_pcap(bytes: &[u8]) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// Makes a namespace drop `percent` % of the UDP datagrams it receives
+/// (apply it to both ends of a link for loss in each direction). Uses
+/// nftables' random drop on input: `tc … netem` is not built into this CI
+/// kernel (CONFIG_NET_SCH_NETEM unset), and a drop on output would make the
+/// sender's `sendto` fail with EPERM, which real loss never does.
+pub fn lossy(ns: &str, percent: u8) {
+    let rules = format!(
+        "table inet kindling_loss {{\n  chain in {{ type filter hook input priority 0; meta l4proto udp numgen random mod 100 < {percent} drop; }}\n}}\n"
+    );
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("nft (apt-get install nftables)");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(rules.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "nft rules for packet loss");
+}

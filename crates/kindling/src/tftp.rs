@@ -1,0 +1,94 @@
+//! Wiring the TFTP service into `kindling serve`: the boot files (TFTP
+//! root and iPXE directory, shared with HTTP), the server socket and a
+//! dedicated thread with a two-worker runtime, so thousands of transfers
+//! never wait behind HTTP work.
+
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, bail};
+use bootfiles::BootFiles;
+use netio::{BindOptions, PktSocket};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServeArgs;
+
+/// The boot files HTTP and TFTP serve, or `None` when there are none
+/// (no --tftp-root and no iPXE package).
+pub fn boot_files(args: &ServeArgs) -> anyhow::Result<Option<Arc<BootFiles>>> {
+    let ipxe = match &args.ipxe_dir {
+        Some(d) => Some(d.clone()),
+        None => bootfiles::find_ipxe_dir(),
+    };
+    if args.tftp_root.is_none() && ipxe.is_none() {
+        if args.tftp {
+            bail!(
+                "--tftp has nothing to serve: no --tftp-root, and no iPXE binaries in {} (apt-get install ipxe, or pass --ipxe-dir)",
+                bootfiles::IPXE_DIRS.join(" or ")
+            );
+        }
+        return Ok(None);
+    }
+    let files = BootFiles::new(args.tftp_root.as_deref(), ipxe.as_deref()).context("--tftp-root / --ipxe-dir")?;
+    for (label, dir) in files.roots() {
+        tracing::info!(source = label, dir = %dir.display(), "boot files");
+    }
+    Ok(Some(Arc::new(files)))
+}
+
+pub struct TftpHandle {
+    thread: JoinHandle<()>,
+}
+
+impl TftpHandle {
+    pub fn join(self) {
+        let _ = self.thread.join();
+    }
+}
+
+pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -> anyhow::Result<TftpHandle> {
+    let addr: SocketAddrV4 = match args.tftp_address.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}").parse(),
+        None => args.tftp_address.parse(),
+    }
+    .with_context(|| format!("--tftp-address {:?} must be an IPv4 HOST:PORT", args.tftp_address))?;
+    let config = tftp_server::Config {
+        max_transfers: args.tftp_max_transfers.max(1),
+        ..Default::default()
+    };
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddrV4>>();
+    let thread = std::thread::Builder::new().name("tftp".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tftp-worker")
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.into()));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let opts = BindOptions {
+                reuse_addr: true,
+                recv_buffer: Some(4 << 20),
+                ..Default::default()
+            };
+            let socket = match PktSocket::bind(addr, &opts) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(anyhow::Error::new(e).context("TFTP")));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(socket.local_addr().map_err(Into::into));
+            tftp_server::serve(socket, files, config, stop).await;
+        });
+    })?;
+    let local = ready_rx.recv().context("the TFTP thread stopped before binding")??;
+    crate::serve::ready_line("tftp", SocketAddr::V4(local));
+    Ok(TftpHandle { thread })
+}
