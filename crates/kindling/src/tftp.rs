@@ -1,7 +1,7 @@
 //! Wiring the TFTP service into `kindling serve`: the boot files (TFTP
-//! root and iPXE directory, shared with HTTP), the server socket and a
-//! dedicated thread with a two-worker runtime, so thousands of transfers
-//! never wait behind HTTP work.
+//! root and iPXE directory, shared with HTTP), the server socket on its own
+//! thread, and one single-threaded runtime per CPU that transfers are spread
+//! over, so thousands of transfers never wait behind HTTP work.
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -39,12 +39,46 @@ pub fn boot_files(args: &ServeArgs) -> anyhow::Result<Option<Arc<BootFiles>>> {
 
 pub struct TftpHandle {
     thread: JoinHandle<()>,
+    workers: Vec<Worker>,
+}
+
+/// A transfer runtime's thread and the signal that lets it finish.
+struct Worker {
+    thread: JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TftpHandle {
     pub fn join(self) {
         let _ = self.thread.join();
+        for worker in self.workers {
+            let _ = worker.stop.send(());
+            let _ = worker.thread.join();
+        }
     }
+}
+
+/// One single-threaded runtime per CPU for transfers, each parked on a
+/// stop signal so its handle stays usable.
+fn transfer_workers() -> anyhow::Result<(Vec<tokio::runtime::Handle>, Vec<Worker>)> {
+    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut handles = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..n {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("a TFTP worker runtime")?;
+        handles.push(runtime.handle().clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name(format!("tftp-{i}")).spawn(move || {
+            runtime.block_on(async move {
+                let _ = rx.await;
+            });
+        })?;
+        threads.push(Worker { thread, stop: tx });
+    }
+    Ok((handles, threads))
 }
 
 pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -> anyhow::Result<TftpHandle> {
@@ -57,14 +91,10 @@ pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -
         max_transfers: args.tftp_max_transfers.max(1),
         ..Default::default()
     };
+    let (handles, workers) = transfer_workers()?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddrV4>>();
     let thread = std::thread::Builder::new().name("tftp".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("tftp-worker")
-            .enable_all()
-            .build()
-        {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => {
                 let _ = ready_tx.send(Err(e.into()));
@@ -85,10 +115,10 @@ pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -
                 }
             };
             let _ = ready_tx.send(socket.local_addr().map_err(Into::into));
-            tftp_server::serve(socket, files, config, stop).await;
+            tftp_server::serve(socket, files, config, handles, stop).await;
         });
     })?;
     let local = ready_rx.recv().context("the TFTP thread stopped before binding")??;
     crate::serve::ready_line("tftp", SocketAddr::V4(local));
-    Ok(TftpHandle { thread })
+    Ok(TftpHandle { thread, workers })
 }

@@ -49,7 +49,22 @@ struct Shared {
 }
 
 /// Serves until `stop` is cancelled; transfers in flight are abandoned then.
-pub async fn serve(socket: PktSocket, files: Arc<BootFiles>, config: Config, stop: CancellationToken) {
+/// Transfers are spread round-robin over `workers` (runtime handles; empty:
+/// the current runtime). Single-threaded runtimes keep a transfer's receive
+/// and send on one thread, which is what lock-step latency needs.
+pub async fn serve(
+    socket: PktSocket,
+    files: Arc<BootFiles>,
+    config: Config,
+    workers: Vec<tokio::runtime::Handle>,
+    stop: CancellationToken,
+) {
+    let workers = if workers.is_empty() {
+        vec![tokio::runtime::Handle::current()]
+    } else {
+        workers
+    };
+    let mut next_worker = 0usize;
     let shared = Arc::new(Shared {
         files,
         config,
@@ -84,7 +99,9 @@ pub async fn serve(socket: PktSocket, files: Arc<BootFiles>, config: Config, sto
                 let local = r.local;
                 let ifindex = r.ifindex;
                 let client = r.src;
-                tokio::spawn(async move {
+                let worker = &workers[next_worker % workers.len()];
+                next_worker = next_worker.wrapping_add(1);
+                worker.spawn(async move {
                     transfer(&shared, req, client, local, ifindex).await;
                     shared.active.fetch_sub(1, Ordering::Relaxed);
                 });
@@ -184,8 +201,17 @@ async fn transfer(shared: &Shared, req: Request, client: SocketAddrV4, local: Ip
     let mut rbuf = [0u8; 1024];
     let sends = t.start(Instant::now());
     send_all(&socket, &t, &sends, &mut packet).await;
+    // One timer for the whole transfer, moved when the deadline moves.
+    let timer = tokio::time::sleep(Duration::from_secs(1));
+    tokio::pin!(timer);
     let outcome = loop {
-        let deadline = t.deadline().unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        let deadline: tokio::time::Instant = t
+            .deadline()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
+            .into();
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
         tokio::select! {
             r = socket.recv(&mut rbuf) => {
                 let Ok(n) = r else {
@@ -202,7 +228,7 @@ async fn transfer(shared: &Shared, req: Request, client: SocketAddrV4, local: Ip
                     break o;
                 }
             }
-            () = tokio::time::sleep_until(deadline.into()) => {
+            () = &mut timer => {
                 let (sends, done) = t.on_timeout(Instant::now());
                 send_all(&socket, &t, &sends, &mut packet).await;
                 if let Some(o) = done {
