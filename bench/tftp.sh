@@ -9,7 +9,8 @@
 #   2. the same with windowsize 16 (dnsmasq 2.90 and tftpd-hpa do not
 #      implement windowsize and answer lock-step);
 #   3. 200 concurrent transfers of a 1 MiB file (dnsmasq with --tftp-max=1000).
-# Prints the median of ROUNDS for the single transfers, and kindling's ratio
+# Prints the median of ROUNDS for the single transfers, wall time and server
+# CPU time for the concurrent ones, and kindling's ratio
 # to the better peer.
 #
 # Needs root, iproute2, atftp, dnsmasq (dnsmasq-base), in.tftpd (tftpd-hpa).
@@ -30,12 +31,15 @@ work=$(mktemp -d)
 chmod 755 "$work"
 S=kbench-ts-$$
 C=kbench-tc-$$
+CGROUPS=()
 cleanup() {
   for ns in "$S" "$C"; do
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -rf "$work"
+  sleep 0.2
+  for cg in "${CGROUPS[@]}"; do rmdir "$cg" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 ip netns add "$S"; ip netns add "$C"
@@ -51,11 +55,25 @@ head -c $((32 * 1024 * 1024)) /dev/urandom >"$root/big.bin"
 head -c $((1024 * 1024)) /dev/urandom >"$root/one.bin"
 chmod -R a+rX "$root"
 
-ip netns exec "$S" "$BIN" serve --address 10.233.0.1:8080 --data-path "$work/data" --assets-path= --log-level warn \
-  --tftp --tftp-address 10.233.0.1:69 --tftp-root "$root" --ipxe-dir "$root" 2>"$work/kindling.log" & disown
-ip netns exec "$S" dnsmasq --keep-in-foreground --port=0 --user=root --pid-file= --listen-address=10.233.0.3 \
-  --bind-interfaces --enable-tftp --tftp-root="$root" --tftp-max=1000 2>"$work/dnsmasq.log" & disown
-ip netns exec "$S" in.tftpd --foreground --listen --address 10.233.0.4:69 --secure "$root" 2>"$work/tftpd.log" & disown
+# Each server runs in its own cpuacct cgroup (v1), so its CPU time counts
+# every thread and every child (tftpd-hpa forks one per transfer and does
+# not wait for them, so /proc/PID/stat would miss their time).
+CG=/sys/fs/cgroup/cpuacct
+# run_in_cgroup NAME LOG CMD...: starts CMD in the server namespace.
+run_in_cgroup() {
+  local name=$1 log=$2 cg="$CG/kbench-$$-$1"; shift 2
+  if mkdir "$cg" 2>/dev/null; then CGROUPS+=("$cg"); else cg=; fi
+  (
+    [ -n "$cg" ] && echo "$BASHPID" >"$cg/cgroup.procs"
+    exec ip netns exec "$S" "$@" 2>"$log"
+  ) &
+  disown
+}
+run_in_cgroup kindling "$work/kindling.log" "$BIN" serve --address 10.233.0.1:8080 --data-path "$work/data" \
+  --assets-path= --log-level warn --tftp --tftp-address 10.233.0.1:69 --tftp-root "$root" --ipxe-dir "$root"
+run_in_cgroup dnsmasq "$work/dnsmasq.log" dnsmasq --keep-in-foreground --port=0 --user=root --pid-file= \
+  --listen-address=10.233.0.3 --bind-interfaces --enable-tftp --tftp-root="$root" --tftp-max=1000
+run_in_cgroup tftpd-hpa "$work/tftpd.log" in.tftpd --foreground --listen --address 10.233.0.4:69 --secure "$root"
 sleep 1.5
 
 NAMES=(kindling dnsmasq tftpd-hpa)
@@ -89,27 +107,38 @@ single() {
   echo "$(median "${r0[@]}") $(median "${r1[@]}") $(median "${r2[@]}")"
 }
 
-# concurrent ADDR: wall seconds for CONCURRENT parallel 1 MiB transfers.
+# cpu_ms I: CPU time of server I so far (its cgroup), or 0 without cgroups.
+cpu_ms() {
+  local f="$CG/kbench-$$-${NAMES[$1]}/cpuacct.usage"
+  if [ -r "$f" ]; then echo $(($(cat "$f") / 1000000)); else echo 0; fi
+}
+
+# concurrent I: "wall-seconds server-CPU-ms" for CONCURRENT parallel 1 MiB
+# transfers from server I.
 concurrent() {
-  local addr=$1 t0 t1 ok=0
+  local addr=${ADDRS[$1]} t0 t1 c0 c1 ok=0
   rm -f "$work"/out/c.*
+  c0=$(cpu_ms "$1")
   t0=$(now)
   for i in $(seq 1 "$CONCURRENT"); do
     ip netns exec "$C" atftp --option "blksize 1468" -g -r one.bin -l "$work/out/c.$i" "$addr" >/dev/null 2>&1 &
   done
   wait_for_clients
   t1=$(now)
+  c1=$(cpu_ms "$1")
   for i in $(seq 1 "$CONCURRENT"); do cmp -s "$work/out/c.$i" "$root/one.bin" && ok=$((ok + 1)); done
   [ "$ok" = "$CONCURRENT" ] || { echo "bench/tftp.sh: only $ok of $CONCURRENT concurrent transfers from $addr were complete" >&2; exit 1; }
-  python3 -c "print(f'{$t1 - $t0:.2f}')"
+  python3 -c "print(f'{$t1 - $t0:.2f} {$c1 - $c0:.0f}')"
 }
 # Waits for the atftp clients only (the servers are background jobs too).
 wait_for_clients() { while pgrep -f "atftp --option blksize 1468 -g -r one.bin" >/dev/null; do sleep 0.02; done; }
 
 read -r k_lock d_lock h_lock < <(single lock-step --option "blksize 1468")
 read -r k_win d_win h_win < <(single windowsize-16 --option "blksize 1468" --option "windowsize 16")
-k_conc=$(concurrent "${ADDRS[0]}"); d_conc=$(concurrent "${ADDRS[1]}"); h_conc=$(concurrent "${ADDRS[2]}")
-echo "  $CONCURRENT concurrent: kindling ${k_conc}s, dnsmasq ${d_conc}s, tftpd-hpa ${h_conc}s" >&2
+read -r k_conc k_cpu < <(concurrent 0)
+read -r d_conc d_cpu < <(concurrent 1)
+read -r h_conc h_cpu < <(concurrent 2)
+echo "  $CONCURRENT concurrent: kindling ${k_conc}s ${k_cpu}ms CPU, dnsmasq ${d_conc}s ${d_cpu}ms, tftpd-hpa ${h_conc}s ${h_cpu}ms" >&2
 
 py() { python3 -c "$1"; }
 echo
@@ -120,3 +149,4 @@ echo "|---|---:|---:|---:|---:|"
 printf '| 32 MiB, blksize 1468, lock-step | %s MB/s | %s MB/s | %s MB/s | %s |\n' "$k_lock" "$d_lock" "$h_lock" "$(py "print(f'{$k_lock/max($d_lock,$h_lock):.2f}')")"
 printf '| 32 MiB, blksize 1468, windowsize 16 | %s MB/s | %s MB/s | %s MB/s | %s |\n' "$k_win" "$d_win" "$h_win" "$(py "print(f'{$k_win/max($d_win,$h_win):.2f}')")"
 printf '| %s concurrent 1 MiB (wall time) | %s s | %s s | %s s | %s |\n' "$CONCURRENT" "$k_conc" "$d_conc" "$h_conc" "$(py "print(f'{min($d_conc,$h_conc)/$k_conc:.2f}')")"
+[ "${#CGROUPS[@]}" = 3 ] && printf '| %s concurrent 1 MiB (server CPU) | %s ms | %s ms | %s ms | %s |\n' "$CONCURRENT" "$k_cpu" "$d_cpu" "$h_cpu" "$(py "print(f'{min($d_cpu,$h_cpu)/max($k_cpu,1):.2f}')")"

@@ -122,6 +122,10 @@ fn namespaces_or_skip(test: &str) -> Option<NamespacePair> {
     match NamespacePair::create(test) {
         Ok(pair) => Some(pair),
         Err(reason) => {
+            // Under KINDLING_TEST_STRICT=1 (.ci/run) a skip is a failure.
+            if std::env::var_os("KINDLING_TEST_STRICT").is_some_and(|v| v == "1") {
+                panic!("cannot run netns test {test} ({reason}), and KINDLING_TEST_STRICT=1 forbids skipping");
+            }
             eprintln!("skipping netns test {test}: {reason}");
             None
         }

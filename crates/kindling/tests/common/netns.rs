@@ -31,18 +31,35 @@ pub fn available(test: &str) -> bool {
         .unwrap_or(false);
     let ip = Command::new("ip").arg("-V").output().is_ok();
     if !root || !ip {
-        println!("SKIP {test}: network-namespace tests need root and iproute2");
+        skip(&format!("{test}: network-namespace tests need root and iproute2"));
         return false;
     }
     true
 }
 
+/// Reports a test that cannot run here. Under `KINDLING_TEST_STRICT=1`
+/// (set by `.ci/run`, which installs every tool) a skip is a failure, so a
+/// missing install step cannot turn a test green by not running it.
+pub fn skip(why: &str) {
+    if std::env::var_os("KINDLING_TEST_STRICT").is_some_and(|v| v == "1") {
+        panic!("cannot run {why}, and KINDLING_TEST_STRICT=1 forbids skipping");
+    }
+    // Straight to stderr, past the harness's capture: a skip must be visible.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIP {why}");
+}
+
+/// Whether `tool` is installed; reports a skip (see [`skip`]) when not.
 pub fn have(tool: &str) -> bool {
-    Command::new("sh")
+    let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        skip(&format!("a test needing {tool}: it is not installed"));
+    }
+    found
 }
 
 fn run(args: &[&str]) -> Output {
