@@ -138,7 +138,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     }
 
     let subnets = match table.get("subnet") {
-        Some(v) => read_array_of_tables(
+        Some(v) => reader::array_of_tables(
             ctx,
             v,
             &table.path_of("subnet"),
@@ -149,7 +149,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
         None => Vec::new(),
     };
     let hosts = match table.get("host") {
-        Some(v) => read_array_of_tables(ctx, v, &table.path_of("host"), "[[dhcp.host]]", HOST_KEYS, read_host),
+        Some(v) => reader::array_of_tables(ctx, v, &table.path_of("host"), "[[dhcp.host]]", HOST_KEYS, read_host),
         None => Vec::new(),
     };
 
@@ -172,24 +172,6 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     let dhcp = &mut config.dhcp;
     dhcp.subnets = subnets.into_iter().filter_map(|s| s.subnet).collect();
     dhcp.reservations = hosts.into_iter().map(|h| h.reservation).collect();
-}
-
-/// `[[name]]` entries: an array whose elements are tables, each read by `read`.
-fn read_array_of_tables<'v, 'i, T>(
-    ctx: &mut Ctx<'_>,
-    value: &'v Value<'i>,
-    path: &str,
-    header: &str,
-    allowed: &[&str],
-    mut read: impl FnMut(&mut Ctx<'_>, Table<'v, 'i>) -> Option<T>,
-) -> Vec<T> {
-    let expected = format!("an array of tables: write {header} (double brackets) above each entry");
-    reader::list(ctx, value, path, &expected, |ctx, item, path| {
-        let expected = format!("a table: write {header} above the entry's keys");
-        let table = Table::open(ctx, item, path, &expected, allowed)?;
-        read(ctx, table)
-    })
-    .unwrap_or_default()
 }
 
 fn read_subnet(ctx: &mut Ctx<'_>, t: Table<'_, '_>, full: bool) -> SubnetEntry {

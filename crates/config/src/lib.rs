@@ -18,6 +18,7 @@
 
 mod boot;
 mod dhcp;
+mod dns;
 mod error;
 mod reader;
 mod values;
@@ -40,6 +41,18 @@ pub struct Config {
     pub http_port_set: bool,
     /// `dhcp.lease_file`: where DHCP leases persist across restarts.
     pub dhcp_lease_file: Option<PathBuf>,
+    /// `[dns]`: the local domain, the server's names, the static records,
+    /// the upstream resolvers and the limits.
+    pub dns: ::dns::DnsConfig,
+    /// `dns.enabled`: serve DNS (`kindling serve --dns` overrides it).
+    pub dns_enabled: bool,
+    /// `dns.address`, as written and checked to be `HOST:PORT` with an IPv4
+    /// address or an IPv6 address in brackets; `None` when unset (the binary
+    /// uses `--dns-address` or `0.0.0.0:53`).
+    pub dns_address: Option<String>,
+    /// True when the file set `dns.server_names` (even to `[]`); otherwise
+    /// the binary puts the machine's host name into `dns.server_names`.
+    pub dns_server_names_set: bool,
 }
 
 impl Default for Config {
@@ -49,12 +62,16 @@ impl Default for Config {
             dhcp: ::dhcp::DhcpConfig::default(),
             http_port_set: false,
             dhcp_lease_file: None,
+            dns: ::dns::DnsConfig::default(),
+            dns_enabled: false,
+            dns_address: None,
+            dns_server_names_set: false,
         }
     }
 }
 
 /// The top-level tables, in the order the documentation lists them.
-const SECTIONS: &[&str] = &["dhcp", "boot"];
+const SECTIONS: &[&str] = &["dhcp", "boot", "dns"];
 
 /// Every table of the schema as `(path, keys)`, for the test that checks
 /// the documentation lists each key. `[]` marks an array of tables.
@@ -65,6 +82,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("dhcp.subnet[].routes[]", dhcp::ROUTE_KEYS),
     ("dhcp.host[]", dhcp::HOST_KEYS),
     ("boot", boot::KEYS),
+    ("dns", dns::KEYS),
+    ("dns.record[]", dns::RECORD_KEYS),
 ];
 
 /// Parses and validates the text of a configuration file; `file_name` is
@@ -136,6 +155,9 @@ fn read_sections(ctx: &mut Ctx<'_>, root: &DeTable<'_>, config: &mut Config) {
     }
     if let Some(value) = root.get("boot") {
         boot::read(ctx, value, config);
+    }
+    if let Some(value) = root.get("dns") {
+        dns::read(ctx, value, config);
     }
 }
 

@@ -331,6 +331,24 @@ pub(crate) fn list<'v, 'i, T>(
     )
 }
 
+/// `[[name]]` entries: an array whose elements are tables, each read by `read`.
+pub(crate) fn array_of_tables<'v, 'i, T>(
+    ctx: &mut Ctx<'_>,
+    value: &'v Value<'i>,
+    path: &str,
+    header: &str,
+    allowed: &[&str],
+    mut read: impl FnMut(&mut Ctx<'_>, Table<'v, 'i>) -> Option<T>,
+) -> Vec<T> {
+    let expected = format!("an array of tables: write {header} (double brackets) above each entry");
+    list(ctx, value, path, &expected, |ctx, item, path| {
+        let expected = format!("a table: write {header} above the entry's keys");
+        let table = Table::open(ctx, item, path, &expected, allowed)?;
+        read(ctx, table)
+    })
+    .unwrap_or_default()
+}
+
 pub(crate) const DURATION_EXPECTED: &str =
     "a duration such as \"30s\", \"10m\", \"1h\" or \"2d\", or a number of seconds";
 

@@ -1,11 +1,11 @@
 //! Parsers for the text forms of single values: durations, addresses,
-//! networks, ranges, DNS names and boot file names.
+//! networks, ranges, DNS names, socket addresses and boot file names.
 //!
 //! Each returns the value or an operator-facing message saying what was wrong
 //! and what to write instead. They know nothing about TOML, keys or positions;
 //! the section readers attach those.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcp::Net;
@@ -181,6 +181,60 @@ pub(crate) fn http_host(text: &str) -> Result<(), String> {
     dns_name(text).map_err(|_| format!("{text:?} is not a valid host name or IPv4 address"))
 }
 
+/// An address and port to listen on: `"0.0.0.0:53"`, `"[::]:53"`. Names are
+/// not accepted: kindling binds before it could look one up.
+pub(crate) fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let help = "write an address and a port, such as \"0.0.0.0:53\", or \"[::]:53\" for IPv6";
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        if address.port() == 0 {
+            return Err(format!("{text:?} has port 0: give the port to listen on, such as 53"));
+        }
+        return Ok(address);
+    }
+    match bare_ip(text) {
+        Some(IpAddr::V4(ip)) => Err(format!("{text:?} has no port: write \"{ip}:53\"")),
+        Some(IpAddr::V6(ip)) => Err(format!("{text:?} has no port: write \"[{ip}]:53\"")),
+        None if text.matches(':').count() > 1 && !text.starts_with('[') => Err(format!(
+            "{text:?} is not an address and port: put an IPv6 address in brackets, such as \"[::]:53\""
+        )),
+        None => Err(format!("{text:?} is not an address and port: {help}")),
+    }
+}
+
+/// An upstream resolver as `dns::parse_upstream` reads it (the form
+/// `--dns-upstream` takes): an address with an optional port, 53 by default
+/// (`"192.0.2.53"`, `"192.0.2.53:5353"`, `"fd00::53"`, `"[fd00::53]:53"`).
+/// On top of it: a hint when a name was given, and no unspecified address.
+pub(crate) fn resolver_address(text: &str) -> Result<SocketAddr, String> {
+    let address = dns::parse_upstream(text).map_err(|message| {
+        let trimmed = text.trim();
+        let host = trimmed.rsplit_once(':').map_or(trimmed, |(host, _)| host);
+        if host.contains(|c: char| c.is_ascii_alphabetic()) && dns_name(host).is_ok() {
+            format!(
+                "{text:?} is a name: give the resolver's address instead, such as \"192.0.2.53\" or \"192.0.2.53:5353\""
+            )
+        } else if message.contains("port 0") {
+            format!("{message}: leave the port out for 53, or give the port the resolver listens on")
+        } else {
+            message
+        }
+    })?;
+    if address.ip().is_unspecified() {
+        return Err(format!(
+            "{text:?} is the unspecified address, which no resolver has: give the resolver's own address"
+        ));
+    }
+    Ok(address)
+}
+
+/// An IP address without a port: IPv4, IPv6, or IPv6 in brackets.
+fn bare_ip(text: &str) -> Option<IpAddr> {
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return inner.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    text.parse().ok()
+}
+
 /// A file name sent in the DHCP `file` field (128 bytes with its NUL) and
 /// fetched over TFTP, or over HTTP by UEFI HTTP Boot clients.
 pub(crate) fn boot_file(text: &str) -> Result<(), String> {
@@ -317,5 +371,34 @@ mod tests {
         assert!(http_host("fd00::1").is_err());
         assert!(http_host("host:8080").is_err());
         assert!(http_host("http://host").is_err());
+    }
+
+    #[test]
+    fn socket_addresses() {
+        assert_eq!(listen_address("0.0.0.0:53"), Ok("0.0.0.0:53".parse().unwrap()));
+        assert_eq!(listen_address("[::]:5353"), Ok("[::]:5353".parse().unwrap()));
+        assert_eq!(
+            listen_address("0.0.0.0").unwrap_err(),
+            "\"0.0.0.0\" has no port: write \"0.0.0.0:53\""
+        );
+        assert!(listen_address("::").unwrap_err().contains("\"[::]:53\""));
+        assert!(listen_address("[::]").unwrap_err().contains("\"[::]:53\""));
+        assert!(listen_address(":::53").unwrap_err().contains("brackets"));
+        assert!(listen_address("0.0.0.0:0").unwrap_err().contains("port 0"));
+        assert!(listen_address("localhost:53").is_err());
+        assert!(listen_address("").is_err());
+
+        let resolver = |s: &str| resolver_address(s).map(|a| a.to_string());
+        assert_eq!(resolver("192.0.2.53").as_deref(), Ok("192.0.2.53:53"));
+        assert_eq!(resolver("192.0.2.53:5353").as_deref(), Ok("192.0.2.53:5353"));
+        assert_eq!(resolver("fd00::53").as_deref(), Ok("[fd00::53]:53"));
+        assert_eq!(resolver("[fd00::53]:54").as_deref(), Ok("[fd00::53]:54"));
+        assert!(resolver("dns.example").unwrap_err().contains("is a name"));
+        assert!(resolver("dns.example:53").unwrap_err().contains("is a name"));
+        assert!(resolver("192.0.2.300").unwrap_err().contains("not a resolver address"));
+        assert!(resolver("fd00:::53").unwrap_err().contains("not a resolver address"));
+        assert!(resolver("192.0.2.53:0").unwrap_err().contains("leave the port out"));
+        assert!(resolver("0.0.0.0").unwrap_err().contains("unspecified"));
+        assert!(resolver("").is_err());
     }
 }

@@ -3,9 +3,11 @@
 //! it; reading failures are single errors. What the valid samples parse to
 //! is `samples.rs`'s business.
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use config::{Config, ConfigErrors, parse};
+use dns::{RecordValue, StaticRecord};
 
 /// The full report for a file expected to be wrong.
 fn report(text: &str) -> String {
@@ -82,7 +84,7 @@ t.toml:10:1: dhcp.subnet[0].lease_tme: unknown key `lease_tme` (did you mean `le
 t.toml:11:7: dhcp.subnet[0].mtu: 9999999 is out of range: expected an integer from 68 to 65535
 t.toml:18:7: dhcp.host[1].mac: 52:54:00:12:34:56 is already reserved by dhcp.host[0] on line 14: keep one [[dhcp.host]] per machine
 t.toml:22:13: boot.http_port: expected a port number from 1 to 65535, found a string
-t.toml:24:2: tftp: unknown section `tftp`; the sections are: dhcp, boot"#;
+t.toml:24:2: tftp: unknown section `tftp`; the sections are: dhcp, boot, dns"#;
     let errors = parse(text, "t.toml").unwrap_err();
     assert_eq!(errors.to_string(), expected);
     assert_eq!(errors.len(), 10);
@@ -142,11 +144,11 @@ fn a_syntax_error_is_one_error_at_its_position() {
 fn unknown_sections_and_keys_list_what_is_allowed() {
     assert_one(
         "[dchp]\n",
-        "t.toml:1:2: dchp: unknown section `dchp` (did you mean `dhcp`?); the sections are: dhcp, boot",
+        "t.toml:1:2: dchp: unknown section `dchp` (did you mean `dhcp`?); the sections are: dhcp, boot, dns",
     );
     assert_one(
         "mode = \"full\"\n",
-        "t.toml:1:1: mode: unknown top-level key `mode`; the sections are: dhcp, boot (keys go below their section's [header])",
+        "t.toml:1:1: mode: unknown top-level key `mode`; the sections are: dhcp, boot, dns (keys go below their section's [header])",
     );
     assert_one(
         "[dhcp]\nmod = \"full\"\n",
@@ -575,6 +577,385 @@ fn boot_values() {
     assert_eq!(
         ok("[boot]\nhttp_host = \"[fd00::1]\"\n").dhcp.boot.http_host.as_deref(),
         Some("[fd00::1]")
+    );
+}
+
+/// `[[dns.record]]` entries after a `[dns]` header.
+fn records(entries: &[(&str, &str, &str)]) -> String {
+    let mut text = String::from("[dns]\ndomain = \"lab.example\"\n");
+    for (name, kind, value) in entries {
+        text.push_str(&format!(
+            "[[dns.record]]\nname = \"{name}\"\ntype = \"{kind}\"\nvalue = \"{value}\"\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn dns_section() {
+    let text = r#"[dns]
+enabled = true
+address = "[::]:5353"
+domain = "Lab.Example."
+server_names = ["kindling", "matchbox.lab.example"]
+upstreams = ["192.0.2.53", "192.0.2.54:5353", "fd00::53", "[fd00::54]:54"]
+ttl = "5m"
+cache_size = 0
+
+[[dns.record]]
+name = "matchbox.lab.example"
+type = "A"
+value = "10.99.0.1"
+
+[[dns.record]]
+name = "matchbox.lab.example"
+type = "aaaa"
+value = "fd00::1"
+ttl = 30
+
+[[dns.record]]
+name = "boot.lab.example"
+type = "CNAME"
+value = "matchbox.lab.example"
+
+[[dns.record]]
+name = "matchbox.lab.example"
+type = "TXT"
+value = "v=1 hello"
+
+[[dns.record]]
+name = "_http._tcp.lab.example"
+type = "Srv"
+value = "10 5 8080 matchbox.lab.example"
+"#;
+    let config = ok(text);
+    let name = |s: &str| dns::parse_name(s).unwrap();
+    assert!(config.dns_enabled);
+    assert_eq!(config.dns_address.as_deref(), Some("[::]:5353"));
+    assert!(config.dns_server_names_set);
+    let dns = &config.dns;
+    assert_eq!(dns.domain, Some(name("lab.example")));
+    assert!(dns.domain.as_ref().unwrap().is_fqdn());
+    assert_eq!(dns.server_names, [name("kindling"), name("matchbox.lab.example")]);
+    let upstreams: Vec<String> = dns.upstreams.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        upstreams,
+        ["192.0.2.53:53", "192.0.2.54:5353", "[fd00::53]:53", "[fd00::54]:54"]
+    );
+    assert_eq!(dns.local_ttl, 300);
+    assert_eq!(dns.cache_size, 0);
+    let defaults = dns::DnsConfig::default();
+    assert_eq!(dns.max_cache_ttl, defaults.max_cache_ttl, "not a key");
+    assert_eq!(dns.upstream_timeout, defaults.upstream_timeout, "not a key");
+    assert_eq!(
+        dns.records,
+        [
+            StaticRecord {
+                name: name("matchbox.lab.example"),
+                ttl: None,
+                value: RecordValue::A(Ipv4Addr::new(10, 99, 0, 1)),
+            },
+            StaticRecord {
+                name: name("matchbox.lab.example"),
+                ttl: Some(30),
+                value: RecordValue::Aaaa("fd00::1".parse().unwrap()),
+            },
+            StaticRecord {
+                name: name("boot.lab.example"),
+                ttl: None,
+                value: RecordValue::Cname(name("matchbox.lab.example")),
+            },
+            StaticRecord {
+                name: name("matchbox.lab.example"),
+                ttl: None,
+                value: RecordValue::Txt(vec!["v=1 hello".to_owned()]),
+            },
+            StaticRecord {
+                name: name("_http._tcp.lab.example"),
+                ttl: None,
+                value: RecordValue::Srv {
+                    priority: 10,
+                    weight: 5,
+                    port: 8080,
+                    target: name("matchbox.lab.example"),
+                },
+            },
+        ]
+    );
+
+    // An empty [dns] changes nothing; `server_names = []` is a choice.
+    assert_eq!(ok("[dns]\n"), Config::default());
+    let config = ok("[dns]\nserver_names = []\n");
+    assert!(config.dns_server_names_set);
+    assert!(config.dns.server_names.is_empty());
+    assert!(!config.dns_enabled);
+    assert_eq!(config.dns_address, None);
+}
+
+#[test]
+fn dns_values() {
+    assert_one(
+        "dns = true\n",
+        "t.toml:1:7: dns: expected a table: write the [dns] header and its keys below it, found a boolean",
+    );
+    assert_one(
+        "[dns]\nenable = true\n",
+        "t.toml:2:1: dns.enable: unknown key `enable` (did you mean `enabled`?); allowed here: enabled, address, domain, server_names, upstreams, ttl, cache_size, record",
+    );
+    assert_one_containing(
+        "[dns]\nenabled = \"yes\"\n",
+        &["2:11: dns.enabled: expected true or false"],
+    );
+    assert_one(
+        "[dns]\naddress = \"0.0.0.0\"\n",
+        "t.toml:2:11: dns.address: \"0.0.0.0\" has no port: write \"0.0.0.0:53\"",
+    );
+    assert_one_containing(
+        "[dns]\naddress = \":::53\"\n",
+        &["dns.address: \":::53\" is not an address and port: put an IPv6 address in brackets, such as \"[::]:53\""],
+    );
+    assert_one_containing(
+        "[dns]\naddress = \"localhost:53\"\n",
+        &["dns.address: \"localhost:53\" is not an address and port: write an address and a port"],
+    );
+    assert_one_containing(
+        "[dns]\naddress = \"0.0.0.0:0\"\n",
+        &["dns.address: \"0.0.0.0:0\" has port 0"],
+    );
+    assert_one_containing(
+        "[dns]\naddress = 53\n",
+        &["dns.address: expected an address and port such as \"0.0.0.0:53\", found an integer"],
+    );
+    assert_eq!(
+        ok("[dns]\naddress = \"10.99.0.1:53\"\n").dns_address.as_deref(),
+        Some("10.99.0.1:53")
+    );
+    assert_one(
+        "[dns]\ndomain = \"lab..example\"\n",
+        "t.toml:2:10: dns.domain: \"lab..example\" has an empty label (two dots in a row): write a name such as \"lab.example\"",
+    );
+    assert_one_containing(
+        "[dns]\ndomain = \"\"\n",
+        &["dns.domain: the name is empty: write a name such as \"lab.example\""],
+    );
+    assert_one_containing(
+        "[dns]\ndomain = \"lab example\"\n",
+        &["dns.domain: \"lab example\" is not a host name: use letters, digits and hyphens"],
+    );
+    assert_one_containing(
+        "[dns]\nserver_names = \"kindling\"\n",
+        &[
+            "2:16: dns.server_names: expected an array of names such as [\"kindling\", \"matchbox.lab.example\"], found a string",
+        ],
+    );
+    assert_one_containing(
+        "[dns]\nserver_names = [\"kindling\", \"king ling\"]\n",
+        &["2:29: dns.server_names[1]: \"king ling\" is not a host name"],
+    );
+    assert_one(
+        "[dns]\nttl = \"8d\"\n",
+        "t.toml:2:7: dns.ttl: 8d is too long: use at most 7d, the longest resolvers keep an answer",
+    );
+    assert_one_containing("[dns]\nttl = \"1x\"\n", &["dns.ttl: invalid duration \"1x\""]);
+    assert_eq!(ok("[dns]\nttl = 0\n").dns.local_ttl, 0);
+    assert_eq!(ok("[dns]\nttl = \"7d\"\n").dns.local_ttl, 604_800);
+    assert_one(
+        "[dns]\ncache_size = -1\n",
+        "t.toml:2:14: dns.cache_size: -1 is out of range: expected a number of answers from 0 to 1000000 (0 turns the cache off)",
+    );
+    assert_one_containing(
+        "[dns]\ncache_size = 1000001\n",
+        &["dns.cache_size: 1000001 is out of range"],
+    );
+    assert_eq!(ok("[dns]\ncache_size = 500\n").dns.cache_size, 500);
+}
+
+#[test]
+fn dns_upstreams() {
+    assert_one(
+        "[dns]\nupstreams = [\"192.0.2.53\", \"dns.example\"]\n",
+        "t.toml:2:28: dns.upstreams[1]: \"dns.example\" is a name: give the resolver's address instead, such as \"192.0.2.53\" or \"192.0.2.53:5353\"",
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = [\"192.0.2.300\"]\n",
+        &["2:14: dns.upstreams[0]: \"192.0.2.300\" is not a resolver address: write an IP address"],
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = [\"0.0.0.0\"]\n",
+        &["dns.upstreams[0]: \"0.0.0.0\" is the unspecified address"],
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = [\"192.0.2.53:0\"]\n",
+        &[
+            "dns.upstreams[0]: \"192.0.2.53:0\": port 0",
+            "leave the port out for 53",
+        ],
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = \"192.0.2.53\"\n",
+        &["dns.upstreams: expected an array of resolver addresses"],
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = [53]\n",
+        &["dns.upstreams[0]: expected a resolver address such as \"192.0.2.53\""],
+    );
+    // The default port makes these the same resolver.
+    assert_one(
+        "[dns]\nupstreams = [\n  \"192.0.2.53\",\n  \"[fd00::53]:53\",\n  \"192.0.2.53:53\",\n]\n",
+        "t.toml:5:3: dns.upstreams[2]: 192.0.2.53:53 is already dns.upstreams[0] on line 3: list each resolver once",
+    );
+    assert_one_containing(
+        "[dns]\nupstreams = [\"fd00::53\", \"[fd00::53]:53\"]\n",
+        &["dns.upstreams[1]: [fd00::53]:53 is already dns.upstreams[0] on line 2"],
+    );
+    ok("[dns]\nupstreams = [\"192.0.2.53\", \"192.0.2.53:5353\"]\n");
+}
+
+#[test]
+fn dns_record_values() {
+    assert_one(
+        &records(&[("matchbox.lab.example", "MX", "10 mail.lab.example")]),
+        "t.toml:5:8: dns.record[0].type: unknown record type \"MX\": use one of A, AAAA, CNAME, TXT, SRV",
+    );
+    assert_one_containing(
+        &records(&[("1.0.99.10.in-addr.arpa", "ptr", "matchbox.lab.example")]),
+        &["dns.record[0].type: PTR records are made from the addresses of A and AAAA records"],
+    );
+    assert_one(
+        &records(&[("matchbox.lab.example", "A", "10.99.0")]),
+        "t.toml:6:9: dns.record[0].value: \"10.99.0\" is not an IPv4 address such as \"10.99.0.1\"",
+    );
+    assert_one_containing(
+        &records(&[("matchbox.lab.example", "AAAA", "10.99.0.1")]),
+        &["dns.record[0].value: \"10.99.0.1\" is not an IPv6 address such as \"fd00::1\""],
+    );
+    assert_one(
+        &records(&[("_http._tcp.lab.example", "SRV", "10 5 matchbox.lab.example")]),
+        "t.toml:6:9: dns.record[0].value: an SRV value is \"PRIORITY WEIGHT PORT TARGET\", such as \"10 5 8080 kindling.lab.example\"",
+    );
+    assert_one_containing(
+        &records(&[("_http._tcp.lab.example", "SRV", "10 5 80800 matchbox.lab.example")]),
+        &["dns.record[0].value: \"80800\": an SRV value is \"PRIORITY WEIGHT PORT TARGET\""],
+    );
+    assert_one_containing(
+        &records(&[("boot.lab.example", "CNAME", "matchbox..lab.example")]),
+        &["dns.record[0].value: \"matchbox..lab.example\" has an empty label"],
+    );
+    assert_one_containing(
+        &records(&[("matchbox lab", "A", "10.99.0.1")]),
+        &["4:8: dns.record[0].name: \"matchbox lab\" is not a host name"],
+    );
+    // A wrong type does not hide a wrong kind of value, nor the reverse.
+    assert_eq!(
+        report("[[dns.record]]\nname = \"x.lab.example\"\ntype = \"MX\"\nvalue = 10\n"),
+        "t.toml:3:8: dns.record[0].type: unknown record type \"MX\": use one of A, AAAA, CNAME, TXT, SRV\n\
+         t.toml:4:9: dns.record[0].value: expected a string such as \"10.99.0.1\", found an integer"
+    );
+    assert_one_containing(
+        "[[dns.record]]\nname = \"x.lab.example\"\ntype = \"SRV\"\nvalue = 10\n",
+        &["4:9: dns.record[0].value: expected a string \"PRIORITY WEIGHT PORT TARGET\""],
+    );
+    assert_one_containing(
+        "[[dns.record]]\nname = \"x.lab.example\"\ntype = \"A\"\nvalue = \"10.99.0.1\"\nttl = \"30d\"\n",
+        &["5:7: dns.record[0].ttl: 30d is too long: use at most 7d"],
+    );
+}
+
+#[test]
+fn dns_record_keys() {
+    assert_one(
+        "[[dns.record]]\nname = \"x.lab.example\"\ntype = \"A\"\nvalue = \"10.99.0.1\"\nvalu = \"10.99.0.2\"\n",
+        "t.toml:5:1: dns.record[0].valu: unknown key `valu` (did you mean `value`?); allowed here: name, type, value, ttl",
+    );
+    assert_eq!(
+        report("[[dns.record]]\nname = \"x.lab.example\"\ntpye = \"A\"\nvalue = \"10.99.0.1\"\n"),
+        "t.toml:1:1: dns.record[0].type: missing key `type`: add it, e.g. type = \"A\"\n\
+         t.toml:3:1: dns.record[0].tpye: unknown key `tpye` (did you mean `type`?); allowed here: name, type, value, ttl"
+    );
+    assert_one(
+        "[[dns.record]]\ntype = \"A\"\nvalue = \"10.99.0.1\"\n",
+        "t.toml:1:1: dns.record[0].name: missing key `name`: add it, e.g. name = \"matchbox.lab.example\"",
+    );
+    assert_one_containing(
+        "[[dns.record]]\nname = \"x.lab.example\"\ntype = \"A\"\n",
+        &["1:1: dns.record[0].value: missing key `value`: add it, e.g. value = \"10.99.0.1\""],
+    );
+    assert_one_containing(
+        "[dns.record]\nname = \"x.lab.example\"\n",
+        &["1:1: dns.record: expected an array of tables: write [[dns.record]] (double brackets) above each entry"],
+    );
+}
+
+#[test]
+fn dns_record_conflicts() {
+    assert_one(
+        &records(&[
+            ("matchbox.lab.example", "A", "10.99.0.1"),
+            ("matchbox.lab.example", "CNAME", "boot.lab.example"),
+        ]),
+        "t.toml:8:8: dns.record[1].name: matchbox.lab.example already has an A record in dns.record[0] on line 4, and a name with a CNAME can have no other record (RFC 1034): give the CNAME another name, or remove the other record",
+    );
+    assert_one(
+        &records(&[
+            ("boot.lab.example", "CNAME", "matchbox.lab.example"),
+            ("Boot.Lab.Example.", "TXT", "hello"),
+        ]),
+        "t.toml:8:8: dns.record[1].name: Boot.Lab.Example. is a CNAME in dns.record[0] on line 4, and a name with a CNAME can have no other record (RFC 1034): put a TXT record on the CNAME's target \"matchbox.lab.example\", or remove the CNAME",
+    );
+    assert_one_containing(
+        &records(&[
+            ("boot.lab.example", "CNAME", "matchbox.lab.example"),
+            ("boot.lab.example", "CNAME", "other.lab.example"),
+        ]),
+        &[
+            "8:8: dns.record[1].name: boot.lab.example is already a CNAME in dns.record[0] on line 4, and a name has at most one CNAME",
+        ],
+    );
+    assert_one(
+        &records(&[
+            ("matchbox.lab.example", "A", "10.99.0.1"),
+            ("matchbox.lab.example", "A", "10.99.0.2"),
+            ("MATCHBOX.lab.example", "a", "10.99.0.1"),
+        ]),
+        "t.toml:12:8: dns.record[2].name: the same record as dns.record[0] on line 4 (MATCHBOX.lab.example A \"10.99.0.1\"): remove one of them",
+    );
+    assert_one_containing(
+        &records(&[
+            ("boot.lab.example", "CNAME", "matchbox.lab.example"),
+            ("boot.lab.example", "CNAME", "Matchbox.lab.example."),
+        ]),
+        &["dns.record[1].name: the same record as dns.record[0] on line 4"],
+    );
+    // Every clashing record is reported, each against one earlier record.
+    let report = report(&records(&[
+        ("a.lab.example", "A", "10.99.0.1"),
+        ("a.lab.example", "CNAME", "b.lab.example"),
+        ("a.lab.example", "AAAA", "fd00::1"),
+    ]));
+    assert_eq!(report.lines().count(), 2, "{report}");
+    assert!(
+        report.contains("dns.record[1].name: a.lab.example already has an A record"),
+        "{report}"
+    );
+    assert!(
+        report.contains("dns.record[2].name: a.lab.example is a CNAME in dns.record[1]"),
+        "{report}"
+    );
+    // Different values, or the same value at different names, are fine.
+    let config = ok(&records(&[
+        ("matchbox.lab.example", "A", "10.99.0.1"),
+        ("matchbox.lab.example", "A", "10.99.0.2"),
+        ("node.lab.example", "A", "10.99.0.1"),
+        ("matchbox.lab.example", "TXT", "10.99.0.1"),
+    ]));
+    assert_eq!(config.dns.records.len(), 4);
+    // A record with an error is left out of the cross checks.
+    assert_one_containing(
+        &records(&[
+            ("boot.lab.example", "CNAME", "bad..target"),
+            ("boot.lab.example", "A", "10.99.0.1"),
+        ]),
+        &["dns.record[0].value"],
     );
 }
 

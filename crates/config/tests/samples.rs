@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dhcp::{Mode, Net, Route, UefiLoader};
+use dns::{RecordValue, StaticRecord};
 use model::Mac;
 
 fn repo_root() -> PathBuf {
@@ -75,6 +76,45 @@ fn the_sample_file_gives_the_values_it_shows() {
     assert_eq!(boot.uefi_x64_file, "ipxe.efi");
     assert_eq!(boot.uefi_loader, UefiLoader::Ipxe);
     assert_eq!(boot.grub_file, "grubnetx64.efi");
+
+    let name = |s: &str| dns::parse_name(s).unwrap();
+    assert!(config.dns_enabled);
+    assert_eq!(config.dns_address.as_deref(), Some("0.0.0.0:53"));
+    assert!(config.dns_server_names_set);
+    let dns = &config.dns;
+    assert_eq!(dns.domain, Some(name("lab.example")));
+    assert_eq!(dns.server_names, [name("kindling")]);
+    assert_eq!(
+        dns.upstreams,
+        ["192.0.2.53:53".parse().unwrap(), "[2001:db8::53]:53".parse().unwrap()]
+    );
+    assert_eq!(dns.local_ttl, 60);
+    assert_eq!(dns.cache_size, 10_000);
+    assert_eq!(
+        dns.records,
+        [
+            StaticRecord {
+                name: name("matchbox.lab.example"),
+                ttl: None,
+                value: RecordValue::A(Ipv4Addr::new(10, 99, 0, 1)),
+            },
+            StaticRecord {
+                name: name("boot.lab.example"),
+                ttl: None,
+                value: RecordValue::Cname(name("matchbox.lab.example")),
+            },
+            StaticRecord {
+                name: name("_http._tcp.lab.example"),
+                ttl: Some(300),
+                value: RecordValue::Srv {
+                    priority: 10,
+                    weight: 5,
+                    port: 8080,
+                    target: name("matchbox.lab.example"),
+                },
+            },
+        ]
+    );
 }
 
 #[test]
@@ -125,11 +165,15 @@ fn every_toml_block_in_the_documentation_parses() {
 
 #[test]
 fn an_empty_file_means_the_defaults() {
-    for text in ["", "\n# only a comment\n", "[dhcp]\n[boot]\n"] {
+    for text in ["", "\n# only a comment\n", "[dhcp]\n[boot]\n[dns]\n"] {
         let config = config::parse(text, "empty.toml").unwrap();
         assert_eq!(config, config::Config::default());
         assert_eq!(config.dhcp, dhcp::DhcpConfig::default());
         assert!(!config.http_port_set);
         assert_eq!(config.dhcp_lease_file, None);
+        assert_eq!(config.dns, dns::DnsConfig::default());
+        assert!(!config.dns_enabled);
+        assert_eq!(config.dns_address, None);
+        assert!(!config.dns_server_names_set);
     }
 }

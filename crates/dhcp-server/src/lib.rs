@@ -104,6 +104,9 @@ impl Interfaces {
 pub struct Service {
     server: Mutex<Server>,
     db: Arc<LeaseDb>,
+    /// Bumped after every committed batch of lease changes (DNS names
+    /// follow the leases).
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Service {
@@ -114,7 +117,13 @@ impl Service {
         Ok(Service {
             server: Mutex::new(Server::new(cfg, leases)),
             db: Arc::new(db),
+            changed: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// A receiver that wakes after each committed change of the leases.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Every lease record, for `/leases` and `kindling leases`.
@@ -143,12 +152,7 @@ pub async fn serve(
 ) {
     let sockets = Arc::new(sockets);
     let (tx, rx) = mpsc::unbounded_channel::<Pending>();
-    let writer = tokio::spawn(write_leases(
-        service.db.clone(),
-        rx,
-        sockets.clone(),
-        interfaces.clone(),
-    ));
+    let writer = tokio::spawn(write_leases(service.clone(), rx, sockets.clone(), interfaces.clone()));
     let mut tasks = Vec::new();
     for idx in 0..sockets.len() {
         tasks.push(tokio::spawn(read_loop(
@@ -266,7 +270,7 @@ fn message_label(t: Option<dhcp::MessageType>) -> &'static str {
 /// Group commit: take everything pending, write it in one transaction,
 /// then send the replies that waited for it.
 async fn write_leases(
-    db: Arc<LeaseDb>,
+    service: Arc<Service>,
     mut rx: mpsc::UnboundedReceiver<Pending>,
     sockets: Arc<Vec<PktSocket>>,
     interfaces: Arc<Interfaces>,
@@ -280,13 +284,14 @@ async fn write_leases(
             }
         }
         let leases: Vec<Lease> = batch.iter().map(|p| p.lease.clone()).collect();
-        let db2 = db.clone();
+        let db2 = service.db.clone();
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || db2.commit(&leases)).await;
         metrics::histogram!("kindling_dhcp_commit_seconds").record(started.elapsed().as_secs_f64());
         match result {
             Ok(Ok(())) => {
                 metrics::counter!("kindling_dhcp_leases_committed_total").increment(batch.len() as u64);
+                service.changed.send_modify(|generation| *generation += 1);
                 for p in batch {
                     if let Some((idx, reply)) = p.reply {
                         send(&sockets[idx], &reply, &interfaces).await;

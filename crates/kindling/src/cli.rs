@@ -122,7 +122,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub shutdown_grace: u64,
 
-    /// kindling's configuration file (TOML: [dhcp], [[dhcp.subnet]], [[dhcp.host]], [boot]); see docs/configuration.md.
+    /// kindling's configuration file (TOML: [dhcp], [[dhcp.subnet]], [[dhcp.host]], [boot], [dns], [[dns.record]]);
+    /// see docs/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -158,6 +159,20 @@ pub struct ServeArgs {
     /// Most TFTP transfers at once; more requests are told to retry.
     #[arg(long, default_value = "10000", value_name = "N")]
     pub tftp_max_transfers: usize,
+
+    /// Serve DNS over UDP and TCP on --dns-address: the [dns] names of --config, the server's own names and
+    /// DHCP lease hostnames, with PTR records; other names go to --dns-upstream. Overrides dns.enabled.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub dns: Option<bool>,
+
+    /// DNS listen address, UDP and TCP (IPv4) [default: 0.0.0.0:53]. Overrides dns.address.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub dns_address: Option<String>,
+
+    /// Resolvers that answer the names kindling does not own, comma-separated ADDRESS[:PORT], tried in order
+    /// (without any, such names are refused). Overrides dns.upstreams.
+    #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
+    pub dns_upstream: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod dhcp;
+mod dns;
 mod leases;
 mod logging;
 mod render;

@@ -150,6 +150,23 @@ fn serve(
         render
     });
 
+    let dns_service = match crate::dns::configure(&args, file_config.as_ref())? {
+        Some((cfg, addr)) => {
+            let reservations = file_config
+                .as_ref()
+                .map(|c| c.dhcp.reservations.clone())
+                .unwrap_or_default();
+            Some(crate::dns::start(
+                cfg,
+                addr,
+                reservations,
+                dhcp.as_ref().map(|d| d.service.clone()),
+                stop.clone(),
+            )?)
+        }
+        None => None,
+    };
+
     let boot_files = crate::tftp::boot_files(&args)?;
     let tftp_service = match (&boot_files, args.tftp) {
         (Some(files), true) => Some(crate::tftp::start(&args, files.clone(), stop.clone())?),
@@ -202,6 +219,9 @@ fn serve(
     }
     if let Some(t) = tftp_service {
         t.join();
+    }
+    if let Some(d) = dns_service {
+        d.join();
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,215 @@
+//! Wiring the DNS service into `kindling serve`: the configuration (file
+//! plus flags), the server's own names, the DHCP leases fed in as names,
+//! one UDP socket of an `SO_REUSEPORT` group per CPU on its own thread, and
+//! TCP on the first of them.
+
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use dns::{DnsConfig, LeaseName};
+use dns_server::Service;
+use netio::{BindOptions, PktSocket};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServeArgs;
+
+pub const DEFAULT_ADDRESS: &str = "0.0.0.0:53";
+
+/// How often, at most, lease changes are republished as names.
+const REPUBLISH_EVERY: Duration = Duration::from_millis(100);
+
+pub struct DnsHandle {
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl DnsHandle {
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The DNS configuration from `--config` and the flags, with the listen
+/// address; `None` when DNS is off.
+pub fn configure(args: &ServeArgs, file: Option<&config::Config>) -> anyhow::Result<Option<(DnsConfig, SocketAddrV4)>> {
+    let enabled = args.dns.unwrap_or_else(|| file.is_some_and(|c| c.dns_enabled));
+    if !enabled {
+        return Ok(None);
+    }
+    let mut cfg = file.map(|c| c.dns.clone()).unwrap_or_default();
+    if !args.dns_upstream.is_empty() {
+        cfg.upstreams = args
+            .dns_upstream
+            .iter()
+            .map(|u| dns::parse_upstream(u).map_err(|e| anyhow::anyhow!("--dns-upstream: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    if !file.is_some_and(|c| c.dns_server_names_set)
+        && let Some(host) = machine_hostname()
+    {
+        cfg.server_names.push(host);
+    }
+    let text = args
+        .dns_address
+        .clone()
+        .or_else(|| file.and_then(|c| c.dns_address.clone()))
+        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+    let addr: SocketAddr = text
+        .parse()
+        .with_context(|| format!("--dns-address {text:?} must be HOST:PORT, such as 0.0.0.0:53"))?;
+    let SocketAddr::V4(addr) = addr else {
+        bail!("--dns-address {text:?}: DNS listens on IPv4 only for now; use an IPv4 address such as 0.0.0.0:53");
+    };
+    Ok(Some((cfg, addr)))
+}
+
+/// The machine's host name as a server name, if it is a valid label.
+fn machine_hostname() -> Option<dns::proto::rr::Name> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let label = dns::hostname_label(text.trim())?;
+    dns::parse_name(&label).ok()
+}
+
+/// The names DHCP publishes: reservations with a host name (always), and
+/// active leases whose client sent one.
+pub fn lease_names(reservations: &[dhcp::Reservation], leases: &[dhcp::Lease]) -> Vec<LeaseName> {
+    let mut out: Vec<LeaseName> = reservations
+        .iter()
+        .filter_map(|r| {
+            Some(LeaseName {
+                hostname: r.hostname.clone()?,
+                ip: r.address,
+                expires: u64::MAX,
+            })
+        })
+        .collect();
+    out.extend(
+        leases
+            .iter()
+            .filter(|l| l.state == dhcp::LeaseState::Active)
+            .filter_map(|l| {
+                Some(LeaseName {
+                    hostname: l.hostname.clone()?,
+                    ip: l.ip,
+                    expires: l.expires,
+                })
+            }),
+    );
+    out
+}
+
+/// Binds the sockets and starts one thread per CPU. With `dhcp`, lease
+/// changes are republished as names.
+pub fn start(
+    cfg: DnsConfig,
+    addr: SocketAddrV4,
+    reservations: Vec<dhcp::Reservation>,
+    dhcp: Option<Arc<dhcp_server::Service>>,
+    stop: CancellationToken,
+) -> anyhow::Result<DnsHandle> {
+    let leases = dhcp.as_ref().map(|d| d.leases()).unwrap_or_default();
+    let service = Arc::new(Service::new(cfg, &lease_names(&reservations, &leases)));
+    tracing::info!(names = service.names().len(), "dns names published");
+    if addr.port() != 0 {
+        // SO_REUSEPORT would let this process join another's group silently.
+        std::net::UdpSocket::bind(addr)
+            .with_context(|| format!("cannot listen on {addr} for DNS (is another DNS server running?)"))?;
+    }
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut threads = Vec::with_capacity(workers);
+    let mut port = addr.port();
+    for i in 0..workers {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<(SocketAddrV4, Option<SocketAddr>)>>();
+        let service = service.clone();
+        let stop = stop.clone();
+        let dhcp = if i == 0 { dhcp.clone() } else { None };
+        let reservations = if i == 0 { reservations.clone() } else { Vec::new() };
+        let bind_at = SocketAddrV4::new(*addr.ip(), port);
+        let thread = std::thread::Builder::new().name(format!("dns-{i}")).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let opts = BindOptions {
+                    reuse_addr: true,
+                    reuse_port: true,
+                    recv_buffer: Some(4 << 20),
+                    ..Default::default()
+                };
+                let socket = match PktSocket::bind(bind_at, &opts) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow::Error::new(e).context("DNS")));
+                        return;
+                    }
+                };
+                let local = match socket.local_addr() {
+                    Ok(a) => a,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.into()));
+                        return;
+                    }
+                };
+                // The first worker also serves TCP and follows the leases.
+                let mut tcp = None;
+                if i == 0 {
+                    match tokio::net::TcpListener::bind(SocketAddr::V4(local)).await {
+                        Ok(l) => {
+                            let tcp_addr = l.local_addr().ok();
+                            tokio::spawn(dns_server::serve_tcp(service.clone(), l, stop.clone()));
+                            tcp = tcp_addr;
+                        }
+                        Err(e) => {
+                            let _ =
+                                ready_tx.send(Err(anyhow::Error::new(e).context(format!("DNS over TCP on {local}"))));
+                            return;
+                        }
+                    }
+                    if let Some(d) = dhcp {
+                        tokio::spawn(follow_leases(service.clone(), d, reservations, stop.clone()));
+                    }
+                }
+                let _ = ready_tx.send(Ok((local, tcp)));
+                dns_server::serve_udp(service, socket, stop).await;
+            });
+        })?;
+        let (local, tcp) = ready_rx.recv().context("a DNS thread stopped before binding")??;
+        if i == 0 {
+            port = local.port();
+            crate::serve::ready_line("dns", SocketAddr::V4(local));
+            if let Some(tcp) = tcp {
+                crate::serve::ready_line("dns-tcp", tcp);
+            }
+        }
+        threads.push(thread);
+    }
+    Ok(DnsHandle { threads })
+}
+
+/// Republishes the names after each committed lease change, at most every
+/// `REPUBLISH_EVERY` (changes in between are taken together).
+async fn follow_leases(
+    service: Arc<Service>,
+    dhcp: Arc<dhcp_server::Service>,
+    reservations: Vec<dhcp::Reservation>,
+    stop: CancellationToken,
+) {
+    let mut changes = dhcp.subscribe();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            r = changes.changed() => if r.is_err() { return },
+        }
+        let leases = dhcp.leases();
+        service.set_leases(&lease_names(&reservations, &leases));
+        tokio::time::sleep(REPUBLISH_EVERY).await;
+    }
+}
