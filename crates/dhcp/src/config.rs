@@ -196,6 +196,12 @@ pub struct DhcpConfig {
     pub offer_hold: Duration,
     /// How long a declined address is kept out of use.
     pub probation: Duration,
+    /// kindling's own DNS service, offered (option 6) on subnets that list
+    /// no DNS servers, as dnsmasq does: `UNSPECIFIED` means the address
+    /// that answered the client; `None`, no DNS service.
+    pub dns_server: Option<Ipv4Addr>,
+    /// The DNS domain (option 15) for subnets that set none.
+    pub dns_domain: Option<String>,
 }
 
 impl Default for DhcpConfig {
@@ -209,6 +215,8 @@ impl Default for DhcpConfig {
             boot: BootConfig::default(),
             offer_hold: Duration::from_secs(30),
             probation: Duration::from_secs(600),
+            dns_server: None,
+            dns_domain: None,
         }
     }
 }

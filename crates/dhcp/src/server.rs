@@ -439,7 +439,7 @@ impl Server {
         reply: &mut Message,
         subnet: &Subnet,
         reservation: Option<&Reservation>,
-        _server: Ipv4Addr,
+        server: Ipv4Addr,
     ) {
         let o = &mut reply.options;
         let lease = subnet.lease_time.as_secs().min(u32::MAX as u64) as u32;
@@ -453,8 +453,10 @@ impl Server {
         }
         if !subnet.dns.is_empty() {
             o.set_ips(code::DNS, &subnet.dns);
+        } else if let Some(own) = self.cfg.dns_server {
+            o.set_ips(code::DNS, &[if own.is_unspecified() { server } else { own }]);
         }
-        if let Some(d) = &subnet.domain {
+        if let Some(d) = subnet.domain.as_ref().or(self.cfg.dns_domain.as_ref()) {
             o.set(code::DOMAIN_NAME, d.as_bytes());
         }
         if let Some(h) = reservation.and_then(|r| r.hostname.as_deref()) {

@@ -375,3 +375,37 @@ fn malformed_and_foreign_packets_are_dropped() {
     no_type.options.remove(code::MESSAGE_TYPE);
     assert!(matches!(run(&mut s, &no_type, NOW), Action::Ignore(_)));
 }
+
+/// With kindling's DNS on, a subnet without DNS servers or domain gets the
+/// answering address and the DNS domain, as dnsmasq does; a subnet that
+/// lists its own keeps them.
+#[test]
+fn own_dns_service_fills_subnets_without_dns() {
+    let mut c = cfg();
+    c.subnets[0].dns.clear();
+    c.subnets[0].domain = None;
+    let mut plain = Server::new(c.clone(), []);
+    let offer = run(&mut plain, &msg(MessageType::Discover, 1), NOW);
+    assert!(reply(&offer).options.get(code::DNS).is_none());
+    assert!(reply(&offer).options.get(code::DOMAIN_NAME).is_none());
+
+    c.dns_server = Some(Ipv4Addr::UNSPECIFIED);
+    c.dns_domain = Some("dns.example".into());
+    let mut s = Server::new(c.clone(), []);
+    let offer = run(&mut s, &msg(MessageType::Discover, 1), NOW);
+    assert_eq!(reply(&offer).options.get(code::DNS), Some(&SERVER.octets()[..]));
+    assert_eq!(reply(&offer).options.get(code::DOMAIN_NAME), Some(&b"dns.example"[..]));
+
+    c.dns_server = Some(Ipv4Addr::new(10, 99, 0, 53));
+    let mut s = Server::new(c, []);
+    let offer = run(&mut s, &msg(MessageType::Discover, 1), NOW);
+    assert_eq!(reply(&offer).options.get(code::DNS), Some(&[10, 99, 0, 53][..]));
+
+    let mut own = cfg();
+    own.dns_server = Some(Ipv4Addr::UNSPECIFIED);
+    own.dns_domain = Some("dns.example".into());
+    let mut s = Server::new(own, []);
+    let offer = run(&mut s, &msg(MessageType::Discover, 1), NOW);
+    assert_eq!(reply(&offer).options.get(code::DNS), Some(&[10, 99, 0, 1, 10, 99, 0, 2][..]));
+    assert_eq!(reply(&offer).options.get(code::DOMAIN_NAME), Some(&b"lab.example"[..]));
+}

@@ -67,6 +67,16 @@ pub fn configure(args: &ServeArgs, file: Option<&config::Config>) -> anyhow::Res
     Ok(Some((cfg, addr)))
 }
 
+/// Lets DHCP offer this DNS service (option 6) and its domain (option 15)
+/// on subnets that name none, as dnsmasq does; only when it listens on
+/// port 53, the only port clients use.
+pub fn offer_in_dhcp(cfg: &DnsConfig, addr: SocketAddrV4, dhcp: &mut dhcp::DhcpConfig) {
+    if addr.port() == 53 && !addr.ip().is_loopback() {
+        dhcp.dns_server = Some(*addr.ip());
+    }
+    dhcp.dns_domain = cfg.domain.as_ref().map(|d| d.to_ascii().trim_end_matches('.').to_owned());
+}
+
 /// The machine's host name as a server name, if it is a valid label.
 fn machine_hostname() -> Option<dns::proto::rr::Name> {
     let text = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;

@@ -137,7 +137,11 @@ fn serve(
     let local = listeners[0].local_addr()?;
     let stop = CancellationToken::new();
 
-    let (dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local)?;
+    let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local)?;
+    let dns_config = crate::dns::configure(&args, file_config.as_ref())?;
+    if let Some((cfg, addr)) = &dns_config {
+        crate::dns::offer_in_dhcp(cfg, *addr, &mut dhcp_cfg);
+    }
     let dhcp = if dhcp_cfg.mode == dhcp::Mode::Off {
         None
     } else {
@@ -150,7 +154,7 @@ fn serve(
         render
     });
 
-    let dns_service = match crate::dns::configure(&args, file_config.as_ref())? {
+    let dns_service = match dns_config {
         Some((cfg, addr)) => {
             let reservations = file_config
                 .as_ref()
