@@ -69,46 +69,28 @@ pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> a
     let names = cfg.interfaces.clone();
     let mode = cfg.mode;
     let service = Arc::new(Service::new(cfg, db)?);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<Vec<SocketAddrV4>>>();
     let svc = service.clone();
-    let thread = std::thread::Builder::new().name("dhcp".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.into()));
-                return;
-            }
-        };
-        runtime.block_on(async move {
-            let mut sockets = Vec::new();
-            for port in [dhcp::server::SERVER_PORT, dhcp::server::PXE_PORT] {
-                // SO_REUSEADDR: another DHCP server (dnsmasq giving addresses
-                // next to kindling in proxy mode) may own port 67 too.
-                let opts = BindOptions {
-                    reuse_addr: true,
-                    broadcast: true,
-                    recv_buffer: Some(4 << 20),
-                    send_buffer: Some(4 << 20),
-                    device: single_device(&names),
-                    ..Default::default()
-                };
-                match PktSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), &opts) {
-                    Ok(s) => sockets.push(s),
-                    Err(e) => {
-                        let _ = ready_tx
-                            .send(Err(anyhow::Error::new(e)
-                                .context(format!("DHCP ({} mode) needs UDP port {port}", mode.name()))));
-                        return;
-                    }
-                }
-            }
-            let addrs = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
-            let _ = ready_tx.send(Ok(addrs));
-            let interfaces = Arc::new(Interfaces::new(&names));
-            dhcp_server::serve(svc, sockets, interfaces, stop).await;
-        });
+    let (thread, addrs) = crate::runtime::service_thread("dhcp".into(), move || async move {
+        let mut sockets = Vec::new();
+        for port in [dhcp::server::SERVER_PORT, dhcp::server::PXE_PORT] {
+            // SO_REUSEADDR: another DHCP server (dnsmasq giving addresses
+            // next to kindling in proxy mode) may own port 67 too.
+            let opts = BindOptions {
+                reuse_addr: true,
+                broadcast: true,
+                recv_buffer: Some(4 << 20),
+                send_buffer: Some(4 << 20),
+                device: single_device(&names),
+                ..Default::default()
+            };
+            let socket = PktSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), &opts)
+                .with_context(|| format!("DHCP ({} mode) needs UDP port {port}", mode.name()))?;
+            sockets.push(socket);
+        }
+        let addrs: Vec<SocketAddrV4> = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
+        let interfaces = Arc::new(Interfaces::new(&names));
+        Ok((addrs, dhcp_server::serve(svc, sockets, interfaces, stop)))
     })?;
-    let addrs = ready_rx.recv().context("the DHCP thread stopped before binding")??;
     for (service_name, addr) in ["dhcp", "pxe"].into_iter().zip(addrs) {
         crate::serve::ready_line(service_name, SocketAddr::V4(addr));
     }

@@ -74,7 +74,10 @@ pub fn offer_in_dhcp(cfg: &DnsConfig, addr: SocketAddrV4, dhcp: &mut dhcp::DhcpC
     if addr.port() == 53 && !addr.ip().is_loopback() {
         dhcp.dns_server = Some(*addr.ip());
     }
-    dhcp.dns_domain = cfg.domain.as_ref().map(|d| d.to_ascii().trim_end_matches('.').to_owned());
+    dhcp.dns_domain = cfg
+        .domain
+        .as_ref()
+        .map(|d| d.to_ascii().trim_end_matches('.').to_owned());
 }
 
 /// The machine's host name as a server name, if it is a valid label.
@@ -133,65 +136,34 @@ pub fn start(
     let mut threads = Vec::with_capacity(workers);
     let mut port = addr.port();
     for i in 0..workers {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<(SocketAddrV4, Option<SocketAddr>)>>();
         let service = service.clone();
         let stop = stop.clone();
         let dhcp = if i == 0 { dhcp.clone() } else { None };
         let reservations = if i == 0 { reservations.clone() } else { Vec::new() };
         let bind_at = SocketAddrV4::new(*addr.ip(), port);
-        let thread = std::thread::Builder::new().name(format!("dns-{i}")).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.into()));
-                    return;
-                }
+        let (thread, (local, tcp)) = crate::runtime::service_thread(format!("dns-{i}"), move || async move {
+            let opts = BindOptions {
+                reuse_addr: true,
+                reuse_port: true,
+                recv_buffer: Some(4 << 20),
+                ..Default::default()
             };
-            runtime.block_on(async move {
-                let opts = BindOptions {
-                    reuse_addr: true,
-                    reuse_port: true,
-                    recv_buffer: Some(4 << 20),
-                    ..Default::default()
-                };
-                let socket = match PktSocket::bind(bind_at, &opts) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow::Error::new(e).context("DNS")));
-                        return;
-                    }
-                };
-                let local = match socket.local_addr() {
-                    Ok(a) => a,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.into()));
-                        return;
-                    }
-                };
-                // The first worker also serves TCP and follows the leases.
-                let mut tcp = None;
-                if i == 0 {
-                    match tokio::net::TcpListener::bind(SocketAddr::V4(local)).await {
-                        Ok(l) => {
-                            let tcp_addr = l.local_addr().ok();
-                            tokio::spawn(dns_server::serve_tcp(service.clone(), l, stop.clone()));
-                            tcp = tcp_addr;
-                        }
-                        Err(e) => {
-                            let _ =
-                                ready_tx.send(Err(anyhow::Error::new(e).context(format!("DNS over TCP on {local}"))));
-                            return;
-                        }
-                    }
-                    if let Some(d) = dhcp {
-                        tokio::spawn(follow_leases(service.clone(), d, reservations, stop.clone()));
-                    }
+            let socket = PktSocket::bind(bind_at, &opts).context("DNS")?;
+            let local = socket.local_addr()?;
+            // The first worker also serves TCP and follows the leases.
+            let mut tcp = None;
+            if i == 0 {
+                let listener = tokio::net::TcpListener::bind(SocketAddr::V4(local))
+                    .await
+                    .with_context(|| format!("DNS over TCP on {local}"))?;
+                tcp = listener.local_addr().ok();
+                tokio::spawn(dns_server::serve_tcp(service.clone(), listener, stop.clone()));
+                if let Some(d) = dhcp {
+                    tokio::spawn(follow_leases(service.clone(), d, reservations, stop.clone()));
                 }
-                let _ = ready_tx.send(Ok((local, tcp)));
-                dns_server::serve_udp(service, socket, stop).await;
-            });
+            }
+            Ok(((local, tcp), dns_server::serve_udp(service, socket, stop)))
         })?;
-        let (local, tcp) = ready_rx.recv().context("a DNS thread stopped before binding")??;
         if i == 0 {
             port = local.port();
             crate::serve::ready_line("dns", SocketAddr::V4(local));

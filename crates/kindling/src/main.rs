@@ -8,6 +8,7 @@ mod dns;
 mod leases;
 mod logging;
 mod render;
+mod runtime;
 mod serve;
 mod tftp;
 mod validate;

@@ -92,33 +92,16 @@ pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -
         ..Default::default()
     };
     let (handles, workers) = transfer_workers()?;
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddrV4>>();
-    let thread = std::thread::Builder::new().name("tftp".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.into()));
-                return;
-            }
+    let (thread, local) = crate::runtime::service_thread("tftp".into(), move || async move {
+        let opts = BindOptions {
+            reuse_addr: true,
+            recv_buffer: Some(4 << 20),
+            ..Default::default()
         };
-        runtime.block_on(async move {
-            let opts = BindOptions {
-                reuse_addr: true,
-                recv_buffer: Some(4 << 20),
-                ..Default::default()
-            };
-            let socket = match PktSocket::bind(addr, &opts) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(anyhow::Error::new(e).context("TFTP")));
-                    return;
-                }
-            };
-            let _ = ready_tx.send(socket.local_addr().map_err(Into::into));
-            tftp_server::serve(socket, files, config, handles, stop).await;
-        });
+        let socket = PktSocket::bind(addr, &opts).context("TFTP")?;
+        let local = socket.local_addr()?;
+        Ok((local, tftp_server::serve(socket, files, config, handles, stop)))
     })?;
-    let local = ready_rx.recv().context("the TFTP thread stopped before binding")??;
     crate::serve::ready_line("tftp", SocketAddr::V4(local));
     Ok(TftpHandle { thread, workers })
 }
