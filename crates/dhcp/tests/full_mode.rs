@@ -406,6 +406,9 @@ fn own_dns_service_fills_subnets_without_dns() {
     own.dns_domain = Some("dns.example".into());
     let mut s = Server::new(own, []);
     let offer = run(&mut s, &msg(MessageType::Discover, 1), NOW);
-    assert_eq!(reply(&offer).options.get(code::DNS), Some(&[10, 99, 0, 1, 10, 99, 0, 2][..]));
+    assert_eq!(
+        reply(&offer).options.get(code::DNS),
+        Some(&[10, 99, 0, 1, 10, 99, 0, 2][..])
+    );
     assert_eq!(reply(&offer).options.get(code::DOMAIN_NAME), Some(&b"lab.example"[..]));
 }

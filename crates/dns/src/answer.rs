@@ -33,6 +33,10 @@ pub struct Request {
     /// The client's EDNS payload size and DO bit, when it sent OPT.
     pub edns: Option<(u16, bool)>,
     pub transport: Transport,
+    /// Local CNAMEs that led to a name kindling does not own: they open the
+    /// answer, and `target` is what is asked upstream.
+    pub chain: Vec<Record>,
+    pub target: Option<Query>,
 }
 
 /// What to do with a datagram or TCP message.
@@ -43,6 +47,14 @@ pub enum Handled {
     Forward(Request),
     /// Not a query at all (a response, or too short for a header).
     Drop,
+}
+
+/// A datagram that is not a query kindling can answer: dropped, or
+/// answered at once with an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    Drop,
+    Reply(Vec<u8>, Outcome),
 }
 
 /// Why an answer came out the way it did, for metrics.
@@ -59,27 +71,23 @@ pub enum Outcome {
 impl Request {
     /// Parses a query. Malformed input is answered FORMERR when its header
     /// is readable and it claims to be a query; otherwise dropped.
-    pub fn parse(bytes: &[u8], transport: Transport) -> Result<Request, Handled> {
+    pub fn parse(bytes: &[u8], transport: Transport) -> Result<Request, Rejected> {
         if bytes.len() < 12 || bytes[2] & 0x80 != 0 {
-            return Err(Handled::Drop);
+            return Err(Rejected::Drop);
         }
         let id = u16::from_be_bytes([bytes[0], bytes[1]]);
         let op_code = OpCode::from_u8((bytes[2] >> 3) & 0x0f);
         let Ok(message) = Message::from_vec(bytes) else {
-            return Err(Handled::Reply(header_only_error(
-                id,
-                op_code,
-                ResponseCode::FormErr,
-                bytes[2] & 1 != 0,
-            )));
+            let reply = header_only_error(id, op_code, ResponseCode::FormErr, bytes[2] & 1 != 0);
+            return Err(Rejected::Reply(reply, Outcome::FormErr));
         };
         let rd = message.metadata.recursion_desired;
-        let err = |rcode| Err(Handled::Reply(header_only_error(id, op_code, rcode, rd)));
+        let err = |rcode, outcome| Err(Rejected::Reply(header_only_error(id, op_code, rcode, rd), outcome));
         if message.metadata.op_code != OpCode::Query {
-            return err(ResponseCode::NotImp);
+            return err(ResponseCode::NotImp, Outcome::NotImp);
         }
         if message.queries.len() != 1 || !message.answers.is_empty() || !message.authorities.is_empty() {
-            return err(ResponseCode::FormErr);
+            return err(ResponseCode::FormErr, Outcome::FormErr);
         }
         let request = Request {
             id,
@@ -92,13 +100,21 @@ impl Request {
                 .as_ref()
                 .map(|e| (e.max_payload().max(512), e.flags().dnssec_ok)),
             transport,
+            chain: Vec::new(),
+            target: None,
         };
         if message.edns.as_ref().is_some_and(|e| e.version() > 0) {
             let mut reply = request.reply(ResponseCode::BADVERS);
             reply.metadata.recursion_available = false;
-            return Err(Handled::Reply(request.encode(reply)));
+            return Err(Rejected::Reply(request.encode(reply), Outcome::FormErr));
         }
         Ok(request)
+    }
+
+    /// The question to ask upstream: the client's, or the end of a local
+    /// CNAME chain.
+    pub fn upstream_question(&self) -> &Query {
+        self.target.as_ref().unwrap_or(&self.query)
     }
 
     /// The DO bit (DNSSEC records wanted).
@@ -153,7 +169,7 @@ impl Request {
         let mut m = Message::new(id, MessageType::Query, OpCode::Query);
         m.metadata.recursion_desired = true;
         m.metadata.checking_disabled = self.checking_disabled;
-        m.queries.push(self.query.clone());
+        m.queries.push(self.upstream_question().clone());
         let mut edns = Edns::new();
         edns.set_max_payload(MAX_UDP_PAYLOAD);
         edns.set_dnssec_ok(self.dnssec_ok());
@@ -163,16 +179,18 @@ impl Request {
 
     /// Whether `reply` from upstream answers this request's question.
     pub fn matches(&self, reply: &Message) -> bool {
+        let q = self.upstream_question();
         reply.metadata.message_type == MessageType::Response
             && reply.queries.len() == 1
-            && reply.queries[0].query_type == self.query.query_type
-            && reply.queries[0].query_class == self.query.query_class
-            && LowerName::new(&reply.queries[0].name) == LowerName::new(&self.query.name)
+            && reply.queries[0].query_type == q.query_type
+            && reply.queries[0].query_class == q.query_class
+            && LowerName::new(&reply.queries[0].name) == LowerName::new(&q.name)
     }
 
     /// The client's answer from an upstream reply or a cached one: the
-    /// upstream's code and records, our header and OPT, never the AA bit
-    /// (kindling is not the authority for forwarded names).
+    /// upstream's code and records (after the local CNAME chain, if any),
+    /// our header and OPT, never the AA bit (kindling is not the authority
+    /// for forwarded names).
     pub fn relay(
         &self,
         rcode: ResponseCode,
@@ -182,7 +200,7 @@ impl Request {
     ) -> Vec<u8> {
         let mut m = self.reply(rcode);
         m.metadata.recursion_available = true;
-        m.answers = answers;
+        m.answers = self.chain.iter().cloned().chain(answers).collect();
         m.authorities = authorities;
         m.additionals = additionals;
         let m = m.maybe_strip_dnssec_records(self.dnssec_ok());
@@ -203,8 +221,8 @@ pub fn handle(
 ) -> (Handled, Option<Outcome>) {
     let request = match Request::parse(bytes, transport) {
         Ok(r) => r,
-        Err(Handled::Drop) => return (Handled::Drop, None),
-        Err(reply) => return (reply, Some(Outcome::FormErr)),
+        Err(Rejected::Drop) => return (Handled::Drop, None),
+        Err(Rejected::Reply(bytes, outcome)) => return (Handled::Reply(bytes), Some(outcome)),
     };
     answer(request, names, local, now, forwarding)
 }
@@ -234,7 +252,18 @@ pub fn answer(
     let (rcode, answers, authorities, outcome) = match lookup {
         Lookup::NotLocal if forwarding => return (Handled::Forward(request), None),
         Lookup::NotLocal => return refuse(&request, ResponseCode::Refused, Outcome::Refused),
-        Lookup::Answer(records) => (ResponseCode::NoError, records, Vec::new(), Outcome::Local),
+        Lookup::Answer(records) => {
+            let qtype = q.query_type;
+            if forwarding && let Some(target) = dangling_cname(&records, qtype, names, local, now) {
+                // A local alias of a name kindling does not own: finish the
+                // chain upstream (RFC 1034 §4.3.2), as a stub resolver cannot.
+                let mut request = request;
+                request.target = Some(Query::query(target, qtype));
+                request.chain = records;
+                return (Handled::Forward(request), None);
+            }
+            (ResponseCode::NoError, records, Vec::new(), Outcome::Local)
+        }
         Lookup::NoData { soa } => (ResponseCode::NoError, Vec::new(), vec![soa], Outcome::NoData),
         Lookup::NxDomain { soa } => (
             ResponseCode::NXDomain,
@@ -249,6 +278,24 @@ pub fn answer(
     m.answers = answers;
     m.authorities = authorities;
     (Handled::Reply(request.encode(m)), Some(outcome))
+}
+
+/// The target of a CNAME chain that ends outside the local names.
+fn dangling_cname(
+    records: &[Record],
+    qtype: RecordType,
+    names: &LocalNames,
+    local: IpAddr,
+    now: u64,
+) -> Option<hickory_proto::rr::Name> {
+    if matches!(qtype, RecordType::CNAME | RecordType::ANY) {
+        return None;
+    }
+    let hickory_proto::rr::RData::CNAME(cname) = &records.last()?.data else {
+        return None;
+    };
+    let target = cname.0.clone();
+    (names.lookup(&target, qtype, local, now) == Lookup::NotLocal).then_some(target)
 }
 
 /// A reply of only a header, for queries whose question cannot be read.

@@ -20,10 +20,11 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn of(request: &Request) -> CacheKey {
+        let q = request.upstream_question();
         CacheKey {
-            name: LowerName::new(&request.query.name),
-            qtype: request.query.query_type,
-            qclass: request.query.query_class,
+            name: LowerName::new(&q.name),
+            qtype: q.query_type,
+            qclass: q.query_class,
             dnssec_ok: request.dnssec_ok(),
         }
     }

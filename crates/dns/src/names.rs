@@ -3,8 +3,8 @@
 //! Built whole (from the configuration and a list of leases) and replaced
 //! whole when leases change; a lookup never takes a lock.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, PTR, SOA, SRV, TXT};
@@ -72,6 +72,10 @@ pub struct Conflict {
 #[derive(Debug, Clone)]
 pub struct LocalNames {
     nodes: HashMap<LowerName, Node>,
+    /// Names in the domain with no records of their own but names below
+    /// them (`_tcp.lab.example` under `_http._tcp.lab.example`): they
+    /// exist, so they are NODATA, not NXDOMAIN (RFC 8020).
+    empty_non_terminals: HashSet<LowerName>,
     domain: Option<LowerName>,
     domain_name: Option<Name>,
     /// The first server name, the SOA's MNAME and the apex's NS.
@@ -81,6 +85,9 @@ pub struct LocalNames {
 }
 
 const MAX_CHAIN: usize = 8;
+
+/// Longest a resolver may remember that a local name does not exist.
+pub const NEGATIVE_TTL: u32 = 10;
 
 impl LocalNames {
     /// An empty set of names (DNS off, or nothing configured).
@@ -95,6 +102,7 @@ impl LocalNames {
     pub fn build(cfg: &DnsConfig, leases: &[LeaseName], serial: u32) -> (LocalNames, Vec<Conflict>) {
         let mut names = LocalNames {
             nodes: HashMap::new(),
+            empty_non_terminals: HashSet::new(),
             domain: cfg.domain.as_ref().map(LowerName::new),
             domain_name: cfg.domain.clone(),
             primary: None,
@@ -213,6 +221,18 @@ impl LocalNames {
                 Some(expires) => Data::Lease { record, expires },
             });
         }
+        if let Some(domain) = names.domain.clone() {
+            let mut ents = HashSet::new();
+            for name in names.nodes.keys() {
+                let mut parent = name.base_name();
+                while parent.num_labels() > domain.num_labels() && domain.zone_of(&parent) {
+                    ents.insert(parent.clone());
+                    parent = parent.base_name();
+                }
+            }
+            ents.retain(|n| !names.nodes.contains_key(n));
+            names.empty_non_terminals = ents;
+        }
         (names, conflicts)
     }
 
@@ -267,6 +287,9 @@ impl LocalNames {
                 let apex = self.domain_name.clone().unwrap_or_else(|| qname.clone());
                 if key == *d {
                     return self.apex_answer(qname, qtype, apex);
+                }
+                if self.empty_non_terminals.contains(&key) {
+                    return Lookup::NoData { soa: self.soa(&apex) };
                 }
                 Lookup::NxDomain {
                     soa: Some(self.soa(&apex)),
@@ -375,13 +398,15 @@ impl LocalNames {
         out
     }
 
-    /// The SOA for negative answers under `apex` (RFC 2308: its MINIMUM and
-    /// TTL bound how long resolvers cache the absence).
+    /// The SOA for negative answers under `apex`. Its MINIMUM and TTL bound
+    /// how long resolvers cache the absence (RFC 2308), so they are kept
+    /// short: a machine that gets a lease must be found at once.
     fn soa(&self, apex: &Name) -> Record {
         let mname = self.primary.clone().unwrap_or_else(|| apex.clone());
         let rname = apex.prepend_label("hostmaster").unwrap_or_else(|_| apex.clone());
-        let soa = SOA::new(mname, rname, self.serial, 1200, 180, 1_209_600, self.local_ttl);
-        Record::from_rdata(apex.clone(), self.local_ttl, RData::SOA(soa))
+        let negative = self.local_ttl.min(NEGATIVE_TTL);
+        let soa = SOA::new(mname, rname, self.serial, 1200, 180, 1_209_600, negative);
+        Record::from_rdata(apex.clone(), negative, RData::SOA(soa))
     }
 }
 

@@ -114,10 +114,32 @@ fn cnames_are_followed_while_local() {
     // Asking for the CNAME itself does not follow it.
     let r = reply(&names, &query("www.lab.example.", RecordType::CNAME));
     assert_eq!(r.answers.len(), 1);
-    // An alias to a name kindling does not have: the CNAME alone.
+    // An alias to a name kindling does not have: without upstreams, the
+    // CNAME alone; with them, the target is asked upstream and the answer
+    // opens with the local chain.
     let r = reply(&names, &query("away.lab.example.", RecordType::A));
     assert_eq!(r.answers.len(), 1);
     assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+    let (Handled::Forward(request), _) = ask(&names, &query("away.lab.example.", RecordType::A), true) else {
+        panic!("a dangling alias is finished upstream")
+    };
+    assert_eq!(request.upstream_question().name.to_ascii(), "somewhere.else.example.");
+    let upstream = Message::from_vec(&request.upstream_query(9)).unwrap();
+    assert_eq!(upstream.queries[0].name.to_ascii(), "somewhere.else.example.");
+    let target = Record::from_rdata(
+        Name::from_ascii("somewhere.else.example.").unwrap(),
+        30,
+        RData::A(A(Ipv4Addr::new(192, 0, 2, 99))),
+    );
+    let r = Message::from_vec(&request.relay(ResponseCode::NoError, vec![target], vec![], vec![])).unwrap();
+    assert_eq!(r.queries[0].name.to_ascii(), "away.lab.example.");
+    let types: Vec<RecordType> = r.answers.iter().map(Record::record_type).collect();
+    assert_eq!(types, [RecordType::CNAME, RecordType::A]);
+    // Asked for the CNAME itself: answered locally even with upstreams.
+    assert!(matches!(
+        ask(&names, &query("away.lab.example.", RecordType::CNAME), true).0,
+        Handled::Reply(_)
+    ));
     // A loop ends.
     let r = reply(&names, &query("loop1.lab.example.", RecordType::A));
     assert!(!r.answers.is_empty() && r.answers.len() <= 8);
@@ -134,7 +156,8 @@ fn nxdomain_and_nodata_carry_the_soa() {
         panic!("{:?}", r.authorities)
     };
     assert_eq!(r.authorities[0].name.to_ascii(), "lab.example.");
-    assert_eq!(soa.minimum, 60);
+    assert_eq!(soa.minimum, 10, "negative answers are cached briefly");
+    assert_eq!(r.authorities[0].ttl, 10);
     assert_eq!(soa.serial, 7);
     assert_eq!(soa.mname.to_ascii(), "kindling.lab.example.");
 
@@ -144,6 +167,15 @@ fn nxdomain_and_nodata_carry_the_soa() {
     assert!(r.metadata.authoritative);
     assert!(r.answers.is_empty());
     assert_eq!(r.authorities[0].record_type(), RecordType::SOA);
+
+    // A name with names below it but no records of its own exists: NODATA.
+    for name in ["_tcp.lab.example.", "_TCP.lab.example."] {
+        let r = reply(&names, &query(name, RecordType::SRV));
+        assert_eq!(r.metadata.response_code, ResponseCode::NoError, "{name}");
+        assert!(r.answers.is_empty() && r.metadata.authoritative);
+    }
+    let r = reply(&names, &query("x._tcp.lab.example.", RecordType::SRV));
+    assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
 
     // The apex answers SOA and NS.
     let r = reply(&names, &query("lab.example.", RecordType::SOA));

@@ -12,48 +12,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::netns::{Capture, Lab, available, have};
-use common::{BIN, Server, wait_until};
+use common::{Server, wait_until};
 use dhcp::MessageType;
 use dhcp::options::code;
-
-fn full_config(lab: &Lab, extra: &str) -> String {
-    let p = lab.prefix();
-    format!(
-        r#"[dhcp]
-mode = "full"
-interfaces = ["{iface}"]
-
-[[dhcp.subnet]]
-network = "{p}.0/24"
-ranges = ["{p}.100-{p}.199"]
-lease_time = "1h"
-routers = ["{p}.1"]
-dns = ["{p}.1"]
-domain = "lab.example"
-{extra}"#,
-        iface = lab.server_if
-    )
-}
-
-/// Starts kindling in the lab's server namespace with a config file.
-fn start(lab: &Lab, dir: &tempfile::TempDir, config: &str, extra: &[&str]) -> Server {
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(data.join("groups")).unwrap();
-    let cfg = dir.path().join("kindling.toml");
-    std::fs::write(&cfg, config).unwrap();
-    let mut cmd = lab.in_server(BIN);
-    cmd.args(["serve", "--address"])
-        .arg(format!("{}:8080", lab.server_ip()))
-        .arg("--data-path")
-        .arg(&data)
-        .arg("--assets-path=")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--dhcp-lease-file")
-        .arg(dir.path().join("leases.redb"))
-        .args(extra);
-    Server::spawn(&mut cmd)
-}
 
 fn leases_json(lab: &Lab, s: &Server) -> serde_json::Value {
     let body = lab.http_get(&s.addr, "/leases?format=json");
@@ -84,7 +45,7 @@ fn dhclient_obtains_reboots_and_releases() {
     }
     let lab = Lab::new(false);
     let dir = tempfile::tempdir().unwrap();
-    let s = start(&lab, &dir, &full_config(&lab, ""), &[]);
+    let s = lab.start_kindling(dir.path(), &lab.full_dhcp_config(""), &[]);
     let lease_file = dir.path().join("dhclient.leases");
     let dhclient = |extra: &[&str]| {
         let out = lab
@@ -134,34 +95,17 @@ fn udhcpc_obtains_renews_and_releases() {
     }
     let mut lab = Lab::new(false);
     let dir = tempfile::tempdir().unwrap();
-    let s = start(&lab, &dir, &full_config(&lab, ""), &[]);
-    let events = dir.path().join("events");
-    let script = dir.path().join("udhcpc.script");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$1 $ip\" >> {events}\ncase \"$1\" in\n  bound|renew) ip addr flush dev $interface; ip addr add $ip/${{mask:-24}} dev $interface ;;\n  deconfig) ip addr flush dev $interface ;;\nesac\n",
-            events = events.display()
-        ),
-    )
-    .unwrap();
-    Command::new("chmod").arg("+x").arg(&script).status().unwrap();
-    let mut cmd = lab.in_client("udhcpc");
-    cmd.args(["-f", "-i", &lab.client_if, "-t", "5", "-T", "1", "-s"])
-        .arg(&script);
-    let pid = lab.spawn(cmd);
-    let read = || std::fs::read_to_string(&events).unwrap_or_default();
-    wait_until(Duration::from_secs(15), || read().contains("bound ")).expect("udhcpc bound a lease");
-    let ip = read().lines().find(|l| l.starts_with("bound ")).unwrap()[6..]
-        .trim()
-        .to_owned();
+    let s = lab.start_kindling(dir.path(), &lab.full_dhcp_config(""), &[]);
+    let udhcpc = lab.udhcpc(dir.path(), &[]);
+    let read = || udhcpc.events();
+    let ip = udhcpc.wait_bound();
     let expires_before = lease_of(&leases_json(&lab, &s), &ip).unwrap()["expires"]
         .as_u64()
         .unwrap();
 
     // SIGUSR1: renew (a unicast REQUEST from the client's address).
     std::thread::sleep(Duration::from_millis(1100));
-    Command::new("kill").args(["-USR1", &pid.to_string()]).status().unwrap();
+    udhcpc.signal("USR1");
     wait_until(Duration::from_secs(10), || read().contains("renew ")).expect("udhcpc renewed");
     let renewed = wait_until(Duration::from_secs(5), || {
         lease_of(&leases_json(&lab, &s), &ip).is_some_and(|l| l["expires"].as_u64().unwrap() > expires_before)
@@ -169,7 +113,7 @@ fn udhcpc_obtains_renews_and_releases() {
     assert!(renewed.is_some(), "the lease was extended");
 
     // SIGUSR2: release.
-    Command::new("kill").args(["-USR2", &pid.to_string()]).status().unwrap();
+    udhcpc.signal("USR2");
     let released = wait_until(Duration::from_secs(10), || {
         lease_of(&leases_json(&lab, &s), &ip).is_some_and(|l| l["state"] == "released")
     });
@@ -219,7 +163,7 @@ fn perfdhcp_pxe_and_ipxe_clients_get_boot_answers_through_a_relay() {
     }
     let lab = Lab::new(true);
     let dir = tempfile::tempdir().unwrap();
-    let _s = start(&lab, &dir, &full_config(&lab, ""), &[]);
+    let _s = lab.start_kindling(dir.path(), &lab.full_dhcp_config(""), &[]);
     let relay_info = vec![1u8, 6, b'p', b'o', b'r', b't', b'-', b'7'];
 
     let cap = Capture::start(&lab.client_ns, &lab.client_if, dir.path(), "pxe.pcap");
@@ -303,7 +247,7 @@ fn proxy_mode_beside_dnsmasq_client_sees_both_offers() {
     lab.spawn(dnsmasq);
     std::thread::sleep(Duration::from_millis(500));
     let config = format!("[dhcp]\nmode = \"proxy\"\ninterfaces = [\"{}\"]\n", lab.server_if);
-    let _s = start(&lab, &dir, &config, &[]);
+    let _s = lab.start_kindling(dir.path(), &config, &[]);
 
     let cap = Capture::start(&lab.client_ns, &lab.client_if, dir.path(), "proxy.pcap");
     // ISC dhclient made to look like a BIOS PXE ROM (vendor class and arch 0)

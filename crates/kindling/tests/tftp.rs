@@ -9,26 +9,13 @@ use std::path::Path;
 use std::process::Command;
 
 use common::netns::have;
-use common::{BIN, Server};
+use common::{BIN, Server, random_file};
 
 struct Setup {
     root: tempfile::TempDir,
     ipxe: tempfile::TempDir,
     data: common::DataDir,
     out: tempfile::TempDir,
-}
-
-fn random_file(path: &Path, len: usize, seed: u64) {
-    let mut x = seed | 1;
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(path, bytes).unwrap();
 }
 
 fn setup() -> Setup {

@@ -7,20 +7,9 @@ mod common;
 use std::time::Instant;
 
 use common::netns::{Lab, available, have, lossy};
-use common::{BIN, Server};
+use common::{BIN, Server, random_file};
 
-fn random_file(path: &std::path::Path, len: usize) {
-    let mut x: u64 = 0x1234_5678_9abc_def1;
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(path, bytes).unwrap();
-}
+const SEED: u64 = 0x1234_5678_9abc_def1;
 
 #[test]
 fn transfers_complete_over_a_lossy_link() {
@@ -31,8 +20,8 @@ fn transfers_complete_over_a_lossy_link() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("sub")).unwrap();
-    random_file(&root.join("lockstep.bin"), 96 * 1024 + 17);
-    random_file(&root.join("windowed.bin"), 512 * 1024 + 5);
+    random_file(&root.join("lockstep.bin"), 96 * 1024 + 17, SEED);
+    random_file(&root.join("windowed.bin"), 512 * 1024 + 5, SEED);
     std::fs::create_dir_all(dir.path().join("data/groups")).unwrap();
     let mut cmd = lab.in_server(BIN);
     cmd.args(["serve", "--assets-path=", "--tftp", "--address"])

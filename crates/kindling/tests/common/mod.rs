@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod dig;
 pub mod netns;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -100,6 +101,18 @@ impl Server {
     /// The address another service reported ready on (`tftp`, `dhcp`, …).
     pub fn service_addr(&self, service: &str) -> Option<String> {
         self.log.lock().unwrap().iter().find_map(|l| ready_addr(l, service))
+    }
+
+    /// The address `service` reports ready on, waiting for its readiness
+    /// line (services may start after HTTP); panics with the log if none
+    /// comes within 10 seconds.
+    pub fn wait_service_addr(&self, service: &str) -> String {
+        let mut addr = None;
+        wait_until(Duration::from_secs(10), || {
+            addr = self.service_addr(service);
+            addr.is_some()
+        });
+        addr.unwrap_or_else(|| panic!("no readiness line for service {service:?}; log:\n{}", self.log()))
     }
 
     pub fn log(&self) -> String {
@@ -266,4 +279,22 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> Option<Dura
         std::thread::sleep(Duration::from_millis(20));
     }
     None
+}
+
+/// `len` pseudo-random bytes (xorshift64), the same for the same `seed`.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A file of `len` pseudo-random bytes (see [`pseudo_random`]).
+pub fn random_file(path: &Path, len: usize, seed: u64) {
+    std::fs::write(path, pseudo_random(len, seed)).unwrap();
 }

@@ -5,8 +5,12 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use super::{BIN, Server, wait_until};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -176,6 +180,73 @@ impl Lab {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// A full-mode `[dhcp]` section serving the link's /24 (range
+    /// `.100-.199`, domain `lab.example`), followed by `extra`.
+    pub fn full_dhcp_config(&self, extra: &str) -> String {
+        let p = self.prefix();
+        format!(
+            r#"[dhcp]
+mode = "full"
+interfaces = ["{iface}"]
+
+[[dhcp.subnet]]
+network = "{p}.0/24"
+ranges = ["{p}.100-{p}.199"]
+lease_time = "1h"
+routers = ["{p}.1"]
+dns = ["{p}.1"]
+domain = "lab.example"
+{extra}"#,
+            iface = self.server_if
+        )
+    }
+
+    /// Starts kindling in the server namespace (HTTP on the server address,
+    /// port 8080) with `config` as its configuration file and the lease file
+    /// in `dir`, plus `extra` arguments.
+    pub fn start_kindling(&self, dir: &Path, config: &str, extra: &[&str]) -> Server {
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("groups")).unwrap();
+        let cfg = dir.join("kindling.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let mut cmd = self.in_server(BIN);
+        cmd.args(["serve", "--address"])
+            .arg(format!("{}:8080", self.server_ip()))
+            .arg("--data-path")
+            .arg(&data)
+            .arg("--assets-path=")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--dhcp-lease-file")
+            .arg(dir.join("leases.redb"))
+            .args(extra);
+        Server::spawn(&mut cmd)
+    }
+
+    /// Starts busybox udhcpc in the foreground in the client namespace, with
+    /// a script (in `dir`) that configures the address it binds and logs
+    /// each event as a line `EVENT IP`; `extra` goes before the interface.
+    pub fn udhcpc(&mut self, dir: &Path, extra: &[&str]) -> Udhcpc {
+        let events = dir.join("udhcpc.events");
+        let script = dir.join("udhcpc.script");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$1 $ip\" >> {events}\ncase \"$1\" in\n  bound|renew) ip addr flush dev $interface; ip addr add $ip/${{mask:-24}} dev $interface ;;\n  deconfig) ip addr flush dev $interface ;;\nesac\n",
+                events = events.display()
+            ),
+        )
+        .unwrap();
+        Command::new("chmod").arg("+x").arg(&script).status().unwrap();
+        let mut cmd = self.in_client("udhcpc");
+        cmd.args(["-f", "-t", "5", "-T", "1", "-s"])
+            .arg(&script)
+            .args(extra)
+            .args(["-i", &self.client_if]);
+        let pid = self.spawn(cmd);
+        Udhcpc { pid, events }
+    }
+
     /// Starts a background process that is killed when the lab drops.
     pub fn spawn(&mut self, mut cmd: Command) -> u32 {
         let child = cmd
@@ -205,6 +276,36 @@ impl Drop for Lab {
             }
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
+    }
+}
+
+/// A running udhcpc (see [`Lab::udhcpc`]); stopped with the lab.
+pub struct Udhcpc {
+    pub pid: u32,
+    events: PathBuf,
+}
+
+impl Udhcpc {
+    /// The script's log so far, a line `EVENT IP` per event.
+    pub fn events(&self) -> String {
+        std::fs::read_to_string(&self.events).unwrap_or_default()
+    }
+
+    /// Waits up to 15 s for `bound`; returns the address bound.
+    pub fn wait_bound(&self) -> String {
+        wait_until(Duration::from_secs(15), || self.events().contains("bound ")).expect("udhcpc bound a lease");
+        let events = self.events();
+        let line = events.lines().find(|l| l.starts_with("bound ")).unwrap();
+        line["bound ".len()..].trim().to_owned()
+    }
+
+    /// Sends a signal: `USR1` renews, `USR2` releases.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} udhcpc");
     }
 }
 
