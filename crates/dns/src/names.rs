@@ -368,15 +368,22 @@ impl LocalNames {
         Some(Lookup::Answer(out))
     }
 
-    /// The node's records live at `now`, server addresses filled in.
+    /// The node's records live at `now`, server addresses filled in, owned
+    /// by `qname` spelled as asked (resolvers that randomize the letter
+    /// case of their questions, "0x20", find it echoed).
     fn records(&self, node: &Node, qname: &Name, local: IpAddr, now: u64) -> Vec<Record> {
         let mut out = Vec::new();
         for d in &node.data {
             match d {
-                Data::Fixed(r) => out.push(r.clone()),
+                Data::Fixed(r) => {
+                    let mut r = r.clone();
+                    r.name = qname.clone();
+                    out.push(r);
+                }
                 Data::Lease { record, expires } => {
                     if *expires > now {
                         let mut r = record.clone();
+                        r.name = qname.clone();
                         r.ttl = r.ttl.min(u32::try_from(expires - now).unwrap_or(u32::MAX));
                         out.push(r);
                     }
