@@ -88,7 +88,11 @@ fn static_names_are_authoritative_answers() {
     assert_eq!(r.metadata.response_code, ResponseCode::NoError);
     // The question is echoed with the client's letter case.
     assert_eq!(r.queries[0].name.to_ascii(), "MatchBox.Lab.Example.");
-    assert_eq!(r.answers[0].name.to_ascii(), "MatchBox.Lab.Example.", "the owner is spelled as asked");
+    assert_eq!(
+        r.answers[0].name.to_ascii(),
+        "MatchBox.Lab.Example.",
+        "the owner is spelled as asked"
+    );
     assert_eq!(a_of(&r), [Ipv4Addr::new(10, 99, 0, 1)]);
     assert_eq!(r.answers[0].ttl, 60);
 
