@@ -190,6 +190,13 @@ impl Server {
             reply.ciaddr = msg.ciaddr;
         }
         boot::apply(&answer, client, &mut reply, true);
+        if answer.vendor != Some(PxeVendor::HttpClient) && reply.siaddr.is_unspecified() {
+            // iPXE takes a proxy reply only when it has a next server as well
+            // as a file (dhcp_has_pxeopts in iPXE 2019), even when the file
+            // is an HTTP URL: without it, it retries port 4011 and gives up
+            // with "Nothing to boot" (found by the proxy machine of scripts/lab).
+            reply.siaddr = server;
+        }
         // Proxy replies identify themselves with the client's PXE vendor class.
         let vendor = client.vendor.unwrap_or(PxeVendor::PxeClient);
         if answer.vendor != Some(PxeVendor::HttpClient) {

@@ -45,6 +45,16 @@ fn ipxe_and_grub_goldens() {
         r.text(),
         "default=0\nfallback=1\ntimeout=1\nmenuentry \"CoreOS (EFI)\" {\necho \"Loading kernel\"\nlinuxefi \"/image/kernel\" a=b c\necho \"Loading initrd\"\ninitrdefi  \"/image/initrd_a\" \"/image/initrd_b\"\n}\nmenuentry \"CoreOS (BIOS)\" {\necho \"Loading kernel\"\nlinux \"/image/kernel\" a=b c\necho \"Loading initrd\"\ninitrd  \"/image/initrd_a\" \"/image/initrd_b\"\n}\n"
     );
+    // Header names are spelled as Go spells them: GRUB 2.06's http module
+    // compares "Content-Length: " byte for byte and, without it, reads the
+    // config as empty (found by the uefi-grub machine of scripts/lab).
+    let len = r.body.len();
+    for line in [
+        "Content-Type: text/plain; charset=utf-8".to_owned(),
+        format!("Content-Length: {len}"),
+    ] {
+        assert!(r.head.contains(&format!("\r\n{line}")), "{line:?} not in {:?}", r.head);
+    }
 }
 
 #[test]

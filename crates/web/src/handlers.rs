@@ -87,12 +87,22 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Bod
     let method = req.method().clone();
     let raw_path = req.uri().path().to_owned();
     let raw_query = req.uri().query().map(str::to_owned);
+    let peer = req.extensions().get::<crate::server::Peer>().map(|p| p.0);
     let outcome = route(&app, &method, req.headers(), &raw_path, raw_query.as_deref()).await;
-    record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), started);
+    record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), peer, started);
     outcome.response
 }
 
-fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&str>, started: Instant) {
+fn record(
+    app: &App,
+    o: &Outcome,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    peer: Option<std::net::SocketAddr>,
+    started: Instant,
+) {
+    let client = peer.map(|p| p.ip().to_string()).unwrap_or_default();
     let route = o.route.label();
     let status = o.response.status();
     app.counters.request(o.route, status);
@@ -108,13 +118,13 @@ fn record(app: &App, o: &Outcome, method: &Method, path: &str, query: Option<&st
     };
     match &o.failure {
         None => {
-            tracing::info!(%method, path = %path, query = %query, status = status.as_u16(), route, micros, "http request")
+            tracing::info!(%client, %method, path = %path, query = %query, status = status.as_u16(), route, micros, "http request")
         }
         Some(f) => {
             if f.code == "no-matching-group" {
                 app.counters.selection_miss(o.route);
             }
-            tracing::info!(%method, path = %path, query = %query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
+            tracing::info!(%client, %method, path = %path, query = %query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
         }
     }
 }

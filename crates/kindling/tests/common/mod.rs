@@ -150,6 +150,8 @@ impl Drop for Server {
 
 #[derive(Debug, Clone)]
 pub struct Resp {
+    /// The status line and header lines as sent, for byte-exact checks.
+    pub head: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -208,7 +210,12 @@ fn parse_response(raw: &[u8], head: bool) -> Resp {
     if chunked && !head {
         body = dechunk(&body);
     }
-    Resp { status, headers, body }
+    Resp {
+        head: head_text,
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
