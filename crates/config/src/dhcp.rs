@@ -25,6 +25,7 @@ pub(crate) const KEYS: &[&str] = &[
     "mode",
     "interfaces",
     "authoritative",
+    "router_advertisements",
     "offer_hold",
     "probation",
     "lease_file",
@@ -118,6 +119,10 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     }
     if let Some(v) = table.get("authoritative") {
         dhcp.authoritative = reader::boolean(ctx, v, &table.path_of("authoritative")).unwrap_or(dhcp.authoritative);
+    }
+    if let Some(v) = table.get("router_advertisements") {
+        dhcp.router_advertisements =
+            reader::boolean(ctx, v, &table.path_of("router_advertisements")).unwrap_or(dhcp.router_advertisements);
     }
     let one_second = Duration::from_secs(1);
     if let Some(v) = table.get("offer_hold") {

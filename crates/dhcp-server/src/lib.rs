@@ -10,6 +10,7 @@
 //! crate receives bound sockets.
 
 mod leasedb;
+pub mod ra;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddrV4};

@@ -202,6 +202,9 @@ pub struct DhcpConfig {
     pub dns_server: Option<Ipv4Addr>,
     /// The DNS domain (option 15) for subnets that set none.
     pub dns_domain: Option<String>,
+    /// Send minimal IPv6 router advertisements on the DHCP interfaces (see
+    /// [`crate::ra`]), so that iPXE does not wait ~16 s for IPv6 autoconfiguration.
+    pub router_advertisements: bool,
 }
 
 impl Default for DhcpConfig {
@@ -217,6 +220,7 @@ impl Default for DhcpConfig {
             probation: Duration::from_secs(600),
             dns_server: None,
             dns_domain: None,
+            router_advertisements: false,
         }
     }
 }

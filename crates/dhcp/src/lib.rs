@@ -11,6 +11,7 @@ pub mod boot;
 pub mod config;
 pub mod lease;
 pub mod options;
+pub mod ra;
 pub mod server;
 pub mod wire;
 

@@ -140,6 +140,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub dhcp_lease_file: Option<PathBuf>,
 
+    /// Send minimal IPv6 router advertisements on the DHCP interfaces (no
+    /// prefix, not a default router), so that iPXE does not wait about 16 s
+    /// for IPv6 autoconfiguration on networks without an IPv6 router.
+    /// Overrides dhcp.router_advertisements.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub dhcp_ra: Option<bool>,
+
     /// Serve TFTP (the iPXE binaries and --tftp-root) on --tftp-address.
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub tftp: bool,

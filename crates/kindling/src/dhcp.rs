@@ -22,11 +22,16 @@ pub const DEFAULT_LEASE_FILE: &str = "/var/lib/kindling/dhcp-leases.redb";
 pub struct DhcpHandle {
     pub service: Arc<Service>,
     thread: JoinHandle<()>,
+    /// Router-advertisement threads, one per interface.
+    ra: Vec<JoinHandle<()>>,
 }
 
 impl DhcpHandle {
     pub fn join(self) {
         let _ = self.thread.join();
+        for t in self.ra {
+            let _ = t.join();
+        }
     }
 }
 
@@ -42,6 +47,14 @@ pub fn configure(
     }
     if !args.dhcp_interface.is_empty() {
         cfg.interfaces = args.dhcp_interface.clone();
+    }
+    if let Some(ra) = args.dhcp_ra {
+        cfg.router_advertisements = ra;
+    }
+    if cfg.router_advertisements && cfg.mode == Mode::Off {
+        bail!(
+            "router advertisements (--dhcp-ra, dhcp.router_advertisements) are sent on the DHCP interfaces: turn DHCP on with --dhcp proxy or --dhcp full"
+        );
     }
     if !file.is_some_and(|c| c.http_port_set) {
         cfg.boot.http_port = http.port();
@@ -68,8 +81,18 @@ pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> a
     let db = LeaseDb::open(&lease_file)?;
     let names = cfg.interfaces.clone();
     let mode = cfg.mode;
+    // Opened before anything is served, so that a missing privilege stops the start.
+    let ra_sockets = if cfg.router_advertisements {
+        ra_interfaces(&names)?
+            .iter()
+            .map(|name| netio::Icmpv6Socket::open(name).with_context(|| format!("router advertisements on {name}")))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
     let service = Arc::new(Service::new(cfg, db)?);
     let svc = service.clone();
+    let ra_stop = stop.clone();
     let (thread, addrs) = crate::runtime::service_thread("dhcp".into(), move || async move {
         let mut sockets = Vec::new();
         for port in [dhcp::server::SERVER_PORT, dhcp::server::PXE_PORT] {
@@ -94,7 +117,33 @@ pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> a
     for (service_name, addr) in ["dhcp", "pxe"].into_iter().zip(addrs) {
         crate::serve::ready_line(service_name, SocketAddr::V4(addr));
     }
-    Ok(DhcpHandle { service, thread })
+    let mut ra = Vec::new();
+    for socket in ra_sockets {
+        tracing::info!(
+            iface = socket.ifname(),
+            "sending IPv6 router advertisements (not a default router, no prefix)"
+        );
+        let stop = ra_stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("ra-{}", socket.ifname()))
+            .spawn(move || dhcp_server::ra::serve(socket, stop))
+            .context("starting the router-advertisement thread")?;
+        ra.push(thread);
+    }
+    Ok(DhcpHandle { service, thread, ra })
+}
+
+/// The DHCP interfaces, or every interface with a hardware address when
+/// none are named (loopback and tunnels have none).
+fn ra_interfaces(names: &[String]) -> anyhow::Result<Vec<String>> {
+    if !names.is_empty() {
+        return Ok(names.to_vec());
+    }
+    Ok(netio::interfaces()?
+        .into_iter()
+        .filter(|i| i.mac.is_some())
+        .map(|i| i.name)
+        .collect())
 }
 
 /// With exactly one interface, bind to it so another interface's traffic

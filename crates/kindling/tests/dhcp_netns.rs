@@ -287,3 +287,54 @@ fn proxy_mode_beside_dnsmasq_client_sees_both_offers() {
     );
     assert_eq!(proxy.options.vendor_suboptions().first(), Some(&(6, vec![8])));
 }
+
+/// `--dhcp-ra`: a router solicitation from rdisc6 (ndisc6) gets kindling's
+/// minimal advertisement (no flags, lifetime 0, no prefix); without the
+/// flag nothing answers.
+#[test]
+fn router_advertisements_answer_rdisc6() {
+    if !available("router_advertisements_answer_rdisc6") || !have("rdisc6") {
+        return;
+    }
+    let lab = Lab::new(true);
+    let dir = tempfile::tempdir().unwrap();
+    // Neighbour discovery needs link-local addresses, usable once duplicate
+    // address detection is over (about a second after the link came up).
+    for (ns, dev) in [(&lab.server_ns, &lab.server_if), (&lab.client_ns, &lab.client_if)] {
+        let ready = wait_until(Duration::from_secs(10), || {
+            let out = Lab::cmd(ns, "ip")
+                .args(["-6", "addr", "show", "dev", dev])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.contains("fe80::") && !text.contains("tentative")
+        });
+        assert!(ready.is_some(), "no usable link-local address on {dev}");
+    }
+    let solicit = || {
+        // -1: stop at the first answer; 5 solicitations, 1.5 s apart, which
+        // also covers the link-local addresses' duplicate address detection.
+        let out = lab
+            .in_client("rdisc6")
+            .args(["-1", "-r", "5", "-w", "1500", &lab.client_if])
+            .output()
+            .expect("rdisc6");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    {
+        let _s = lab.start_kindling(dir.path(), &lab.full_dhcp_config(""), &[]);
+        let out = solicit();
+        assert!(out.contains("Soliciting ff02::2"), "{out}");
+        assert!(out.contains("No response"), "advertisement without --dhcp-ra:\n{out}");
+    }
+    let _s = lab.start_kindling(dir.path(), &lab.full_dhcp_config(""), &["--dhcp-ra"]);
+    let out = solicit();
+    assert!(out.contains("Stateful address conf.    :           No"), "{out}");
+    assert!(out.contains("Stateful other conf.      :           No"), "{out}");
+    assert!(
+        out.contains("Router lifetime           :            0 (0x00000000) seconds"),
+        "{out}"
+    );
+    assert!(!out.contains("Prefix"), "no prefix is advertised:\n{out}");
+    assert!(out.contains("from fe80::"), "sent from the link-local address:\n{out}");
+}

@@ -116,6 +116,29 @@ pub enum NetError {
         source: io::Error,
     },
 
+    /// Raw ICMPv6 sockets (router advertisements) need CAP_NET_RAW.
+    #[error(
+        "permission denied opening an ICMPv6 socket on {ifname} for router advertisements: run as root or grant CAP_NET_RAW"
+    )]
+    RawSocketPermission { ifname: String },
+
+    /// A setsockopt(2) on the ICMPv6 socket failed.
+    #[error("cannot set {option} on the ICMPv6 socket of {ifname}: {source}")]
+    Icmpv6Option {
+        option: &'static str,
+        ifname: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Sending a router advertisement failed.
+    #[error("sending a router advertisement on {ifname} failed: {source}")]
+    SendV6 {
+        ifname: String,
+        #[source]
+        source: io::Error,
+    },
+
     /// ARP injection takes Ethernet addresses only.
     #[error("hardware address has {len} bytes: ARP injection supports 6-byte Ethernet addresses only")]
     InvalidHardwareAddress { len: usize },

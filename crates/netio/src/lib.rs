@@ -11,15 +11,18 @@
 //!
 //! It deliberately knows nothing about DHCP, TFTP or DNS: deciding *where* a reply
 //! goes (RFC 2131 §4.1) belongs to the protocol crates, and choosing ports and
-//! holding privileges belongs to the binary. It is Linux-only and IPv4-only.
+//! holding privileges belongs to the binary. It is Linux-only and IPv4-only, but for the
+//! ICMPv6 socket that sends router advertisements (`Icmpv6Socket`).
 
 mod arp;
 mod error;
+mod icmpv6;
 mod iface;
 mod socket;
 mod sys;
 
 pub use arp::inject_arp;
 pub use error::NetError;
+pub use icmpv6::Icmpv6Socket;
 pub use iface::{Interface, Ipv4Net, interface, interfaces};
 pub use socket::{BindOptions, PktSocket, Received, Via};
