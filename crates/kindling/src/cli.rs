@@ -114,6 +114,13 @@ pub struct ServeArgs {
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub matchbox_exact: bool,
 
+    /// Answer an Ignition config that cannot be parsed (or a spec newer than
+    /// 3.4.0) with 200 and an empty config, as matchbox does, instead of an
+    /// error naming the reason. The machine then boots unprovisioned: only
+    /// for setups that rely on it. Same as --compat ignition-empty.
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ignition_compat_empty: bool,
+
     /// Log query strings with their values hidden (MACs, UUIDs, serials, hostnames).
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub redact_queries: bool,
@@ -214,6 +221,10 @@ pub struct RenderArgs {
     /// Render exactly as matchbox would (every quirk on).
     #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub matchbox_exact: bool,
+
+    /// As for `kindling serve --ignition-compat-empty`.
+    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ignition_compat_empty: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "leases", "help"];

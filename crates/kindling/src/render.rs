@@ -25,6 +25,9 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     if args.matchbox_exact {
         compat = web::Compat::all();
     }
+    if args.ignition_compat_empty {
+        compat.enable(web::Quirk::IgnitionEmpty);
+    }
     let store = Arc::new(store::Store::open(&args.data_path, None));
     let snap = store.snapshot();
     let mut err = std::io::stderr().lock();

@@ -57,6 +57,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.matchbox_exact {
         compat = web::Compat::all();
     }
+    if args.ignition_compat_empty {
+        compat.enable(web::Quirk::IgnitionEmpty);
+    }
 
     let recorder = PrometheusBuilder::new().build_recorder();
     let metrics_handle = recorder.handle();

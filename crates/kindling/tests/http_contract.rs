@@ -333,9 +333,11 @@ fn invalid_ignition_is_an_error_unless_compat() {
     let s = Server::start(data.path(), &[]);
     let r = s.get("/ignition");
     assert_eq!((r.status, r.reason()), (500, "ignition-invalid"));
-    let s = Server::start(data.path(), &["--compat", "ignition-empty"]);
-    let r = s.get("/ignition");
-    assert_eq!((r.status, r.text().as_str()), (200, ZERO));
+    for flags in [&["--compat", "ignition-empty"][..], &["--ignition-compat-empty"]] {
+        let s = Server::start(data.path(), flags);
+        let r = s.get("/ignition");
+        assert_eq!((r.status, r.text().as_str()), (200, ZERO), "{flags:?}");
+    }
 }
 
 #[test]

@@ -1,0 +1,2 @@
+//! Butane to Ignition.
+mod yaml;
