@@ -380,3 +380,67 @@ fn methods_and_unclean_paths() {
     assert_eq!(r.text(), "<a href=\"/ipxe?uuid=a1b2c3d4\">Moved Permanently</a>.\n\n");
     assert_eq!(r.content_type(), "text/html; charset=utf-8");
 }
+
+/// The contract's Butane golden (matchbox's TestIgnitionHandler_Butane): a
+/// flatcar 1.1.0 template with two units, rendered with the fixture group's
+/// metadata and the request's query.
+#[test]
+fn ignition_butane_template_golden() {
+    let data = DataDir::new().with_fixture();
+    data.write(
+        "ignition/ignition.tmpl",
+        r#"variant: flatcar
+version: 1.1.0
+systemd:
+  units:
+    - name: {{.uuid}}.service
+      enabled: true
+      contents: {{.pod_network}}
+    - name: {{.request.query.foo}}.service
+      enabled: true
+      contents: {{.request.raw_query}}
+"#,
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ignition?uuid=a1b2c3d4&foo=some-param&bar=b");
+    assert_eq!((r.status, r.content_type()), (200, "application/json"), "{}", r.text());
+    assert_eq!(
+        r.text(),
+        r#"{"ignition":{"config":{"replace":{"verification":{}}},"proxy":{},"security":{"tls":{}},"timeouts":{},"version":"3.4.0"},"kernelArguments":{},"passwd":{},"storage":{},"systemd":{"units":[{"contents":"10.2.0.0/16","enabled":true,"name":"a1b2c3d4.service"},{"contents":"uuid=a1b2c3d4\u0026foo=some-param\u0026bar=b","enabled":true,"name":"some-param.service"}]}}"#
+    );
+}
+
+/// Butane that cannot be translated is an error naming the field, never an
+/// empty config; --ignition-compat-empty keeps matchbox's 200 for configs
+/// that translate to a spec newer than 3.4.
+#[test]
+fn ignition_butane_errors_name_the_field() {
+    let data = DataDir::new().with_fixture();
+    data.write(
+        "ignition/ignition.tmpl",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      mod: 0644\n",
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ignition?uuid=a1b2c3d4");
+    assert_eq!((r.status, r.reason()), (500, "butane-invalid"), "{}", r.text());
+    let detail = r.header("x-kindling-detail").unwrap_or("");
+    assert!(
+        detail.contains("storage.files.0.mod (line 6, column 12): unknown key \"mod\""),
+        "{detail}"
+    );
+
+    data.write(
+        "ignition/ignition.tmpl",
+        "variant: fcos\nversion: 1.6.0\npasswd:\n  users:\n    - name: core\n",
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.get("/ignition?uuid=a1b2c3d4");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains(r#""version":"3.5.0""#),
+        "served at its own spec: {}",
+        r.text()
+    );
+    let s = Server::start(data.path(), &["--ignition-compat-empty"]);
+    assert_eq!(s.get("/ignition?uuid=a1b2c3d4").text(), ZERO, "matchbox empties 3.5");
+}

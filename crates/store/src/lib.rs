@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
+pub use compile::compile_raw_ignition;
 pub use load::{MAX_FILE_SIZE, is_raw_ignition, load};
 pub use snapshot::{
     Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, RawIgnition, Selected, Severity, Snapshot,

@@ -470,13 +470,25 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
         }
         IgnitionFile::Template(t) => {
             let vars = vars::collect(&group.group, &labels, query);
-            let _rendered = render(t, "ignition", name, &vars)?;
-            return Err(Failure::internal(
-                "butane-unsupported",
-                format!(
-                    "ignition/{name} is a Butane template, which this kindling build cannot translate yet; store the translated config as a .ign file (butane --strict)"
-                ),
-            ));
+            let rendered = render(t, "ignition", name, &vars)?;
+            let translated = butane::translate(&rendered)
+                .map_err(|e| Failure::internal("butane-invalid", format!("ignition/{name} (rendered): {e}")))?;
+            // Then exactly the raw-Ignition path: matchbox parses butane's
+            // output with the spec-3.4 parser too.
+            let raw = store::compile_raw_ignition(&translated.json);
+            if app.compat.has(Quirk::IgnitionEmpty) {
+                if let Err(reason) = &raw.body {
+                    tracing::warn!(file = %name, %reason, "serving the empty Ignition config in place of a translated one (ignition-empty compatibility)");
+                }
+                raw.compat_body
+            } else {
+                raw.body.map_err(|reason| {
+                    Failure::internal(
+                        "ignition-invalid",
+                        format!("ignition/{name} (translated from Butane): {reason}"),
+                    )
+                })?
+            }
         }
     };
     let len = body.len();

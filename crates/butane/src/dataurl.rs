@@ -1,0 +1,103 @@
+//! Data URLs for inline contents, chosen as butane's `MakeDataURL` chooses:
+//! the percent-escaped form (`data:,hello%20world`), the base64 form
+//! (`data:;base64,...`) when it is shorter, and, when the config sets no
+//! compression of its own, the gzipped base64 form when it is shorter still
+//! counting the `"gzip"` it adds to `compression`. When the config sets no
+//! compression, `compression` is set to `""` explicitly, so that a child
+//! config never inherits a parent's.
+//!
+//! One known difference: butane compresses with Go's `compress/flate`
+//! (BestCompression); kindling uses miniz_oxide at level 9. Both decompress
+//! to the same bytes, but the gzip streams (and so the URL text, and in rare
+//! cases the choice of form) can differ from what butane prints.
+
+use std::io::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// RFC 2396 unreserved characters, which dataurl.Escape leaves as they are.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
+}
+
+/// `dataurl.Escape`: every other byte as `%XX` (upper-case hex).
+pub fn escape(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len() * 3);
+    for &b in data {
+        if unreserved(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The source URL and the compression value to set (if any).
+pub fn make(contents: &[u8], current_compression: Option<&str>) -> (String, Option<&'static str>) {
+    let unset = current_compression.is_none_or(str::is_empty);
+    let mut compression = unset.then_some("");
+    let mut uri = format!("data:,{}", escape(contents));
+    let b64 = format!("data:;base64,{}", STANDARD.encode(contents));
+    if b64.len() < uri.len() {
+        uri = b64;
+    }
+    if unset {
+        let gz = format!("data:;base64,{}", STANDARD.encode(gzip(contents)));
+        if gz.len() + "gzip".len() < uri.len() {
+            uri = gz;
+            compression = Some("gzip");
+        }
+    }
+    (uri, compression)
+}
+
+/// A gzip member with the header Go's gzip.Writer writes at BestCompression
+/// (no name, mtime 0, XFL 2, OS 255).
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    out.extend(enc.finish().unwrap_or_default());
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend(crc.sum().to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn short_text_is_escaped() {
+        assert_eq!(make(b"hello world", None), ("data:,hello%20world".into(), Some("")));
+        assert_eq!(escape(b"a-b_c.d!e~f*g'h(i)j/k:l\n"), "a-b_c.d!e~f*g'h(i)j%2Fk%3Al%0A");
+    }
+
+    #[test]
+    fn binary_is_base64_and_repetitive_text_gzipped() {
+        assert_eq!(make(&[0xff; 3], None).0, "data:,%FF%FF%FF", "shorter escaped");
+        let (url, c) = make(&[0xff; 6], None);
+        assert_eq!((url.as_str(), c), ("data:;base64,////////", Some("")));
+        let text = "line of a config file\n".repeat(50);
+        let (url, c) = make(text.as_bytes(), None);
+        assert_eq!(c, Some("gzip"));
+        let gz = STANDARD.decode(url.strip_prefix("data:;base64,").unwrap()).unwrap();
+        let mut back = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut back).unwrap();
+        assert_eq!(back, text);
+    }
+
+    #[test]
+    fn compression_given_by_the_config_is_kept() {
+        let text = "x".repeat(500);
+        let (url, c) = make(text.as_bytes(), Some("gzip"));
+        assert_eq!(c, None, "left as the config says");
+        assert!(url.starts_with("data:,xxx"));
+    }
+}
