@@ -40,7 +40,7 @@ impl Walker {
         let mut with_mount_unit = false;
         for (key, value) in entries {
             let here = join(path, key);
-            let Some(field) = fields.iter().find(|f| f.key == key) else {
+            let Some(field) = fields.iter().find(|f| f.key == key && self.variant_has(f)) else {
                 let allowed: Vec<&str> = fields.iter().filter(|f| self.available(f)).map(|f| f.key).collect();
                 self.error(
                     &here,
@@ -77,7 +77,9 @@ impl Walker {
                 }
                 _ => {}
             }
-            if let Some(v) = self.value(value, field.ty, &here, key) {
+            if let Some(v) = self.value(value, field.ty, &here, key)
+                && !field.ign.is_empty()
+            {
                 out.insert(field.ign.to_owned(), v);
             }
         }
@@ -88,10 +90,11 @@ impl Walker {
     }
 
     fn available(&self, field: &Field) -> bool {
-        if field.since > self.minor {
-            return false;
-        }
-        // boot_device and grub are fcos sugar.
+        field.since <= self.minor && self.variant_has(field)
+    }
+
+    /// boot_device and grub are fcos sugar: other variants do not know them.
+    fn variant_has(&self, field: &Field) -> bool {
         !(matches!(field.key, "boot_device" | "grub") && self.variant != Variant::Fcos)
     }
 
