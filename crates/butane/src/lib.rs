@@ -223,7 +223,35 @@ pub fn translate(text: &str) -> Result<Translated, Error> {
     };
     let mut root = walker.object(&doc, schema::ROOT, "").unwrap_or_default();
     if !walker.mount_units.is_empty() {
-        append_units(&mut root, std::mem::take(&mut walker.mount_units));
+        let luks = root
+            .get("storage")
+            .and_then(|s| s.get("luks"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let generated = walker
+            .mount_units
+            .iter()
+            .map(|m| units::mount_unit(m, units::is_remote(&m.device, &luks)))
+            .collect();
+        add_units(&mut root, generated);
+    }
+    if variant == Variant::Flatcar
+        && let Some(luks) = root
+            .get("storage")
+            .and_then(|s| s.get("luks"))
+            .and_then(Value::as_array)
+    {
+        for (i, l) in luks.iter().enumerate() {
+            if l.get("clevis").is_some() {
+                walker.errors.push(FieldError {
+                    path: format!("storage.luks.{i}.clevis"),
+                    line: 0,
+                    col: 0,
+                    message: "clevis is not supported in this spec version (flatcar)".into(),
+                });
+            }
+        }
     }
     if !walker.errors.is_empty() {
         return Err(Error::Fields(walker.errors));
@@ -262,18 +290,15 @@ pub fn translate(text: &str) -> Result<Translated, Error> {
     })
 }
 
-/// Generated units go after the config's own, unless one of the same name exists.
-fn append_units(root: &mut Map<String, Value>, units: Vec<Value>) {
+/// Generated units first, the config's own merged into them (butane's order).
+fn add_units(root: &mut Map<String, Value>, generated: Vec<Value>) {
     let systemd = root.entry("systemd").or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(systemd) = systemd else { return };
-    let list = systemd.entry("units").or_insert_with(|| Value::Array(Vec::new()));
-    let Value::Array(list) = list else { return };
-    for unit in units {
-        let name = unit.get("name").cloned();
-        if !list.iter().any(|u| u.get("name") == name.as_ref()) {
-            list.push(unit);
-        }
-    }
+    let user = match systemd.remove("units") {
+        Some(Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    systemd.insert("units".into(), Value::Array(units::merge_units(generated, user)));
 }
 
 /// An Ignition JSON path spelled with Butane's keys.

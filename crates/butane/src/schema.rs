@@ -20,6 +20,10 @@ pub enum Ty {
     /// `http_headers`, `verification`) → an Ignition resource.
     Resource,
     ResourceList,
+    /// A resource that in fcos 1.0 (base v0_1) was a config reference
+    /// (`source` and `verification` only): config merge/replace, TLS CAs.
+    Ref,
+    RefList,
     /// Unit and dropin `contents` with the Butane `contents_local` sibling.
     Text,
     /// Butane sugar kindling does not translate: an error with this advice.
@@ -48,22 +52,17 @@ pub const HTTP_HEADER: &[Field] = &[f("name", "name", Ty::Str, 1), f("value", "v
 pub const RESOURCE: &[Field] = &[
     f("source", "source", Ty::Str, 0),
     f("inline", "", Ty::Str, 0),
-    f("local", "", Ty::Str, 0),
+    f("local", "", Ty::Str, 1),
     f("compression", "compression", Ty::Str, 0),
     f("http_headers", "httpHeaders", Ty::List(HTTP_HEADER), 1),
     f("verification", "verification", Ty::Obj(VERIFICATION), 0),
 ];
 
-const CONFIG: &[Field] = &[
-    f("merge", "merge", Ty::ResourceList, 0),
-    f("replace", "replace", Ty::Resource, 0),
-];
-const TLS: &[Field] = &[f(
-    "certificate_authorities",
-    "certificateAuthorities",
-    Ty::ResourceList,
-    0,
-)];
+/// fcos 1.0 (base v0_1) config references and CAs: only these keys.
+pub const CONFIG_REFERENCE_V0: &[&str] = &["source", "verification"];
+
+const CONFIG: &[Field] = &[f("merge", "merge", Ty::RefList, 0), f("replace", "replace", Ty::Ref, 0)];
+const TLS: &[Field] = &[f("certificate_authorities", "certificateAuthorities", Ty::RefList, 0)];
 const SECURITY: &[Field] = &[f("tls", "tls", Ty::Obj(TLS), 0)];
 const TIMEOUTS: &[Field] = &[
     f("http_response_headers", "httpResponseHeaders", Ty::Int, 0),
@@ -96,6 +95,7 @@ const USER: &[Field] = &[
     f("shell", "shell", Ty::Str, 0),
     f("system", "system", Ty::Bool, 0),
     f("should_exist", "shouldExist", Ty::Bool, 2),
+    f("ssh_authorized_keys_local", "", Ty::Unsupported(LOCAL_ADVICE), 4),
 ];
 const GROUP: &[Field] = &[
     f("name", "name", Ty::Str, 0),
@@ -142,7 +142,7 @@ pub const FILESYSTEM: &[Field] = &[
     f("options", "options", Ty::StrList, 0),
     f("mount_options", "mountOptions", Ty::StrList, 1),
     // Butane sugar: a systemd mount unit for the filesystem (translate::mount_unit).
-    f("with_mount_unit", "", Ty::Bool, 2),
+    f("with_mount_unit", "", Ty::Bool, 1),
 ];
 const NODE_USER: &[Field] = &[f("id", "id", Ty::Int, 0), f("name", "name", Ty::Str, 0)];
 const FILE: &[Field] = &[
@@ -175,15 +175,15 @@ const TANG: &[Field] = &[
     f("advertisement", "advertisement", Ty::Str, 4),
 ];
 const CUSTOM_PIN: &[Field] = &[
-    f("pin", "pin", Ty::Str, 3),
-    f("config", "config", Ty::Str, 3),
-    f("needs_network", "needsNetwork", Ty::Bool, 3),
+    f("pin", "pin", Ty::Str, 2),
+    f("config", "config", Ty::Str, 2),
+    f("needs_network", "needsNetwork", Ty::Bool, 2),
 ];
 const CLEVIS: &[Field] = &[
     f("tang", "tang", Ty::List(TANG), 2),
     f("tpm2", "tpm2", Ty::Bool, 2),
     f("threshold", "threshold", Ty::Int, 2),
-    f("custom", "custom", Ty::Obj(CUSTOM_PIN), 3),
+    f("custom", "custom", Ty::Obj(CUSTOM_PIN), 2),
 ];
 const CEX: &[Field] = &[f("enabled", "enabled", Ty::Bool, 5)];
 const LUKS: &[Field] = &[
@@ -199,6 +199,8 @@ const LUKS: &[Field] = &[
     f("open_options", "openOptions", Ty::StrList, 4),
     f("cex", "cex", Ty::Obj(CEX), 5),
 ];
+/// butane's own message, with what to do instead.
+pub const LOCAL_ADVICE: &str = "local file paths are relative to a files directory that must be specified with -d/--files-dir, which Butane rendered by kindling at request time does not have: write the contents inline, or translate with butane and store the .ign";
 const TREES_ADVICE: &str = "storage.trees copies a directory of local files into the config, which needs a files directory (butane --files-dir); kindling renders Butane at request time without one: list the files under storage.files with inline contents, or translate with butane and store the .ign";
 const STORAGE: &[Field] = &[
     f("disks", "disks", Ty::List(DISK), 0),
@@ -210,12 +212,17 @@ const STORAGE: &[Field] = &[
     f("luks", "luks", Ty::List(LUKS), 2),
     f("trees", "", Ty::Unsupported(TREES_ADVICE), 1),
 ];
-const DROPIN: &[Field] = &[f("name", "name", Ty::Str, 0), f("contents", "contents", Ty::Text, 0)];
+const DROPIN: &[Field] = &[
+    f("name", "name", Ty::Str, 0),
+    f("contents", "contents", Ty::Text, 0),
+    f("contents_local", "", Ty::Unsupported(LOCAL_ADVICE), 4),
+];
 const UNIT: &[Field] = &[
     f("name", "name", Ty::Str, 0),
     f("enabled", "enabled", Ty::Bool, 0),
     f("mask", "mask", Ty::Bool, 0),
     f("contents", "contents", Ty::Text, 0),
+    f("contents_local", "", Ty::Unsupported(LOCAL_ADVICE), 4),
     f("dropins", "dropins", Ty::List(DROPIN), 0),
 ];
 const SYSTEMD: &[Field] = &[f("units", "units", Ty::List(UNIT), 0)];
@@ -254,7 +261,7 @@ pub fn butane_key(ign: &str) -> &str {
         for f in fields {
             let nested = match f.ty {
                 Ty::Obj(inner) | Ty::List(inner) => inner,
-                Ty::Resource | Ty::ResourceList => RESOURCE,
+                Ty::Resource | Ty::ResourceList | Ty::Ref | Ty::RefList => RESOURCE,
                 _ => continue,
             };
             if let Some(k) = search(nested, ign, depth + 1) {

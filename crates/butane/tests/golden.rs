@@ -158,6 +158,34 @@ fn base64_decode(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
 
+/// fcos 1.0 (base v0_1): inline is always escaped, with no compression field.
+#[test]
+fn fcos_1_0_inline_is_always_escaped() {
+    let (_, out) = translate(&format!(
+        "variant: fcos\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/big\n      contents:\n        inline: {}\n",
+        "a".repeat(300)
+    ));
+    assert_eq!(
+        out["storage"]["files"][0]["contents"],
+        json!({"source": format!("data:,{}", "a".repeat(300))})
+    );
+}
+
+/// The user's unit of a generated unit's name is merged into it, and
+/// generated units come first (butane's TestTranslateMountUnit).
+#[test]
+fn mount_units_come_first_and_merge_with_the_users() {
+    let (_, out) = translate(
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  filesystems:\n    - device: /dev/disk/by-label/foo\n      format: ext4\n      path: /var/lib/containers\n      mount_options: [ro, noatime]\n      with_mount_unit: true\nsystemd:\n  units:\n    - name: first.service\n      enabled: true\n    - name: var-lib-containers.mount\n      enabled: false\n",
+    );
+    let units = out["systemd"]["units"].as_array().unwrap();
+    assert_eq!(units.len(), 2);
+    assert_eq!(units[0]["name"], "var-lib-containers.mount");
+    assert_eq!(units[0]["enabled"], false);
+    assert!(units[0]["contents"].as_str().unwrap().contains("Options=ro,noatime"));
+    assert_eq!(units[1], json!({"name": "first.service", "enabled": true}));
+}
+
 #[test]
 fn directories_and_links() {
     let (_, out) = translate(
@@ -365,7 +393,42 @@ fn unknown_and_unsupported_keys_are_errors_naming_the_path() {
         "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      contents:\n        local: a.txt\n",
     );
     assert!(
-        e[0].starts_with("storage.files.0.contents.local (line 7, column 16): local files need a files directory"),
+        e[0].starts_with("storage.files.0.contents.local (line 7, column 16): local file paths are relative to a files directory that must be specified with -d/--files-dir"),
+        "{e:?}"
+    );
+    let e = errors(
+        "variant: flatcar\nversion: 1.1.0\nsystemd:\n  units:\n    - name: a.service\n      contents_local: a.service\n",
+    );
+    assert!(
+        e[0].starts_with("systemd.units.0.contents_local (line 6, column 23): local file paths"),
+        "{e:?}"
+    );
+    let e = errors(
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  filesystems:\n    - device: /dev/vdb\n      with_mount_unit: true\n",
+    );
+    assert_eq!(
+        e,
+        ["storage.filesystems.0.format (line 5, column 7): format is required if with_mount_unit is true"]
+    );
+    let e = errors(
+        "variant: fcos\nversion: 1.2.0\nstorage:\n  filesystems:\n    - device: /dev/vdb\n      format: swap\n      with_mount_unit: true\n",
+    );
+    assert_eq!(
+        e,
+        ["storage.filesystems.0.format (line 5, column 7): swap units need fcos 1.4.0 or newer"]
+    );
+    let e = errors(
+        "variant: flatcar\nversion: 1.0.0\nstorage:\n  luks:\n    - name: d\n      device: /dev/vdb\n      clevis: {tpm2: true}\n",
+    );
+    assert_eq!(
+        e,
+        ["storage.luks.0.clevis (line 0, column 0): clevis is not supported in this spec version (flatcar)"]
+    );
+    let e = errors("variant: fcos\nversion: 1.0.0\nignition:\n  config:\n    replace:\n      inline: '{}'\n");
+    assert!(
+        e[0].starts_with(
+            "ignition.config.replace.inline (line 6, column 15): \"inline\" is not in fcos 1.0.0 config references"
+        ),
         "{e:?}"
     );
     let e = errors("variant: fcos\nversion: 1.5.0\nstorage:\n  trees:\n    - local: dir\n");
@@ -393,7 +456,7 @@ fn unknown_and_unsupported_keys_are_errors_naming_the_path() {
         e,
         [
             "storage.files.0.mode (line 6, column 13): expected an integer, found \"rw\"",
-            "storage.files.0.contents (line 7, column 17): source and inline are exclusive: give only one of source, inline and local",
+            "storage.files.0.contents.source (line 7, column 37): only one of the following can be set: inline, local, source",
             "systemd.units.0.enabled (line 11, column 16): expected true or false, found \"maybe\"",
         ]
     );
