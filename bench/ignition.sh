@@ -41,12 +41,11 @@ wrk_run() {
   echo "$rps $reqs"
 }
 
-start_kindling() { # DATA LOG → pid on stdout, port in $port
+start_kindling() { # DATA LOG → sets $port and $kpid
   port=$(free_port)
-  "$BIN" serve --address "127.0.0.1:$port" --data-path "$1" --assets-path= 2>"$2" &
-  local pid=$!
+  "$BIN" serve --address "127.0.0.1:$port" --data-path "$1" --assets-path= >"$2" 2>&1 &
+  kpid=$!; pids+=("$kpid")
   for _ in $(seq 1 200); do grep -q 'listening' "$2" 2>/dev/null && break; sleep 0.05; done
-  echo "$pid"
 }
 
 # Data: 1,000 MAC-selected groups; every profile names the Butane template.
@@ -113,7 +112,7 @@ systemd:
 """)
 PY
 blog=$work/kindling-butane.log
-kb=$(start_kindling "$butane" "$blog"); bport=$port; pids+=("$kb")
+start_kindling "$butane" "$blog"; kb=$kpid; bport=$port
 mac=$(head -n1 "$MACS_FILE")
 curl -fsS "http://127.0.0.1:$bport/ignition?mac=$mac" >"$work/one.json" || { echo "kindling did not translate the template:"; curl -s "http://127.0.0.1:$bport/ignition?mac=$mac"; tail -3 "$blog"; exit 1; } >&2
 size=$(stat -c %s "$work/one.json")
@@ -123,7 +122,7 @@ cp -r "$butane" "$raw"
 cp "$work/one.json" "$raw/ignition/node.ign"
 sed -i 's/"node.bu"/"node.ign"/' "$raw"/profiles/*.json
 rlog=$work/kindling-raw.log
-kr=$(start_kindling "$raw" "$rlog"); rport=$port; pids+=("$kr")
+start_kindling "$raw" "$rlog"; kr=$kpid; rport=$port
 cmp -s "$work/one.json" <(curl -fsS "http://127.0.0.1:$rport/ignition?mac=$mac") || { echo "raw .ign answer differs" >&2; exit 1; }
 nport=$(free_port)
 mkdir -p "$work/nginx/root"; cp "$work/one.json" "$work/nginx/root/ignition"; chmod -R a+rX "$work"

@@ -11,8 +11,6 @@
 //! to the same bytes, but the gzip streams (and so the URL text, and in rare
 //! cases the choice of form) can differ from what butane prints.
 
-use std::io::Write;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -43,7 +41,9 @@ pub fn make(contents: &[u8], current_compression: Option<&str>) -> (String, Opti
     if b64.len() < uri.len() {
         uri = b64;
     }
-    if unset {
+    // A gzip member is at least 20 bytes (header, an empty block, trailer):
+    // when even that cannot beat the current form, do not compress.
+    if unset && base64_len(20) + "data:;base64,".len() + "gzip".len() < uri.len() {
         let gz = format!("data:;base64,{}", STANDARD.encode(gzip(contents)));
         if gz.len() + "gzip".len() < uri.len() {
             uri = gz;
@@ -53,14 +53,35 @@ pub fn make(contents: &[u8], current_compression: Option<&str>) -> (String, Opti
     (uri, compression)
 }
 
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+thread_local! {
+    /// One compressor per thread, reset between uses: setting up level 9's
+    /// tables costs more than compressing a config file.
+    static DEFLATE: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::best(), false));
+}
+
 /// A gzip member with the header Go's gzip.Writer writes at BestCompression
 /// (no name, mtime 0, XFL 2, OS 255).
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(data);
-    out.extend(enc.finish().unwrap_or_default());
+    let deflated = DEFLATE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.reset();
+        let mut buf = Vec::with_capacity(data.len() / 2 + 64);
+        loop {
+            let before = c.total_in() as usize;
+            match c.compress_vec(&data[before.min(data.len())..], &mut buf, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => break buf,
+                Ok(_) => buf.reserve(buf.capacity().max(64)),
+                Err(_) => break Vec::new(),
+            }
+        }
+    });
+    out.extend(deflated);
     let mut crc = flate2::Crc::new();
     crc.update(data);
     out.extend(crc.sum().to_le_bytes());

@@ -136,8 +136,10 @@ pub struct Translated {
     pub version: &'static str,
     /// The Ignition spec it translates to (`"3.4.0"`).
     pub spec: ignition::Spec,
-    /// The Ignition config as JSON (validated by the `ignition` crate).
+    /// The Ignition config as JSON (butane's output, before any re-serialization).
     pub json: Vec<u8>,
+    /// The same config as the `ignition` crate parsed and validated it.
+    pub config: ignition::AnyConfig,
 }
 
 /// Translates a Butane config.
@@ -262,31 +264,35 @@ pub fn translate(text: &str) -> Result<Translated, Error> {
     }
     let json = serde_json::to_vec(&Value::Object(root)).unwrap_or_default();
     // The output must be valid Ignition of that spec: the same checks Ignition runs.
-    if let Err(e) = ignition::parse_native(&json) {
-        let errors = match e.report() {
-            Some(report) => report
-                .errors()
-                .map(|entry| FieldError {
-                    path: butane_path(&entry.path),
+    let parsed = match ignition::parse_native(&json) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let errors = match e.report() {
+                Some(report) => report
+                    .errors()
+                    .map(|entry| FieldError {
+                        path: butane_path(&entry.path),
+                        line: 0,
+                        col: 0,
+                        message: entry.issue.to_string(),
+                    })
+                    .collect(),
+                None => vec![FieldError {
+                    path: String::new(),
                     line: 0,
                     col: 0,
-                    message: entry.issue.to_string(),
-                })
-                .collect(),
-            None => vec![FieldError {
-                path: String::new(),
-                line: 0,
-                col: 0,
-                message: e.to_string(),
-            }],
-        };
-        return Err(Error::Fields(errors));
-    }
+                    message: e.to_string(),
+                }],
+            };
+            return Err(Error::Fields(errors));
+        }
+    };
     Ok(Translated {
         variant,
         version,
         spec,
         json,
+        config: parsed.config,
     })
 }
 

@@ -473,21 +473,15 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
             let rendered = render(t, "ignition", name, &vars)?;
             let translated = butane::translate(&rendered)
                 .map_err(|e| Failure::internal("butane-invalid", format!("ignition/{name} (rendered): {e}")))?;
-            // Then exactly the raw-Ignition path: matchbox parses butane's
-            // output with the spec-3.4 parser too.
-            let raw = store::compile_raw_ignition(&translated.json);
-            if app.compat.has(Quirk::IgnitionEmpty) {
-                if let Err(reason) = &raw.body {
-                    tracing::warn!(file = %name, %reason, "serving the empty Ignition config in place of a translated one (ignition-empty compatibility)");
-                }
-                raw.compat_body
+            // Then as for raw Ignition: matchbox parses butane's output with
+            // the spec-3.4 parser, so configs up to 3.4 are served at 3.4.0
+            // and newer ones (fcos 1.6 → 3.5) emptied under ignition-empty.
+            let newer = translated.config.spec() > ignition::Spec::V3_4;
+            if newer && app.compat.has(Quirk::IgnitionEmpty) {
+                tracing::warn!(file = %name, spec = %translated.config.spec(), "serving the empty Ignition config in place of a newer spec (ignition-empty compatibility)");
+                Bytes::from(ignition::zero_config_v3_4_json())
             } else {
-                raw.body.map_err(|reason| {
-                    Failure::internal(
-                        "ignition-invalid",
-                        format!("ignition/{name} (translated from Butane): {reason}"),
-                    )
-                })?
+                Bytes::from(translated.config.to_go_json())
             }
         }
     };
