@@ -115,6 +115,22 @@ impl AnyConfig {
             None => to_go_json_v3_5(&self.config),
         }
     }
+
+    /// The config as 3.4.0 JSON for a client that accepts nothing newer, when
+    /// that loses nothing: configs up to 3.4 always; a 3.5 config only when
+    /// it uses no 3.5 field (checked by writing it at 3.4, reading that back
+    /// and comparing both at 3.5). `None` when 3.4 cannot express it.
+    pub fn to_go_json_v3_4_lossless(&self) -> Option<Vec<u8>> {
+        if self.spec <= Spec::V3_4 {
+            return self.to_v3_4().map(|c| to_go_json(&c));
+        }
+        let mut down = self.config.clone();
+        down.ignition.version = Spec::V3_4.version().to_owned();
+        let bytes = to_go_json(&down);
+        let mut back = parse_native(&bytes).ok()?.config.config;
+        back.ignition.version.clone_from(&self.config.ignition.version);
+        (to_go_json_v3_5(&back) == to_go_json_v3_5(&self.config)).then_some(bytes)
+    }
 }
 
 /// Parses like Ignition's `config/v3_4.ParseCompatibleVersion`: accepts specs 3.0.0 to 3.4.0,

@@ -444,3 +444,49 @@ fn ignition_butane_errors_name_the_field() {
     let s = Server::start(data.path(), &["--ignition-compat-empty"]);
     assert_eq!(s.get("/ignition?uuid=a1b2c3d4").text(), ZERO, "matchbox empties 3.5");
 }
+
+/// An Accept header naming a spec (as Ignition sends it) is honoured: a 3.5
+/// config that 3.4 can express is sent as 3.4.0 to a client that accepts
+/// only 3.4.0; one that uses 3.5 fields is refused with 406 and the reason.
+#[test]
+fn ignition_accept_header_picks_the_spec() {
+    const ACCEPT_34: &str = "application/vnd.coreos.ignition+json;version=3.4.0, */*;q=0.1";
+    let plain = r#"{"ignition":{"version":"3.5.0"},"passwd":{"users":[{"name":"core"}]}}"#;
+    let data = ignition_data(plain);
+    let s = Server::start(data.path(), &[]);
+    assert!(s.get("/ignition").text().contains(r#""version":"3.5.0""#));
+    let r = s.req("GET", "/ignition", &[("Accept", ACCEPT_34)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        r#"{"ignition":{"config":{"replace":{"verification":{}}},"proxy":{},"security":{"tls":{}},"timeouts":{},"version":"3.4.0"},"kernelArguments":{},"passwd":{"users":[{"name":"core"}]},"storage":{},"systemd":{}}"#
+    );
+    let r = s.req(
+        "GET",
+        "/ignition",
+        &[("Accept", "application/vnd.coreos.ignition+json; version=3.5.0")],
+    );
+    assert!(r.text().contains(r#""version":"3.5.0""#), "{}", r.text());
+
+    let cex = r#"{"ignition":{"version":"3.5.0"},"storage":{"luks":[{"name":"data","device":"/dev/vdb","cex":{"enabled":true}}]}}"#;
+    data.write("ignition/file.ign", cex);
+    let s = Server::start(data.path(), &[]);
+    assert_eq!(s.get("/ignition").status, 200, "{}", s.get("/ignition").text());
+    let r = s.req("GET", "/ignition", &[("Accept", ACCEPT_34)]);
+    assert_eq!(
+        (r.status, r.reason()),
+        (406, "ignition-version-not-acceptable"),
+        "{}",
+        r.text()
+    );
+
+    // Butane fcos 1.6.0 (spec 3.5) the same way.
+    let data = DataDir::new().with_fixture();
+    data.write(
+        "ignition/ignition.tmpl",
+        "variant: fcos\nversion: 1.6.0\npasswd:\n  users:\n    - name: core\n",
+    );
+    let s = Server::start(data.path(), &[]);
+    let r = s.req("GET", "/ignition?uuid=a1b2c3d4", &[("Accept", ACCEPT_34)]);
+    assert!(r.text().contains(r#""version":"3.4.0""#), "{}", r.text());
+}

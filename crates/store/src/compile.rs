@@ -13,16 +13,27 @@ pub fn compile_raw_ignition(bytes: &[u8]) -> RawIgnition {
             RawIgnition {
                 compat_body: body.clone(),
                 body: Ok(body),
+                newer: None,
             }
         }
         Err(err_3_4) => {
             let compat_body = Bytes::from(ignition::zero_config_v3_4_json());
             // A valid config of a newer spec is served at its own version (D1).
-            let body = match ignition::parse_native(bytes) {
-                Ok(native) => Ok(Bytes::from(native.config.to_go_json())),
-                Err(_) => Err(err_3_4.to_string()),
+            let (body, newer) = match ignition::parse_native(bytes) {
+                Ok(native) => {
+                    let down = native.config.to_go_json_v3_4_lossless().map(Bytes::from);
+                    (
+                        Ok(Bytes::from(native.config.to_go_json())),
+                        Some((native.config.spec(), down)),
+                    )
+                }
+                Err(_) => (Err(err_3_4.to_string()), None),
             };
-            RawIgnition { compat_body, body }
+            RawIgnition {
+                compat_body,
+                body,
+                newer,
+            }
         }
     }
 }

@@ -101,6 +101,9 @@ pub struct RawIgnition {
     /// What kindling serves by default: the 3.4.0 body, the config at its own
     /// newer spec, or the reason it is invalid.
     pub body: Result<Bytes, String>,
+    /// For a valid config newer than 3.4: its 3.4.0 form when 3.4 can
+    /// express it (for clients whose Accept header names 3.4.0), else `None`.
+    pub newer: Option<(ignition::Spec, Option<Bytes>)>,
 }
 
 #[derive(Debug)]

@@ -193,7 +193,7 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
         Route::Home => Ok(text(Bytes::from_static(b"matchbox\n"))),
         Route::BootIpxe => Ok(text(Bytes::from_static(model::bootscript::BOOT_IPXE.as_bytes()))),
         Route::Ipxe | Route::Grub => boot_script(app, route, query),
-        Route::Ignition => ignition(app, query),
+        Route::Ignition => ignition(app, headers, query),
         Route::Cloud => cloud(app, method, headers, query).await,
         Route::Generic => generic(app, method, headers, query).await,
         Route::Metadata => metadata(app, query),
@@ -446,7 +446,87 @@ fn render(file: &TemplateFile, dir: &str, name: &str, vars: &template::Value) ->
     }
 }
 
-fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
+/// The newest Ignition spec an `Accept` header names, as Ignition sends it
+/// (`application/vnd.coreos.ignition+json;version=3.4.0, */*;q=0.1`), as
+/// (major, minor, patch); `None` when it names none.
+fn accepted_ignition_version(headers: &HeaderMap) -> Option<(u64, u64, u64)> {
+    let mut best = None;
+    for value in headers.get_all(header::ACCEPT) {
+        let Ok(text) = value.to_str() else { continue };
+        for range in text.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            if !parts
+                .next()
+                .is_some_and(|m| m.eq_ignore_ascii_case("application/vnd.coreos.ignition+json"))
+            {
+                continue;
+            }
+            let mut version = None;
+            let mut q_zero = false;
+            for p in parts {
+                let Some((k, v)) = p.split_once('=') else { continue };
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "version" => {
+                        let n: Vec<u64> = v
+                            .trim()
+                            .trim_matches('"')
+                            .split('.')
+                            .map_while(|x| x.parse().ok())
+                            .collect();
+                        version = match n.as_slice() {
+                            [a, b, c] => Some((*a, *b, *c)),
+                            [a, b] => Some((*a, *b, 0)),
+                            [a] => Some((*a, 0, 0)),
+                            _ => None,
+                        };
+                    }
+                    "q" => q_zero = v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0),
+                    _ => {}
+                }
+            }
+            if let Some(v) = version
+                && !q_zero
+            {
+                best = best.max(Some(v));
+            }
+        }
+    }
+    best
+}
+
+/// A config newer than the client accepts: its 3.4.0 form when 3.4 can
+/// express it and the client takes 3.4, else 406 with the reason.
+fn downgrade_for_client(
+    headers: &HeaderMap,
+    name: &str,
+    spec: ignition::Spec,
+    v3_4: impl FnOnce() -> Option<Bytes>,
+) -> Result<Option<Bytes>, Failure> {
+    let Some(max) = accepted_ignition_version(headers) else {
+        return Ok(None);
+    };
+    let own = spec.version();
+    let parsed: Vec<u64> = own.split('.').filter_map(|x| x.parse().ok()).collect();
+    if parsed.len() == 3 && (parsed[0], parsed[1], parsed[2]) <= max {
+        return Ok(None);
+    }
+    let client = format!("{}.{}.{}", max.0, max.1, max.2);
+    if max >= (3, 4, 0)
+        && let Some(body) = v3_4()
+    {
+        return Ok(Some(body));
+    }
+    Err(Failure::with_status(
+        StatusCode::NOT_ACCEPTABLE,
+        "ignition-version-not-acceptable",
+        format!(
+            "ignition/{name} is spec {own} and uses fields that older specs lack; the client accepts Ignition specs up to {client} (Accept header): update the machine's Ignition, or write the config without the newer fields"
+        ),
+        None,
+    ))
+}
+
+fn ignition(app: &App, headers: &HeaderMap, query: &str) -> Result<Response<Body>, Failure> {
     let snap = app.store.snapshot();
     let labels = labels(query);
     let selected = select_group(&snap, &labels)?;
@@ -462,6 +542,10 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
                     tracing::warn!(file = %name, %reason, "serving the empty Ignition config in place of an invalid one (ignition-empty compatibility)");
                 }
                 raw.compat_body.clone()
+            } else if let Some((spec, down)) = &raw.newer
+                && let Some(body) = downgrade_for_client(headers, name, *spec, || down.clone())?
+            {
+                body
             } else {
                 raw.body
                     .clone()
@@ -476,10 +560,17 @@ fn ignition(app: &App, query: &str) -> Result<Response<Body>, Failure> {
             // Then as for raw Ignition: matchbox parses butane's output with
             // the spec-3.4 parser, so configs up to 3.4 are served at 3.4.0
             // and newer ones (fcos 1.6 → 3.5) emptied under ignition-empty.
-            let newer = translated.config.spec() > ignition::Spec::V3_4;
+            let spec = translated.config.spec();
+            let newer = spec > ignition::Spec::V3_4;
             if newer && app.compat.has(Quirk::IgnitionEmpty) {
-                tracing::warn!(file = %name, spec = %translated.config.spec(), "serving the empty Ignition config in place of a newer spec (ignition-empty compatibility)");
+                tracing::warn!(file = %name, %spec, "serving the empty Ignition config in place of a newer spec (ignition-empty compatibility)");
                 Bytes::from(ignition::zero_config_v3_4_json())
+            } else if newer
+                && let Some(body) = downgrade_for_client(headers, name, spec, || {
+                    translated.config.to_go_json_v3_4_lossless().map(Bytes::from)
+                })?
+            {
+                body
             } else {
                 Bytes::from(translated.config.to_go_json())
             }
