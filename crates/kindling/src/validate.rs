@@ -15,8 +15,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             args.data_path.display()
         );
     }
-    let snap = store::load(&args.data_path, 1);
-    let errors = snap.error_count();
+    let mut snap = store::load(&args.data_path, 1);
+    let butane = check_butane(&args.data_path, &snap)?;
+    snap.issues.extend(butane);
+    let errors = snap.issues.iter().filter(|i| i.severity == Severity::Error).count();
     let warnings = snap.issues.len() - errors;
     if args.output == "json" {
         let issues: Vec<serde_json::Value> = snap
@@ -61,4 +63,90 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Butane templates are translated per request, so each group whose profile
+/// names one is asked for its `/ignition` through the server's own router,
+/// with the group's selector as the query (what a matching machine sends at
+/// least): a translation failure is an error; a template that needs more of
+/// the request than the selector gives is a warning.
+fn check_butane(data_path: &std::path::Path, snap: &store::Snapshot) -> anyhow::Result<Vec<store::Issue>> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let mut targets = Vec::new();
+    for g in snap.groups.ranked() {
+        let Ok(profile) = snap.profile(&g.group.profile) else {
+            continue;
+        };
+        let name = &profile.profile.ignition_id;
+        if name.is_empty() || store::is_raw_ignition(name) || snap.ignition(name).is_err() {
+            continue;
+        }
+        let query: String = g
+            .group
+            .selector
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        targets.push((g.file_name.clone(), name.clone(), query));
+    }
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = std::sync::Arc::new(store::Store::open(data_path, None));
+    let app = std::sync::Arc::new(web::App::new(
+        store,
+        web::Config {
+            compat: web::Compat::none(),
+            assets_path: None,
+            redact_queries: false,
+            leases: None,
+            boot_files: None,
+        },
+        None,
+    )?);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut issues = Vec::new();
+    for (group, name, query) in targets {
+        let request = axum::http::Request::get(format!("/ignition?{query}")).body(axum::body::Body::empty())?;
+        let response = runtime.block_on(app.clone().router().oneshot(request))?;
+        if response.status().is_success() {
+            continue;
+        }
+        let get = |h: &str| {
+            response
+                .headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (reason, detail) = (get(web::REASON_HEADER), get(web::DETAIL_HEADER));
+        let _ = runtime.block_on(response.into_body().collect());
+        let severity = match reason.as_str() {
+            "butane-invalid" | "ignition-invalid" | "template-parse-error" => Severity::Error,
+            _ => Severity::Warning,
+        };
+        issues.push(store::Issue {
+            severity,
+            path: format!("ignition/{name}"),
+            message: format!("as rendered for groups/{group} (query {query:?}): {reason}: {detail}"),
+        });
+    }
+    Ok(issues)
+}
+
+/// Percent-encoding for a query component.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

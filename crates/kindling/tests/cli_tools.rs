@@ -138,3 +138,70 @@ fn render_prints_the_body_or_the_reason() {
         "{err}"
     );
 }
+
+/// Butane templates are checked per group: rendered with the group's
+/// selector as the query and translated; a bad field is an error naming it,
+/// a template that needs more of the request is only a warning. `render`
+/// prints the translated config.
+#[test]
+fn validate_and_render_translate_butane() {
+    let data = DataDir::new();
+    data.write(
+        "groups/node1.json",
+        r#"{"profile":"fcos","selector":{"mac":"52:54:00:00:00:01"},"metadata":{"hostname":"node1"}}"#,
+    );
+    data.write(
+        "groups/node2.json",
+        r#"{"profile":"needs-query","selector":{"mac":"52:54:00:00:00:02"}}"#,
+    );
+    data.write("profiles/fcos.json", r#"{"id":"fcos","ignition_id":"fcos.bu"}"#);
+    data.write(
+        "profiles/needs-query.json",
+        r#"{"id":"needs-query","ignition_id":"query.bu"}"#,
+    );
+    data.write(
+        "ignition/fcos.bu",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/hostname\n      contents:\n        inline: {{.hostname}}\n",
+    );
+    data.write(
+        "ignition/query.bu",
+        "variant: fcos\nversion: 1.5.0\n# {{.request.query.os}}\n",
+    );
+    let path = data.path().display().to_string();
+    let (code, out, _) = run(&["validate", "--data-path", &path]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning: ignition/query.bu: as rendered for groups/node2.json"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(&[
+        "render",
+        "--data-path",
+        &path,
+        "--endpoint",
+        "ignition",
+        "--query",
+        "mac=52:54:00:00:00:01",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(r#""path":"/etc/hostname""#) && out.contains(r#""source":"data:,node1""#),
+        "{out}"
+    );
+
+    data.write(
+        "ignition/fcos.bu",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/hostname\n      mode: rw\n",
+    );
+    let (code, out, _) = run(&["validate", "--data-path", &path]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error: ignition/fcos.bu: as rendered for groups/node1.json (query \"mac=52:54:00:00:00:01\"): butane-invalid:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("storage.files.0.mode (line 6, column 13): expected an integer, found \"rw\""),
+        "{out}"
+    );
+}
