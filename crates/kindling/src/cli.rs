@@ -37,6 +37,36 @@ pub enum Command {
     Render(RenderArgs),
     /// List DHCP leases: from a running server (over HTTP), or from the lease file when no server runs.
     Leases(LeasesArgs),
+    /// Certificates for the gRPC API's mutual TLS.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Write a CA, a server certificate (for the names given with --san) and a client
+    /// certificate into DIR: ca.crt, ca.key, server.crt, server.key, client.crt, client.key.
+    Init(CertsInitArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CertsInitArgs {
+    /// Directory to write the files into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// A name clients use to reach the server: a DNS name or an IP address; repeat it or
+    /// separate with commas (default: localhost and 127.0.0.1).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub san: Vec<String>,
+
+    /// The client certificate's common name.
+    #[arg(long, default_value = "kindling client", value_name = "NAME")]
+    pub client_name: String,
+
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -227,7 +257,7 @@ pub struct RenderArgs {
     pub ignition_compat_empty: bool,
 }
 
-const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "leases", "help"];
+const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "leases", "certs", "help"];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for
 /// every known long flag, and `serve` inserted when no subcommand is given.

@@ -2,12 +2,14 @@
 //! command line, builds the store and the servers, and wires them together;
 //! everything it calls lives in the library crates.
 
+mod certs;
 mod cli;
 mod dhcp;
 mod dns;
 mod leases;
 mod logging;
 mod render;
+mod rpc;
 mod runtime;
 mod serve;
 mod tftp;
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Validate(args) => validate::run(args),
         cli::Command::Render(args) => render::run(args),
         cli::Command::Leases(args) => leases::run(args),
+        cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -37,12 +37,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         Some(p)
     };
-    if !args.rpc_address.is_empty() {
-        bail!(
-            "--rpc-address {}: the gRPC management API is not available in this kindling build yet; remove the flag (and MATCHBOX_RPC_ADDRESS) to serve HTTP only",
-            args.rpc_address
-        );
-    }
     if !args.key_ring_path.is_empty() {
         bail!(
             "--key-ring-path: signed responses (.sig/.asc) are not available in this kindling build yet; remove the flag to serve unsigned responses"
@@ -187,6 +181,11 @@ fn serve(
         leases,
         boot_files,
     };
+    let rpc_thread = if args.rpc_address.is_empty() {
+        None
+    } else {
+        Some(crate::rpc::start(&args, store.clone(), stop.clone())?)
+    };
     let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
     let router = app.router();
@@ -229,6 +228,9 @@ fn serve(
     }
     if let Some(d) = dns_service {
         d.join();
+    }
+    if let Some(t) = rpc_thread {
+        let _ = t.join();
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -9,6 +9,7 @@ mod compile;
 mod load;
 mod snapshot;
 mod watch;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,0 +1,228 @@
+//! Writing the data directory (the gRPC API's side), safely:
+//!
+//! * a name is one file name: no `/` or `\`, no NUL, not `.` or `..`, not a
+//!   dotfile (the loader ignores those), at most 255 bytes; anything else is
+//!   refused before the disk is touched;
+//! * a write goes to a temporary dotfile in the same directory, is fsynced,
+//!   renamed over the target and the directory fsynced, so a reader (the
+//!   loader, or another process) sees the old file or the new one, never a
+//!   torn or empty one, and a crash keeps one of the two;
+//! * the caller then reloads the snapshot, so HTTP answers change at once.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::snapshot::Kind;
+
+/// Longest file name (Linux NAME_MAX).
+pub const MAX_FILE_NAME: usize = 255;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("invalid name {name:?}: {why}")]
+    InvalidName { name: String, why: &'static str },
+    #[error("{path} does not exist")]
+    NotFound { path: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Checks a name given by an API client (a group or profile id, or a
+/// template file name).
+pub fn check_name(name: &str) -> Result<(), WriteError> {
+    let why = if name.is_empty() {
+        Some("the name is empty")
+    } else if name.len() > MAX_FILE_NAME {
+        Some("longer than 255 bytes")
+    } else if name.contains('\0') {
+        Some("contains a NUL byte")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("contains a path separator; a name is a single file name in its directory")
+    } else if name == "." || name == ".." {
+        Some("names cannot be . or ..")
+    } else if name.starts_with('.') {
+        Some("starts with a dot; dotfiles are ignored in the data directory")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(WriteError::InvalidName {
+            name: name.chars().take(300).collect(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The file a kind's object is kept in: `groups/<id>.json`, `ignition/<name>`.
+pub fn object_path(root: &Path, kind: Kind, name: &str) -> Result<PathBuf, WriteError> {
+    let file = match kind {
+        Kind::Group | Kind::Profile => format!("{name}.json"),
+        _ => name.to_owned(),
+    };
+    check_name(&file)?;
+    check_name(name)?;
+    Ok(root.join(kind.dir()).join(file))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` as `kind`'s object `name`, atomically.
+pub fn write(root: &Path, kind: Kind, name: &str, bytes: &[u8]) -> Result<(), WriteError> {
+    let path = object_path(root, kind, name)?;
+    let dir = root.join(kind.dir());
+    let io = |path: &Path, source| WriteError::Io {
+        path: relative(root, path),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("object"),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(&path, e));
+    }
+    Ok(())
+}
+
+/// Reads `kind`'s object `name`.
+pub fn read(root: &Path, kind: Kind, name: &str) -> Result<Vec<u8>, WriteError> {
+    let path = object_path(root, kind, name)?;
+    match std::fs::read(&path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(WriteError::NotFound {
+            path: relative(root, &path),
+        }),
+        Err(e) => Err(WriteError::Io {
+            path: relative(root, &path),
+            source: e,
+        }),
+    }
+}
+
+/// Removes `kind`'s object `name` (and syncs the directory).
+pub fn delete(root: &Path, kind: Kind, name: &str) -> Result<(), WriteError> {
+    let path = object_path(root, kind, name)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => {
+            if let Ok(d) = std::fs::File::open(root.join(kind.dir())) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(WriteError::NotFound {
+            path: relative(root, &path),
+        }),
+        Err(e) => Err(WriteError::Io {
+            path: relative(root, &path),
+            source: e,
+        }),
+    }
+}
+
+/// The objects of a kind, sorted by file name: regular files, no dotfiles
+/// (and, for groups and profiles, `*.json` only, with the suffix removed).
+pub fn list(root: &Path, kind: Kind) -> Result<Vec<String>, WriteError> {
+    let dir = root.join(kind.dir());
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(WriteError::Io {
+                path: relative(root, &dir),
+                source: e,
+            });
+        }
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .filter_map(|n| match kind {
+            Kind::Group | Kind::Profile => n.strip_suffix(".json").map(str::to_owned),
+            _ => Some(n),
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_single_file_names() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "/etc/passwd",
+            "a\\b",
+            "a\0b",
+            ".hidden",
+            &"x".repeat(256),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["node1", "fcos.ign", "a..b", "x y", "ünïcode", &"x".repeat(250)] {
+            assert!(check_name(good).is_ok(), "{good:?}");
+        }
+        // The .json suffix counts against the length.
+        let root = Path::new("/data");
+        assert!(object_path(root, Kind::Group, &"g".repeat(250)).is_ok());
+        assert!(object_path(root, Kind::Group, &"g".repeat(251)).is_err());
+    }
+
+    #[test]
+    fn write_read_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, Kind::Group, "b", b"{}").unwrap();
+        write(root, Kind::Group, "a", b"{\"id\":\"a\"}").unwrap();
+        write(root, Kind::Group, "a", b"{\"id\":\"a2\"}").unwrap();
+        std::fs::write(root.join("groups/README.md"), "x").unwrap();
+        assert_eq!(read(root, Kind::Group, "a").unwrap(), b"{\"id\":\"a2\"}");
+        assert_eq!(list(root, Kind::Group).unwrap(), ["a", "b"]);
+        let leftovers: Vec<_> = std::fs::read_dir(root.join("groups"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary files left");
+        delete(root, Kind::Group, "a").unwrap();
+        assert!(matches!(read(root, Kind::Group, "a"), Err(WriteError::NotFound { .. })));
+        assert!(matches!(
+            delete(root, Kind::Group, "a"),
+            Err(WriteError::NotFound { .. })
+        ));
+        assert!(matches!(
+            write(root, Kind::Ignition, "../profiles/x.json", b"x"),
+            Err(WriteError::InvalidName { .. })
+        ));
+        assert!(!root.join("profiles").exists(), "nothing written outside");
+    }
+}
