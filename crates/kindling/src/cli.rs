@@ -40,6 +40,66 @@ pub enum Command {
     /// Certificates for the gRPC API's mutual TLS.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Manage groups through a running kindling's (or matchbox's) gRPC API.
+    Group(ObjectArgs),
+    /// Manage profiles through the gRPC API.
+    Profile(ObjectArgs),
+    /// Manage Ignition configs and Butane templates through the gRPC API.
+    Ignition(ObjectArgs),
+    /// Manage generic templates through the gRPC API.
+    Generic(ObjectArgs),
+}
+
+/// bootcmd's role: a gRPC client with a client certificate.
+#[derive(Debug, Clone, Args)]
+pub struct ObjectArgs {
+    #[command(subcommand)]
+    pub action: ObjectAction,
+
+    /// The gRPC API to talk to (kindling serve --rpc-address).
+    #[arg(long, global = true, default_value = "127.0.0.1:8081", value_name = "HOST:PORT")]
+    pub endpoint: String,
+
+    /// CA certificate the server's certificate must chain to.
+    #[arg(long, global = true, default_value = "/etc/matchbox/ca.crt", value_name = "FILE")]
+    pub ca_file: PathBuf,
+
+    /// This client's certificate (signed by the server's client CA).
+    #[arg(long, global = true, default_value = "/etc/matchbox/client.crt", value_name = "FILE")]
+    pub cert_file: PathBuf,
+
+    /// This client's private key.
+    #[arg(long, global = true, default_value = "/etc/matchbox/client.key", value_name = "FILE")]
+    pub key_file: PathBuf,
+
+    /// Output format: a readable table, or JSON for scripts.
+    #[arg(long, global = true, default_value = "table", value_parser = ["table", "json"])]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ObjectAction {
+    /// Create or replace one from a file: a group or profile JSON file as in the data
+    /// directory, or the template itself (named after the file unless --name is given).
+    Create {
+        #[arg(short = 'f', long = "filename", value_name = "FILE")]
+        file: PathBuf,
+        /// The template's name (ignition and generic only; default: the file's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Show one (a template's content is printed as it is stored).
+    Get {
+        #[arg(value_name = "ID_OR_NAME")]
+        id: String,
+    },
+    /// List all.
+    List,
+    /// Delete one.
+    Delete {
+        #[arg(value_name = "ID_OR_NAME")]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,7 +317,9 @@ pub struct RenderArgs {
     pub ignition_compat_empty: bool,
 }
 
-const SUBCOMMANDS: &[&str] = &["serve", "validate", "render", "leases", "certs", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "serve", "validate", "render", "leases", "certs", "group", "profile", "ignition", "generic", "help",
+];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for
 /// every known long flag, and `serve` inserted when no subcommand is given.

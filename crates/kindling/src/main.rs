@@ -4,6 +4,7 @@
 
 mod certs;
 mod cli;
+mod client;
 mod dhcp;
 mod dns;
 mod leases;
@@ -33,6 +34,10 @@ fn main() -> ExitCode {
         cli::Command::Render(args) => render::run(args),
         cli::Command::Leases(args) => leases::run(args),
         cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args).map(|()| ExitCode::SUCCESS),
+        cli::Command::Group(args) => client::run(client::Kind::Group, args),
+        cli::Command::Profile(args) => client::run(client::Kind::Profile, args),
+        cli::Command::Ignition(args) => client::run(client::Kind::Ignition, args),
+        cli::Command::Generic(args) => client::run(client::Kind::Generic, args),
     };
     match result {
         Ok(code) => code,

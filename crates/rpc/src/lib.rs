@@ -10,12 +10,12 @@
 //! MAC selector must be a MAC; Ignition and generic templates can be listed;
 //! and every write reloads the snapshot, so HTTP answers change at once.
 
-mod convert;
+pub mod convert;
 mod service;
 mod tls;
 
 pub use service::Api;
-pub use tls::{TlsError, server_tls};
+pub use tls::{TlsError, client_tls, server_tls};
 
 /// The generated protobuf and gRPC code (`proto/`, compiled by `build.rs`).
 pub mod pb {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -56,4 +56,17 @@ pub fn server_tls(cert: &Path, key: &Path, ca: &Path) -> Result<ServerTlsConfig,
         .identity(Identity::from_pem(cert, key))
         .client_ca_root(Certificate::from_pem(ca))
         .client_auth_optional(false))
+}
+
+/// A client's side (bootcmd's --ca-file, --cert-file, --key-file): trust
+/// the CA, present the client certificate; `domain` is the name or address
+/// the server certificate must carry.
+pub fn client_tls(ca: &Path, cert: &Path, key: &Path, domain: &str) -> Result<ClientTlsConfig, TlsError> {
+    let ca = read(ca, "CA certificate", "ca-file", "CERTIFICATE")?;
+    let cert = read(cert, "client certificate", "cert-file", "CERTIFICATE")?;
+    let key = read(key, "client key", "key-file", "PRIVATE KEY")?;
+    Ok(ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .identity(Identity::from_pem(cert, key))
+        .domain_name(domain))
 }
