@@ -71,6 +71,22 @@ impl Labels {
         (Labels { map }, warnings)
     }
 
+    /// Labels given as a map (gRPC select calls), read as HTTP reads a
+    /// query: a `mac` value is normalized, and dropped when it is not a MAC.
+    pub fn from_map_as_query<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> Labels {
+        let map = pairs
+            .into_iter()
+            .filter_map(|(k, v)| {
+                if k.eq_ignore_ascii_case("mac") {
+                    Mac::parse(v).ok().map(|m| (k.clone(), m.to_string()))
+                } else {
+                    Some((k.clone(), v.clone()))
+                }
+            })
+            .collect();
+        Labels { map }
+    }
+
     /// Labels given directly (gRPC select calls, `kindling render`). Only
     /// `normalize_mac` decides whether `mac` values are canonicalized.
     pub fn from_pairs<I, K, V>(pairs: I) -> Labels
@@ -178,6 +194,24 @@ fn hex(b: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn map_labels_read_like_a_query() {
+        let map: std::collections::HashMap<String, String> = [
+            ("mac".to_owned(), "52-54-00-89-D8-10".to_owned()),
+            ("os".to_owned(), "installed".to_owned()),
+        ]
+        .into();
+        let l = Labels::from_map_as_query(&map);
+        assert_eq!(l.get("mac"), Some("52:54:00:89:d8:10"));
+        assert_eq!(l.get("os"), Some("installed"));
+        let bad: std::collections::HashMap<String, String> = [("MAC".to_owned(), "zz".to_owned())].into();
+        assert!(
+            Labels::from_map_as_query(&bad).is_empty(),
+            "an unparseable MAC is dropped, as over HTTP"
+        );
+    }
+
     use super::*;
 
     fn labels(q: &str) -> Vec<(String, String)> {

@@ -227,23 +227,7 @@ impl rpcpb::generic_server::Generic for Api {
 
 /// Labels as the HTTP side reads them (`mac` normalized).
 fn labels(map: std::collections::HashMap<String, String>) -> model::Labels {
-    let query: Vec<String> = map
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    model::Labels::from_query(&query.join("&")).0
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    model::Labels::from_map_as_query(&map)
 }
 
 #[tonic::async_trait]
