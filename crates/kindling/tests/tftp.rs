@@ -247,3 +247,56 @@ fn tftp_requires_something_to_serve() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A client that repeats its read request (its OACK or first DATA was lost
+/// or late) gets one transfer, from one port: a second transfer from
+/// another port makes atftp abort with "unexpected OACK". A new request
+/// from the same port after the transfer ended is served again.
+#[test]
+fn a_repeated_read_request_does_not_start_a_second_transfer() {
+    let s = setup();
+    let (_server, host, port) = start(&s);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let rrq = b"\x00\x01exact-1468x3.bin\x00octet\x00";
+    let server = format!("{host}:{port}");
+    for _ in 0..3 {
+        sock.send_to(rrq, &server).unwrap();
+    }
+    // Collect without acknowledging for 1.5 s: block 1 and its retransmissions.
+    let mut sources = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    let mut buf = [0u8; 600];
+    while std::time::Instant::now() < deadline {
+        if let Ok((n, from)) = sock.recv_from(&mut buf) {
+            assert!(
+                n >= 4 && buf[..4] == [0, 3, 0, 1],
+                "DATA block 1, got {:?}",
+                &buf[..n.min(8)]
+            );
+            sources.insert(from);
+        }
+    }
+    assert_eq!(sources.len(), 1, "one transfer, one port: {sources:?}");
+    // Finish it: ACK every block until the short last one.
+    let from = *sources.iter().next().unwrap();
+    let mut block = 1u16;
+    loop {
+        sock.send_to(&[0, 4, (block >> 8) as u8, block as u8], from).unwrap();
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        if n < 4 + 512 {
+            sock.send_to(&[0, 4, buf[2], buf[3]], from).unwrap();
+            break;
+        }
+        block += 1;
+    }
+    // The same client port asks again: a new transfer.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    sock.send_to(rrq, &server).unwrap();
+    let (n, _) = sock.recv_from(&mut buf).unwrap();
+    assert!(
+        n >= 4 && buf[..4] == [0, 3, 0, 1],
+        "served again after the first transfer ended"
+    );
+}

@@ -44,6 +44,12 @@ struct Shared {
     files: Arc<BootFiles>,
     config: Config,
     active: AtomicUsize,
+    /// The clients (address and port: their transfer ID) with a transfer in
+    /// progress. A read request from one of them is the client repeating its
+    /// request because our OACK or first DATA was lost or late: answering it
+    /// would start a second transfer from another port, which clients such
+    /// as atftp take as an error ("unexpected OACK") and abort.
+    in_flight: Mutex<std::collections::HashSet<SocketAddrV4>>,
     /// Interface MTUs by index, to cap blksize to the path.
     mtus: Mutex<HashMap<u32, usize>>,
 }
@@ -69,6 +75,7 @@ pub async fn serve(
         files,
         config,
         active: AtomicUsize::new(0),
+        in_flight: Mutex::new(std::collections::HashSet::new()),
         mtus: Mutex::new(HashMap::new()),
     });
     let mut buf = vec![0u8; 1024];
@@ -94,6 +101,11 @@ pub async fn serve(
                     let _ = socket.send(&msg, r.src, reply_via).await;
                     continue;
                 }
+                if !shared.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(r.src) {
+                    metrics::counter!("kindling_tftp_refused_total", "reason" => "duplicate").increment(1);
+                    tracing::debug!(client = %r.src, file = %req.filename, "repeated read request ignored: its transfer is in progress");
+                    continue;
+                }
                 shared.active.fetch_add(1, Ordering::Relaxed);
                 let shared = shared.clone();
                 let local = r.local;
@@ -103,6 +115,11 @@ pub async fn serve(
                 next_worker = next_worker.wrapping_add(1);
                 worker.spawn(async move {
                     transfer(&shared, req, client, local, ifindex).await;
+                    shared
+                        .in_flight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&client);
                     shared.active.fetch_sub(1, Ordering::Relaxed);
                 });
             }
