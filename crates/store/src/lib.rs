@@ -35,6 +35,10 @@ pub struct Store {
     generation: AtomicU64,
     reload_lock: std::sync::Mutex<()>,
     on_reload: Option<ReloadHook>,
+    /// Writes finished on disk (see [`Store::reload_after_write`]).
+    writes: AtomicU64,
+    /// Writes that a completed reload has seen.
+    writes_loaded: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -58,6 +62,8 @@ impl Store {
             generation: AtomicU64::new(1),
             reload_lock: std::sync::Mutex::new(()),
             on_reload,
+            writes: AtomicU64::new(0),
+            writes_loaded: AtomicU64::new(0),
         }
     }
 
@@ -74,6 +80,27 @@ impl Store {
     /// are serialized so generations only increase.
     pub fn reload(&self) -> Arc<Snapshot> {
         let _guard = self.reload_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.reload_locked()
+    }
+
+    /// Called after a write is on disk; returns once a snapshot that
+    /// includes it is current. Writers that arrive while a reload runs are
+    /// covered together by the next one (group commit), so many concurrent
+    /// writes cost a few reloads, not one each.
+    pub fn reload_after_write(&self) -> Arc<Snapshot> {
+        let mine = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = self.reload_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.writes_loaded.load(Ordering::SeqCst) >= mine {
+            return self.snapshot();
+        }
+        // Every write counted so far finished on disk before it was counted.
+        let upto = self.writes.load(Ordering::SeqCst);
+        let snapshot = self.reload_locked();
+        self.writes_loaded.store(upto, Ordering::SeqCst);
+        snapshot
+    }
+
+    fn reload_locked(&self) -> Arc<Snapshot> {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let snapshot = Arc::new(load(&self.root, generation));
         if let Some(hook) = &self.on_reload {

@@ -226,3 +226,38 @@ mod tests {
         assert!(!root.join("profiles").exists(), "nothing written outside");
     }
 }
+
+#[cfg(test)]
+mod reload_tests {
+    use super::*;
+    use crate::Store;
+
+    /// Every writer gets back a snapshot that holds its own write, however
+    /// the concurrent reloads were grouped.
+    #[test]
+    fn reload_after_write_always_covers_the_callers_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("groups")).unwrap();
+        let store = Store::open(&root, None);
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let (store, root) = (&store, &root);
+                scope.spawn(move || {
+                    for i in 0..20 {
+                        let id = format!("t{t}-{i}");
+                        let json = format!(r#"{{"id":"{id}","profile":"p","selector":{{"os":"{id}"}}}}"#);
+                        write(root, Kind::Group, &id, json.as_bytes()).unwrap();
+                        let snap = store.reload_after_write();
+                        let labels = model::Labels::from_pairs([("os", id.as_str())]);
+                        assert!(
+                            snap.select(&labels).is_some(),
+                            "{id} missing from the snapshot returned after its write"
+                        );
+                    }
+                });
+            }
+        });
+        assert_eq!(store.snapshot().groups.len(), 160);
+    }
+}
