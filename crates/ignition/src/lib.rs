@@ -1,4 +1,4 @@
-//! Ignition 3.x configs for kindling: typed structs for specs 3.0 to 3.5, the parse / validate /
+//! Ignition 3.x configs for kindling: typed structs for specs 3.0 to 3.6, the parse / validate /
 //! translate pipeline of Ignition's Go library, and byte-exact Go `encoding/json` output.
 //!
 //! matchbox serves raw `.ign` files by parsing them with Ignition's v3_4
@@ -101,7 +101,7 @@ impl AnyConfig {
     /// `None` for 3.5 (Ignition has no down-translation).
     pub fn to_v3_4(&self) -> Option<Config> {
         match self.spec {
-            Spec::V3_5 => None,
+            Spec::V3_5 | Spec::V3_6 => None,
             Spec::V3_4 => Some(self.config.clone()),
             older => Some(translate::to_v3_4(self.config.clone(), older)),
         }
@@ -112,7 +112,12 @@ impl AnyConfig {
     pub fn to_go_json(&self) -> Vec<u8> {
         match self.to_v3_4() {
             Some(cfg) => to_go_json(&cfg),
-            None => to_go_json_v3_5(&self.config),
+            None => {
+                // 3.5 and 3.6 share one schema; the version string is the config's own.
+                let mut e = Encoder::new(self.spec);
+                self.config.encode(&mut e);
+                e.out
+            }
         }
     }
 
@@ -146,10 +151,10 @@ pub fn parse_compatible_v3_4(raw: &[u8]) -> Result<Parsed<Config>, ParseError> {
     Ok(Parsed { config, report })
 }
 
-/// Parses a config of spec 3.0.0 to 3.5.0 and keeps it at its own spec (Ignition's per-version
+/// Parses a config of spec 3.0.0 to 3.6.0 and keeps it at its own spec (Ignition's per-version
 /// `Parse`).
 pub fn parse_native(raw: &[u8]) -> Result<Parsed<AnyConfig>, ParseError> {
-    let spec = detect_spec(raw, Spec::V3_5)?;
+    let spec = detect_spec(raw, Spec::V3_6)?;
     let (config, report) = parse_at(raw, spec)?;
     Ok(Parsed {
         config: AnyConfig { spec, config },

@@ -21,11 +21,23 @@ pub enum Spec {
     V3_4,
     /// Spec 3.5.0 (stable since Ignition 2.20).
     V3_5,
+    /// Spec 3.6.0: the 3.5 schema, with special mode bits (setuid, setgid,
+    /// sticky) supported instead of warned about (Ignition's "Upgrading
+    /// Configs": the only change from 3.5.0).
+    V3_6,
 }
 
 impl Spec {
     /// Every supported spec, oldest first.
-    pub const ALL: [Spec; 6] = [Spec::V3_0, Spec::V3_1, Spec::V3_2, Spec::V3_3, Spec::V3_4, Spec::V3_5];
+    pub const ALL: [Spec; 7] = [
+        Spec::V3_0,
+        Spec::V3_1,
+        Spec::V3_2,
+        Spec::V3_3,
+        Spec::V3_4,
+        Spec::V3_5,
+        Spec::V3_6,
+    ];
 
     /// The canonical version string, e.g. `"3.4.0"`.
     pub fn version(self) -> &'static str {
@@ -36,6 +48,7 @@ impl Spec {
             Spec::V3_3 => "3.3.0",
             Spec::V3_4 => "3.4.0",
             Spec::V3_5 => "3.5.0",
+            Spec::V3_6 => "3.6.0",
         }
     }
 
@@ -47,6 +60,7 @@ impl Spec {
             Spec::V3_3 => 3,
             Spec::V3_4 => 4,
             Spec::V3_5 => 5,
+            Spec::V3_6 => 6,
         }
     }
 

@@ -92,11 +92,12 @@ fn fatal_parse_failures() {
             "{version}"
         );
     }
-    // 3.5 is accepted only by the native parser.
+    // 3.5 and 3.6 are accepted only by the native parser; 3.7 by neither.
     assert!(parse_native(with_version("3.5.0", r#""passwd":{}"#).as_bytes()).is_ok());
+    assert!(parse_native(with_version("3.6.0", r#""passwd":{}"#).as_bytes()).is_ok());
     assert!(matches!(
-        parse_native(with_version("3.6.0", r#""passwd":{}"#).as_bytes()),
-        Err(ParseError::UnsupportedVersion { .. })
+        parse_native(with_version("3.7.0", r#""passwd":{}"#).as_bytes()),
+        Err(ParseError::UnsupportedVersion { newest: "3.6.0", .. })
     ));
 }
 
@@ -781,4 +782,29 @@ fn unknown_keys_are_warnings_and_dropped() {
         parse_compatible_v3_4(with_version("3.0.0", r#""kernelArguments":{"shouldExist":["a"]}"#).as_bytes()).unwrap();
     assert!(parsed.config.kernel_arguments.should_exist.is_empty());
     assert_eq!(parsed.report.warnings().count(), 1);
+}
+
+/// Spec 3.6.0: the 3.5 schema, where special mode bits are supported: no
+/// warning, kept at 3.6 (3.5 still warns).
+#[test]
+fn spec_3_6_supports_special_mode_bits() {
+    let body = r#""storage":{"files":[{"path":"/usr/local/bin/tool","mode":2541}],"luks":[{"name":"d","device":"/dev/vdb","cex":{"enabled":true}}]}"#;
+    let v36 = parse_native(with_version("3.6.0", body).as_bytes()).unwrap();
+    assert_eq!(v36.config.spec(), ignition::Spec::V3_6);
+    assert!(v36.report.entries.is_empty(), "{:?}", v36.report);
+    let out = String::from_utf8(v36.config.to_go_json()).unwrap();
+    assert!(
+        out.contains(r#""version":"3.6.0""#) && out.contains(r#""cex":{"enabled":true}"#),
+        "{out}"
+    );
+    let v35 = parse_native(with_version("3.5.0", body).as_bytes()).unwrap();
+    assert!(v35.report.warnings().any(|e| e.issue == Issue::ModeSpecialBits));
+    assert!(
+        parse_compatible_v3_4(with_version("3.6.0", body).as_bytes()).is_err(),
+        "matchbox's parser stops at 3.4"
+    );
+    assert!(
+        parse_native(with_version("3.7.0", "\"passwd\":{}").as_bytes()).is_err(),
+        "3.7 is not known"
+    );
 }

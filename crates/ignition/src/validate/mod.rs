@@ -438,7 +438,7 @@ impl Validator {
         if mode_illegal(mode) {
             self.err(c.key("mode"), Issue::FileIllegalMode);
         }
-        if mode_special_bits(mode) {
+        if self.spec < Spec::V3_6 && mode_special_bits(mode) {
             self.warn(c.key("mode"), Issue::ModeSpecialBits);
         }
     }
