@@ -65,7 +65,6 @@ fn python_grpcio_calls_every_rpc_over_mutual_tls() {
         tmp.path().join("other"),
         tmp.path().join("stubs"),
     );
-    certs(&ours);
     certs(&other);
     std::fs::create_dir_all(&stubs).unwrap();
     let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rpc/proto");
@@ -85,21 +84,8 @@ fn python_grpcio_calls_every_rpc_over_mutual_tls() {
 
     // An empty data directory outside the one the Python client could aim at.
     let data = DataDir::new();
-    let c = |f: &str| ours.join(f).display().to_string();
-    let s = Server::start(
-        data.path(),
-        &[
-            "--rpc-address",
-            "127.0.0.1:0",
-            "--ca-file",
-            &c("ca.crt"),
-            "--cert-file",
-            &c("server.crt"),
-            "--key-file",
-            &c("server.key"),
-        ],
-    );
-    let rpc = s.wait_service_addr("rpc");
+    let (s, flags) = rpc_server(tmp.path(), &data);
+    let rpc = flags[1].clone();
     let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grpc/client.py");
     let out = Command::new(PYTHON)
         .arg(&client)
