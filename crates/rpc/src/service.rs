@@ -35,7 +35,7 @@ impl Api {
 
     async fn put(&self, kind: Kind, name: String, bytes: Vec<u8>) -> Result<(), Status> {
         self.disk(move |s| {
-            write::write(s.root(), kind, &name, &bytes).map_err(status)?;
+            s.write(kind, &name, &bytes).map_err(status)?;
             s.reload_after_write();
             tracing::info!(kind = kind.noun(), %name, bytes = bytes.len(), "rpc: written");
             Ok(())
@@ -50,7 +50,7 @@ impl Api {
 
     async fn delete(&self, kind: Kind, name: String) -> Result<(), Status> {
         self.disk(move |s| {
-            write::delete(s.root(), kind, &name).map_err(status)?;
+            s.delete(kind, &name).map_err(status)?;
             s.reload_after_write();
             tracing::info!(kind = kind.noun(), %name, "rpc: deleted");
             Ok(())

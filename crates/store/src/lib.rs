@@ -39,7 +39,18 @@ pub struct Store {
     writes: AtomicU64,
     /// Writes that a completed reload has seen.
     writes_loaded: AtomicU64,
+    /// Files this process just wrote or removed through [`Store::write`] and
+    /// [`Store::delete`], with when: the watcher skips their events, since
+    /// `reload_after_write` already loads them (a second full rebuild per
+    /// write halved single-writer throughput).
+    own_writes: std::sync::Mutex<std::collections::HashMap<PathBuf, std::time::Instant>>,
 }
+
+/// How long a write of our own hides its file's change events from the
+/// watcher. One atomic rename yields several events naming the file (moved
+/// to, and moved from+to), delivered within milliseconds; an operator's own
+/// edit of that same file inside this window is picked up by the next change.
+const OWN_WRITE_WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +75,7 @@ impl Store {
             on_reload,
             writes: AtomicU64::new(0),
             writes_loaded: AtomicU64::new(0),
+            own_writes: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -81,6 +93,40 @@ impl Store {
     pub fn reload(&self) -> Arc<Snapshot> {
         let _guard = self.reload_lock.lock().unwrap_or_else(|e| e.into_inner());
         self.reload_locked()
+    }
+
+    /// Writes `kind`'s object `name` atomically ([`write::write`]); call
+    /// [`Store::reload_after_write`] next.
+    pub fn write(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<(), write::WriteError> {
+        let path = write::object_path(&self.root, kind, name)?;
+        self.note_own_write(path);
+        write::write(&self.root, kind, name, bytes)
+    }
+
+    /// Removes `kind`'s object `name` ([`write::delete`]); call
+    /// [`Store::reload_after_write`] next.
+    pub fn delete(&self, kind: Kind, name: &str) -> Result<(), write::WriteError> {
+        let path = write::object_path(&self.root, kind, name)?;
+        self.note_own_write(path);
+        write::delete(&self.root, kind, name)
+    }
+
+    /// Recorded before the file changes, so that its event can never come first.
+    fn note_own_write(&self, path: PathBuf) {
+        let mut own = self.own_writes.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        own.retain(|_, at| now.duration_since(*at) < OWN_WRITE_WINDOW);
+        own.insert(path, now);
+    }
+
+    /// Whether a change event on `path` is one of this process's own writes
+    /// (a file written within the window, or a temporary file of ours).
+    pub(crate) fn is_own_write(&self, path: &Path) -> bool {
+        if write::is_own_temporary(path) {
+            return true;
+        }
+        let own = self.own_writes.lock().unwrap_or_else(|e| e.into_inner());
+        own.get(path).is_some_and(|at| at.elapsed() < OWN_WRITE_WINDOW)
     }
 
     /// Called after a write is on disk; returns once a snapshot that

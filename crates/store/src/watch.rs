@@ -52,9 +52,15 @@ pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
     let (tx, rx) = mpsc::channel::<WatchMsg>();
     let root = store.root().to_path_buf();
     let event_tx = tx.clone();
+    let own = store.clone();
     let handler = move |res: notify::Result<notify::Event>| match res {
         Ok(event) if is_interesting(&event) => {
-            let _ = event_tx.send(WatchMsg::Changed);
+            // Changes this process made through Store::write are loaded by
+            // the writer itself; a second rebuild would only cost time.
+            let all_own = !event.paths.is_empty() && event.paths.iter().all(|p| own.is_own_write(p));
+            if !all_own {
+                let _ = event_tx.send(WatchMsg::Changed);
+            }
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "file watch error; reloading to be safe"),

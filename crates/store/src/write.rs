@@ -76,6 +76,15 @@ fn relative(root: &Path, path: &Path) -> String {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Whether `path` is a temporary file of this process's writes
+/// (`.NAME.tmp-PID-N`): no one else makes those, and the loader ignores them.
+pub fn is_own_temporary(path: &Path) -> bool {
+    let marker = format!(".tmp-{}-", std::process::id());
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.contains(&marker))
+}
+
 /// Writes `bytes` as `kind`'s object `name`, atomically.
 pub fn write(root: &Path, kind: Kind, name: &str, bytes: &[u8]) -> Result<(), WriteError> {
     let path = object_path(root, kind, name)?;
@@ -259,5 +268,60 @@ mod reload_tests {
             }
         });
         assert_eq!(store.snapshot().groups.len(), 160);
+    }
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Store;
+
+    fn wait_for(mut f: impl FnMut() -> bool) -> bool {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// A write through the store is loaded once, by the writer; the watcher
+    /// does not rebuild again for it. Someone else's edit is still seen.
+    #[test]
+    fn the_watcher_skips_the_stores_own_writes_but_not_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("groups")).unwrap();
+        let store = Arc::new(Store::open(&root, None));
+        let _watch = crate::watch(store.clone()).unwrap();
+        store
+            .write(
+                Kind::Group,
+                "own",
+                br#"{"id":"own","profile":"p","selector":{"os":"own"}}"#,
+            )
+            .unwrap();
+        let after_write = store.reload_after_write().generation;
+        // Longer than the watcher's quiet period and debounce.
+        std::thread::sleep(crate::MAX_DELAY + Duration::from_millis(500));
+        assert_eq!(
+            store.snapshot().generation,
+            after_write,
+            "no second rebuild for our own write"
+        );
+        std::fs::write(
+            root.join("groups/other.json"),
+            r#"{"id":"other","profile":"p","selector":{"os":"other"}}"#,
+        )
+        .unwrap();
+        assert!(
+            wait_for(|| store.snapshot().groups.len() == 2),
+            "an edit by someone else is picked up"
+        );
     }
 }
