@@ -33,22 +33,26 @@ pub enum WriteError {
 }
 
 /// Checks a name given by an API client (a group or profile id, or a
-/// template file name).
+/// template file name): the data files' own rule for ids
+/// ([`model::names::check_id`]: one file name, no NUL, `\`, `.` or `..`),
+/// plus what a new file needs: at most 255 bytes (Linux NAME_MAX), and no
+/// leading dot (the loader ignores dotfiles, so it would never be served).
 pub fn check_name(name: &str) -> Result<(), WriteError> {
-    let why = if name.is_empty() {
-        Some("the name is empty")
-    } else if name.len() > MAX_FILE_NAME {
+    use model::names::NameError;
+    let why = if name.len() > MAX_FILE_NAME {
         Some("longer than 255 bytes")
-    } else if name.contains('\0') {
-        Some("contains a NUL byte")
-    } else if name.contains('/') || name.contains('\\') {
-        Some("contains a path separator; a name is a single file name in its directory")
-    } else if name == "." || name == ".." {
-        Some("names cannot be . or ..")
-    } else if name.starts_with('.') {
-        Some("starts with a dot; dotfiles are ignored in the data directory")
     } else {
-        None
+        match model::names::check_id(name) {
+            Err(NameError::Empty) => Some("the name is empty"),
+            Err(NameError::Nul(_)) => Some("contains a NUL byte"),
+            Err(NameError::Backslash(_) | NameError::Nested(_) | NameError::Absolute(_)) => {
+                Some("contains a path separator; a name is a single file name in its directory")
+            }
+            Err(NameError::BadSegment(_)) => Some("names cannot be . or .."),
+            Err(NameError::TooLong { .. }) => Some("longer than 255 bytes"),
+            Ok(()) if name.starts_with('.') => Some("starts with a dot; dotfiles are ignored in the data directory"),
+            Ok(()) => None,
+        }
     };
     match why {
         Some(why) => Err(WriteError::InvalidName {
