@@ -102,7 +102,7 @@ fn record(
     peer: Option<std::net::SocketAddr>,
     started: Instant,
 ) {
-    let client = peer.map(|p| p.ip().to_string()).unwrap_or_default();
+    let client = Client(peer.map(|p| p.ip()));
     let route = o.route.label();
     let status = o.response.status();
     app.counters.request(o.route, status);
@@ -125,6 +125,19 @@ fn record(
                 app.counters.selection_miss(o.route);
             }
             tracing::info!(%client, %method, path = %path, query = %query, status = status.as_u16(), route, micros, reason = f.code, detail = %f.detail, "http request failed");
+        }
+    }
+}
+
+/// The client's address for the request log, written without allocating
+/// (empty when unknown, as for `kindling render`).
+struct Client(Option<std::net::IpAddr>);
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => Ok(()),
         }
     }
 }
