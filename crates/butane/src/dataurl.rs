@@ -21,12 +21,15 @@ fn unreserved(b: u8) -> bool {
 
 /// `dataurl.Escape`: every other byte as `%XX` (upper-case hex).
 pub fn escape(data: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(data.len() * 3);
     for &b in data {
         if unreserved(b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out

@@ -55,10 +55,6 @@ impl Variant {
         (Variant::Flatcar, "1.1.0", 4),
     ];
 
-    fn describe(self) -> String {
-        self.name().to_owned()
-    }
-
     /// "fcos 1.4.0 or newer" for a field first in spec 3.`minor`.
     fn first_with(variant: Variant, minor: u8) -> String {
         Variant::VERSIONS
@@ -212,10 +208,8 @@ pub fn translate(text: &str) -> Result<Translated, Error> {
             ),
         )]));
     };
-    let spec = ignition::Spec::ALL
-        .into_iter()
-        .find(|s| s.version() == format!("3.{minor}.0"))
-        .unwrap_or(ignition::Spec::V3_4);
+    // Spec::ALL is ordered 3.0, 3.1, …: the static VERSIONS table only holds minors it has.
+    let spec = ignition::Spec::ALL[usize::from(minor)];
 
     let mut walker = translate::Walker {
         minor,

@@ -24,8 +24,6 @@ pub enum Ty {
     /// (`source` and `verification` only): config merge/replace, TLS CAs.
     Ref,
     RefList,
-    /// Unit and dropin `contents` with the Butane `contents_local` sibling.
-    Text,
     /// Butane sugar kindling does not translate: an error with this advice.
     Unsupported(&'static str),
 }
@@ -214,14 +212,14 @@ const STORAGE: &[Field] = &[
 ];
 const DROPIN: &[Field] = &[
     f("name", "name", Ty::Str, 0),
-    f("contents", "contents", Ty::Text, 0),
+    f("contents", "contents", Ty::Str, 0),
     f("contents_local", "", Ty::Unsupported(LOCAL_ADVICE), 4),
 ];
 const UNIT: &[Field] = &[
     f("name", "name", Ty::Str, 0),
     f("enabled", "enabled", Ty::Bool, 0),
     f("mask", "mask", Ty::Bool, 0),
-    f("contents", "contents", Ty::Text, 0),
+    f("contents", "contents", Ty::Str, 0),
     f("contents_local", "", Ty::Unsupported(LOCAL_ADVICE), 4),
     f("dropins", "dropins", Ty::List(DROPIN), 0),
 ];

@@ -55,7 +55,7 @@ impl Walker {
                     value,
                     format!(
                         "{key:?} is not in {} (Ignition spec 3.{}): it needs {}",
-                        self.variant.describe(),
+                        self.variant.name(),
                         self.minor,
                         Variant::first_with(self.variant, field.since)
                     ),
@@ -110,7 +110,6 @@ impl Walker {
             Ty::ResourceList => self.list(node, path, |w, item, p| w.resource(item, p).map(Value::Object)),
             Ty::Ref => self.reference(node, path).map(Value::Object),
             Ty::RefList => self.list(node, path, |w, item, p| w.reference(item, p).map(Value::Object)),
-            Ty::Text => self.string(node, path).map(Value::String),
             Ty::Unsupported(advice) => {
                 self.error(path, node, format!("{key}: {advice}"));
                 None
