@@ -36,17 +36,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     }
     explain(&mut err, &snap, &args)?;
 
-    let app = Arc::new(web::App::new(
-        store,
-        web::Config {
-            compat,
-            assets_path: None,
-            redact_queries: false,
-            leases: None,
-            boot_files: None,
-        },
-        None,
-    )?);
+    let app = offline_app(store, compat)?;
     let uri = if args.query.is_empty() {
         format!("/{}", args.endpoint)
     } else {
@@ -112,4 +102,20 @@ fn explain(err: &mut impl Write, snap: &store::Snapshot, args: &RenderArgs) -> a
         }
     }
     Ok(())
+}
+
+/// The server's HTTP answers without listeners, assets, leases or boot
+/// files: what `render` and `validate` ask through the router.
+pub fn offline_app(store: Arc<store::Store>, compat: web::Compat) -> anyhow::Result<Arc<web::App>> {
+    Ok(Arc::new(web::App::new(
+        store,
+        web::Config {
+            compat,
+            assets_path: None,
+            redact_queries: false,
+            leases: None,
+            boot_files: None,
+        },
+        None,
+    )?))
 }

@@ -96,17 +96,7 @@ fn check_butane(data_path: &std::path::Path, snap: &store::Snapshot) -> anyhow::
         return Ok(Vec::new());
     }
     let store = std::sync::Arc::new(store::Store::open(data_path, None));
-    let app = std::sync::Arc::new(web::App::new(
-        store,
-        web::Config {
-            compat: web::Compat::none(),
-            assets_path: None,
-            redact_queries: false,
-            leases: None,
-            boot_files: None,
-        },
-        None,
-    )?);
+    let app = crate::render::offline_app(store, web::Compat::none())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut issues = Vec::new();
     for (group, name, query) in targets {
