@@ -31,7 +31,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let store = Arc::new(store::Store::open(&args.data_path, None));
     let snap = store.snapshot();
     let mut err = std::io::stderr().lock();
-    for issue in &snap.issues {
+    for issue in &snap.issues() {
         writeln!(err, "data: {issue}")?;
     }
     explain(&mut err, &snap, &args)?;

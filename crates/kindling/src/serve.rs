@@ -82,13 +82,15 @@ fn describe_metrics() {
     metrics::describe_gauge!("kindling_snapshot_load_seconds", "Time the last snapshot took to build");
 }
 
-fn on_reload(snap: &store::Snapshot) {
+/// Logs the issues a change raised (all of them after a full load) and
+/// updates the data gauges.
+fn on_reload(snap: &store::Snapshot, raised: &[store::Issue]) {
     metrics::counter!("kindling_snapshot_reloads_total").increment(1);
     metrics::gauge!("kindling_groups").set(snap.groups.len() as f64);
     metrics::gauge!("kindling_profiles").set(snap.profile_count() as f64);
     metrics::gauge!("kindling_data_errors").set(snap.error_count() as f64);
     metrics::gauge!("kindling_snapshot_load_seconds").set(snap.load_duration.as_secs_f64());
-    for issue in &snap.issues {
+    for issue in raised {
         match issue.severity {
             store::Severity::Error => tracing::warn!(path = %issue.path, problem = %issue.message, "data error"),
             store::Severity::Warning => tracing::warn!(path = %issue.path, problem = %issue.message, "data warning"),
@@ -120,7 +122,7 @@ fn serve(
         None => None,
     };
     let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
-    let _watch = store::watch(store.clone()).context("watching the data directory")?;
+    let _watch = store::watch(store.clone(), &args.data_path).context("watching the data directory")?;
 
     // Signal handlers first, so an early SIGTERM is a clean stop, not a kill.
     let signals = tokio::runtime::Builder::new_current_thread()

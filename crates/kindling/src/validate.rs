@@ -15,14 +15,13 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             args.data_path.display()
         );
     }
-    let mut snap = store::load(&args.data_path, 1);
-    let butane = check_butane(&args.data_path, &snap)?;
-    snap.issues.extend(butane);
-    let errors = snap.issues.iter().filter(|i| i.severity == Severity::Error).count();
-    let warnings = snap.issues.len() - errors;
+    let snap = store::load(&args.data_path);
+    let mut issues = snap.issues();
+    issues.extend(check_butane(&args.data_path, &snap)?);
+    let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
+    let warnings = issues.len() - errors;
     if args.output == "json" {
-        let issues: Vec<serde_json::Value> = snap
-            .issues
+        let issues: Vec<serde_json::Value> = issues
             .iter()
             .map(|i| {
                 serde_json::json!({
@@ -45,7 +44,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&report).context("encoding the report")?
         );
     } else {
-        for issue in &snap.issues {
+        for issue in &issues {
             println!("{issue}");
         }
         println!(

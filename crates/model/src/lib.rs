@@ -18,4 +18,4 @@ pub use group::{Group, GroupError};
 pub use labels::{LabelWarning, Labels, parse_query, query_unescape};
 pub use mac::{Mac, MacParseError};
 pub use profile::{NetBoot, Profile, ProfileError};
-pub use select::{GroupSet, LoadedGroup, SelectorTie};
+pub use select::{GroupSet, LoadedGroup, SelectorTie, TouchedTies};

@@ -1,6 +1,7 @@
-//! The five services over one data directory. Disk work runs on tokio's
-//! blocking pool; every write reloads the snapshot before answering, so a
-//! client that reads `/ipxe` right after `ProfilePut` sees its profile.
+//! The five services over one store (a data directory, or etcd). Store
+//! calls block, so they run on tokio's blocking pool; a write answers once
+//! this server's snapshot serves it, so a client that reads `/ipxe` right
+//! after `ProfilePut` sees its profile.
 
 use std::sync::Arc;
 
@@ -35,8 +36,7 @@ impl Api {
 
     async fn put(&self, kind: Kind, name: String, bytes: Vec<u8>) -> Result<(), Status> {
         self.disk(move |s| {
-            s.write(kind, &name, &bytes).map_err(status)?;
-            s.reload_after_write();
+            s.put(kind, &name, &bytes).map_err(status)?;
             tracing::info!(kind = kind.noun(), %name, bytes = bytes.len(), "rpc: written");
             Ok(())
         })
@@ -44,14 +44,12 @@ impl Api {
     }
 
     async fn get(&self, kind: Kind, name: String) -> Result<Vec<u8>, Status> {
-        self.disk(move |s| write::read(s.root(), kind, &name).map_err(status))
-            .await
+        self.disk(move |s| s.get(kind, &name).map_err(status)).await
     }
 
     async fn delete(&self, kind: Kind, name: String) -> Result<(), Status> {
         self.disk(move |s| {
             s.delete(kind, &name).map_err(status)?;
-            s.reload_after_write();
             tracing::info!(kind = kind.noun(), %name, "rpc: deleted");
             Ok(())
         })
@@ -59,7 +57,7 @@ impl Api {
     }
 
     async fn names(&self, kind: Kind) -> Result<Vec<String>, Status> {
-        self.disk(move |s| write::list(s.root(), kind).map_err(status)).await
+        self.disk(move |s| s.list(kind).map_err(status)).await
     }
 }
 
@@ -68,6 +66,7 @@ fn status(e: WriteError) -> Status {
         WriteError::InvalidName { .. } => Status::invalid_argument(e.to_string()),
         WriteError::NotFound { .. } => Status::not_found(e.to_string()),
         WriteError::Io { .. } => Status::internal(e.to_string()),
+        WriteError::Unavailable { .. } | WriteError::NotVisible { .. } => Status::unavailable(e.to_string()),
     }
 }
 
@@ -110,10 +109,10 @@ impl rpcpb::groups_server::Groups for Api {
         let groups = self
             .disk(|s| {
                 let mut out = Vec::new();
-                for id in write::list(s.root(), Kind::Group).map_err(status)? {
+                for (id, bytes) in s.get_all(Kind::Group).map_err(status)? {
                     // As matchbox: unreadable or unparseable groups are skipped.
-                    match write::read(s.root(), Kind::Group, &id).map(|b| model::Group::from_json(&b)) {
-                        Ok(Ok(g)) => out.push(convert::group_message(&g)),
+                    match model::Group::from_json(&bytes) {
+                        Ok(g) => out.push(convert::group_message(&g)),
                         _ => tracing::warn!(%id, "rpc: GroupList skips a group that does not parse"),
                     }
                 }
@@ -158,9 +157,9 @@ impl rpcpb::profiles_server::Profiles for Api {
         let profiles = self
             .disk(|s| {
                 let mut out = Vec::new();
-                for id in write::list(s.root(), Kind::Profile).map_err(status)? {
-                    match write::read(s.root(), Kind::Profile, &id).map(|b| model::Profile::from_json(&b)) {
-                        Ok(Ok(p)) => out.push(convert::profile_message(&p)),
+                for (id, bytes) in s.get_all(Kind::Profile).map_err(status)? {
+                    match model::Profile::from_json(&bytes) {
+                        Ok(p) => out.push(convert::profile_message(&p)),
                         _ => tracing::warn!(%id, "rpc: ProfileList skips a profile that does not parse"),
                     }
                 }

@@ -1,4 +1,5 @@
-//! Reading the data directory into a [`Snapshot`].
+//! Reading the data directory: all of it into a [`Snapshot`] ([`load`]), or
+//! one object again after it changed ([`read_object`]).
 //!
 //! The layout and tolerance are matchbox's: `groups/*.json` (one level),
 //! `profiles/<id>.json`, and template files under `ignition/`, `cloud/` and
@@ -9,18 +10,15 @@
 //! dotfiles are ignored (editor and Kubernetes ConfigMap bookkeeping); a
 //! symlink that leads out of its kind directory is refused (D5).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use model::{Group, GroupSet, LoadedGroup, Profile};
 
-use crate::compile::compile_raw_ignition;
-use crate::snapshot::{Entry, IgnitionFile, Issue, Kind, LoadedProfile, Severity, Snapshot, TemplateFile};
+use crate::snapshot::{Change, Issue, IssueKey, Kind, ObjectKey, Severity, Snapshot};
 
 /// Files larger than this are refused: the data directory holds configs, not
 /// images (those belong under the assets path).
@@ -29,90 +27,47 @@ pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 /// Deepest directory nesting followed under a template or profile directory.
 const MAX_DEPTH: usize = 16;
 
+/// How a data directory is named in logs and `/healthz`.
+pub fn describe_dir(root: &Path) -> String {
+    format!("data directory {}", root.display())
+}
+
 /// Loads the data directory at `root`. Never fails: problems become issues.
-pub fn load(root: &Path, generation: u64) -> Snapshot {
+pub fn load(root: &Path) -> Snapshot {
     let started = Instant::now();
-    let mut loader = Loader { issues: Vec::new() };
-    let mut snap = Snapshot {
-        generation,
-        root: root.to_path_buf(),
-        ..Default::default()
-    };
-
-    match loader.list_groups(root) {
-        Ok(groups) => {
-            let set = GroupSet::new(groups);
-            for tie in set.ties() {
-                let sel = if tie.selector.is_empty() {
-                    "{} (default groups)".to_owned()
-                } else {
-                    tie.selector.clone()
-                };
-                loader.issues.push(Issue {
-                    severity: Severity::Warning,
-                    path: format!("groups/{}", tie.files[1..].join(", groups/")),
-                    message: format!(
-                        "identical selector {sel} as groups/{}, which wins because its file name sorts first; this group is never selected",
-                        tie.files[0]
-                    ),
-                });
-            }
-            snap.groups = set;
-        }
-        Err(reason) => {
-            loader.issues.push(Issue {
-                severity: Severity::Error,
-                path: "groups".into(),
-                message: reason.clone(),
-            });
-            snap.groups_dir_error = Some(reason);
-        }
+    let (changes, walk_issues, groups_dir_error) = read_all(root);
+    let mut snap = Snapshot::empty(&describe_dir(root));
+    let mut raised = Vec::new();
+    snap.apply_all(changes, &mut raised);
+    for issue in walk_issues {
+        let key = IssueKey::Walk(issue.path.clone());
+        let mut found = snap.issues.get(&key).map(|v| v.to_vec()).unwrap_or_default();
+        found.push(issue);
+        snap.set_issues(key, found, &mut raised);
     }
-
-    snap.profiles = loader.load_kind(root, Kind::Profile, |_, bytes| {
-        let profile = Profile::from_json(bytes).map_err(|e| e.to_string())?;
-        let ipxe = profile
-            .boot
-            .as_ref()
-            .map(|b| Bytes::from(model::bootscript::render_ipxe(b)));
-        let grub = profile
-            .boot
-            .as_ref()
-            .map(|b| Bytes::from(model::bootscript::render_grub(b)));
-        Ok((LoadedProfile { profile, ipxe, grub }, None))
-    });
-    snap.ignition = loader.load_kind(root, Kind::Ignition, |name, bytes| {
-        Ok(if is_raw_ignition(name) {
-            let raw = compile_raw_ignition(bytes);
-            let problem = raw.body.as_ref().err().cloned();
-            (IgnitionFile::Raw(raw), problem)
-        } else {
-            let (t, problem) = template_entry(bytes);
-            (IgnitionFile::Template(t), problem)
-        })
-    });
-    snap.cloud = loader.load_kind(root, Kind::Cloud, |_, bytes| Ok(template_entry(bytes)));
-    snap.generic = loader.load_kind(root, Kind::Generic, |_, bytes| Ok(template_entry(bytes)));
-
-    snap.group_profiles = snap
-        .groups
-        .ranked()
-        .iter()
-        .map(|g| {
-            if g.group.profile.is_empty() {
-                Err(crate::LookupError::Unset { noun: "profile" })
-            } else {
-                snap.profile(&g.group.profile).cloned()
-            }
-        })
-        .collect();
-    loader.cross_check(&snap);
-    snap.issues = loader.issues;
-    snap.issues
-        .sort_by(|a, b| a.path.cmp(&b.path).then(b.severity.cmp(&a.severity)));
+    snap.groups_dir_error = groups_dir_error;
+    snap.generation = 1;
     snap.loaded_at = Some(SystemTime::now());
     snap.load_duration = started.elapsed();
     snap
+}
+
+/// Every object of the directory as a change, the problems found while
+/// listing it, and why `groups/` cannot be read (if it cannot).
+pub fn read_all(root: &Path) -> (Vec<Change>, Vec<Issue>, Option<String>) {
+    let mut walker = Walker {
+        issues: Vec::new(),
+        changes: Vec::new(),
+    };
+    let mut groups_dir_error = None;
+    if let Err(reason) = walker.list_groups(root) {
+        walker.issue(Severity::Error, "groups", reason.clone());
+        groups_dir_error = Some(reason);
+    }
+    for kind in [Kind::Profile, Kind::Ignition, Kind::Cloud, Kind::Generic] {
+        walker.load_kind(root, kind);
+    }
+    (walker.changes, walker.issues, groups_dir_error)
 }
 
 /// matchbox's test: a case-sensitive `.ign` or `.ignition` suffix means raw
@@ -121,28 +76,87 @@ pub fn is_raw_ignition(name: &str) -> bool {
     name.ends_with(".ign") || name.ends_with(".ignition")
 }
 
-/// A template file and, when it does not parse, the problem to report. The
-/// file stays in the table so requests get the parse error, not "not found".
-fn template_entry(bytes: &[u8]) -> (TemplateFile, Option<String>) {
-    let t = compile_template(bytes);
-    let problem = t.template.as_ref().err().cloned();
-    (t, problem)
+/// What a changed path under the data directory means now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reread {
+    /// The object's new content (or why it cannot be read), or its removal.
+    Change(Change),
+    /// Not an object (a dotfile, a README under groups/): nothing to do.
+    Nothing,
+    /// A directory appeared, went or was renamed, or the path is not one
+    /// this reader can judge alone: load everything again.
+    Everything,
 }
 
-fn compile_template(bytes: &[u8]) -> TemplateFile {
-    let source = Bytes::copy_from_slice(bytes);
-    let template = match std::str::from_utf8(bytes) {
-        Ok(text) => template::Template::parse(text).map_err(|e| e.to_string()),
-        Err(e) => Err(format!("the file is not UTF-8 text ({e})")),
+/// Reads the object at `path` (absolute, under `root`) again after a change
+/// event, with the same rules as a full load.
+pub fn read_object(root: &Path, path: &Path) -> Reread {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Reread::Everything;
     };
-    TemplateFile { source, template }
+    let Some(rel) = rel.to_str() else {
+        return Reread::Nothing;
+    };
+    if rel.is_empty() {
+        return Reread::Everything;
+    }
+    let mut segments = rel.split('/');
+    let Some(kind) = segments.next().and_then(Kind::from_dir) else {
+        return Reread::Nothing;
+    };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Reread::Nothing;
+    };
+    if segments.next().is_none() || name.starts_with("..") {
+        // A kind directory itself, or Kubernetes' atomic-writer swap
+        // (`..data`), which changes every file behind the symlinks at once.
+        return Reread::Everything;
+    }
+    let meta = fs::symlink_metadata(path);
+    if meta.as_ref().is_ok_and(|m| m.is_dir()) {
+        return Reread::Everything;
+    }
+    let Some(key) = ObjectKey::from_relative(rel) else {
+        return Reread::Nothing;
+    };
+    if meta.is_err() {
+        // Gone: a removed file, or one level of a removed directory (whose
+        // own event asks for everything).
+        return Reread::Change(Change::Delete(key));
+    }
+    let dir = root.join(kind.dir());
+    let Ok(confine) = fs::canonicalize(&dir) else {
+        return Reread::Everything;
+    };
+    // The file, or a directory on its way, may be a symlink: only what
+    // stays inside the kind directory is read, as a full load does.
+    match fs::canonicalize(path) {
+        Ok(real) if real.starts_with(&confine) => {}
+        Ok(real) => {
+            return Reread::Change(Change::Put(
+                key,
+                Err(format!(
+                    "symlink leads to {}, outside {}; refusing to follow it",
+                    real.display(),
+                    confine.display()
+                )),
+            ));
+        }
+        Err(e) => return Reread::Change(Change::Put(key, Err(format!("dangling symlink: {e}")))),
+    }
+    match read_confined(path, &confine) {
+        Ok(Some(bytes)) => Reread::Change(Change::Put(key, Ok(Bytes::from(bytes)))),
+        Ok(None) => Reread::Change(Change::Delete(key)),
+        Err(e) => Reread::Change(Change::Put(key, Err(e))),
+    }
 }
 
-struct Loader {
+struct Walker {
     issues: Vec<Issue>,
+    changes: Vec<Change>,
 }
 
-impl Loader {
+impl Walker {
     fn issue(&mut self, severity: Severity, path: impl Into<String>, message: impl Into<String>) {
         self.issues.push(Issue {
             severity,
@@ -151,8 +165,8 @@ impl Loader {
         });
     }
 
-    /// `groups/*.json`, one level, in file-name order.
-    fn list_groups(&mut self, root: &Path) -> Result<Vec<LoadedGroup>, String> {
+    /// `groups/*.json`, one level.
+    fn list_groups(&mut self, root: &Path) -> Result<(), String> {
         let dir = root.join(Kind::Group.dir());
         let confine = fs::canonicalize(&dir).map_err(|e| {
             format!(
@@ -162,69 +176,44 @@ impl Loader {
         })?;
         let mut names = read_dir_sorted(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         names.retain(|n| n.ends_with(".json") && !n.starts_with('.'));
-        let mut groups = Vec::with_capacity(names.len());
         for name in names {
-            let rel = format!("groups/{name}");
-            let path = dir.join(&name);
-            match read_confined(&path, &confine) {
-                Ok(Some(bytes)) => match Group::from_json(&bytes) {
-                    Ok(group) => groups.push(LoadedGroup { file_name: name, group }),
-                    Err(e) => self.issue(Severity::Error, rel, format!("skipped: {e}")),
-                },
+            let key = ObjectKey::new(Kind::Group, name.clone());
+            match read_confined(&dir.join(&name), &confine) {
+                Ok(Some(bytes)) => self.changes.push(Change::Put(key, Ok(Bytes::from(bytes)))),
                 Ok(None) => {}
-                Err(e) => self.issue(Severity::Error, rel, format!("skipped: {e}")),
+                Err(e) => self.changes.push(Change::Put(key, Err(e))),
             }
         }
-        Ok(groups)
+        Ok(())
     }
 
     /// Every file under a kind directory, recursively, keyed by its path
     /// relative to that directory (profiles without their `.json`).
-    fn load_kind<T>(
-        &mut self,
-        root: &Path,
-        kind: Kind,
-        mut compile: impl FnMut(&str, &[u8]) -> Result<(T, Option<String>), String>,
-    ) -> HashMap<String, Entry<T>> {
+    fn load_kind(&mut self, root: &Path, kind: Kind) {
         let dir = root.join(kind.dir());
-        let mut table = HashMap::new();
         let Ok(confine) = fs::canonicalize(&dir) else {
             // A missing kind directory is normal (many installs have no cloud/).
-            return table;
+            return;
         };
         let mut files = Vec::new();
         let mut visited = HashSet::new();
         visited.insert(confine.clone());
         self.walk(&dir, &confine, "", 0, &mut visited, &mut files, kind);
         for (rel, path) in files {
-            let key = match kind {
+            let name = match kind {
                 Kind::Profile => match rel.strip_suffix(".json") {
                     Some(id) => id.to_owned(),
                     None => continue,
                 },
                 _ => rel.clone(),
             };
-            let shown = format!("{}/{rel}", kind.dir());
-            let entry = match read_confined(&path, &confine) {
-                Ok(Some(bytes)) => compile(&key, &bytes),
-                Ok(None) => continue,
-                Err(e) => Err(e),
-            };
-            let entry = match entry {
-                Ok((value, problem)) => {
-                    if let Some(problem) = problem {
-                        self.issue(Severity::Error, shown, problem);
-                    }
-                    Ok(Arc::new(value))
-                }
-                Err(reason) => {
-                    self.issue(Severity::Error, shown, reason.clone());
-                    Err(reason)
-                }
-            };
-            table.insert(key, entry);
+            let key = ObjectKey::new(kind, name);
+            match read_confined(&path, &confine) {
+                Ok(Some(bytes)) => self.changes.push(Change::Put(key, Ok(Bytes::from(bytes)))),
+                Ok(None) => {}
+                Err(e) => self.changes.push(Change::Put(key, Err(e))),
+            }
         }
-        table
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -294,47 +283,6 @@ impl Loader {
             }
         }
     }
-
-    fn cross_check(&mut self, snap: &Snapshot) {
-        for (g, profile) in snap.groups.ranked().iter().zip(&snap.group_profiles) {
-            let path = format!("groups/{}", g.file_name);
-            match profile {
-                Ok(_) => {}
-                Err(crate::LookupError::Unset { .. }) => self.issue(
-                    Severity::Warning,
-                    path,
-                    "the group names no profile: machines it selects get 404 on every endpoint but /metadata",
-                ),
-                Err(e) => self.issue(Severity::Error, path, format!("profile: {e}")),
-            }
-        }
-        let mut ids: Vec<&String> = snap.profiles.keys().collect();
-        ids.sort();
-        for id in ids {
-            let Some(Ok(p)) = snap.profiles.get(id) else { continue };
-            let path = format!("profiles/{id}.json");
-            let p = &p.profile;
-            for (field, name, result) in [
-                ("ignition_id", &p.ignition_id, snap.ignition(&p.ignition_id).map(|_| ())),
-                ("cloud_id", &p.cloud_id, snap.cloud(&p.cloud_id).map(|_| ())),
-                ("generic_id", &p.generic_id, snap.generic(&p.generic_id).map(|_| ())),
-            ] {
-                if name.is_empty() {
-                    continue;
-                }
-                if let Err(e) = result {
-                    self.issue(Severity::Error, path.clone(), format!("{field}: {e}"));
-                }
-            }
-            if p.boot.is_none() {
-                self.issue(
-                    Severity::Warning,
-                    path.clone(),
-                    "no \"boot\" section: /ipxe and /grub answer 404 for machines with this profile",
-                );
-            }
-        }
-    }
 }
 
 fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<String>> {
@@ -379,4 +327,55 @@ fn read_confined(path: &Path, confine: &Path) -> Result<Option<Vec<u8>>, String>
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reread_judges_each_path_as_a_full_load_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["groups", "profiles/sub", "ignition"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        fs::write(root.join("groups/a.json"), "{}").unwrap();
+        fs::write(root.join("profiles/sub/p.json"), "{}").unwrap();
+        fs::write(root.join("ignition/.swp"), "x").unwrap();
+        let put = |rel: &str, body: &str| {
+            Reread::Change(Change::Put(
+                ObjectKey::from_relative(rel).unwrap(),
+                Ok(Bytes::from(body.to_owned())),
+            ))
+        };
+        assert_eq!(
+            read_object(root, &root.join("groups/a.json")),
+            put("groups/a.json", "{}")
+        );
+        assert_eq!(
+            read_object(root, &root.join("profiles/sub/p.json")),
+            put("profiles/sub/p.json", "{}")
+        );
+        assert_eq!(
+            read_object(root, &root.join("groups/gone.json")),
+            Reread::Change(Change::Delete(ObjectKey::new(Kind::Group, "gone.json")))
+        );
+        assert_eq!(read_object(root, &root.join("ignition/.swp")), Reread::Nothing);
+        assert_eq!(read_object(root, &root.join("groups/README")), Reread::Nothing);
+        assert_eq!(read_object(root, &root.join("profiles/sub")), Reread::Everything);
+        assert_eq!(read_object(root, &root.join("groups")), Reread::Everything);
+        assert_eq!(read_object(root, &root.join("ignition/..data")), Reread::Everything);
+        assert_eq!(read_object(root, &root.join("assets/x")), Reread::Nothing);
+
+        // A file reached through a directory symlink that leaves its kind
+        // directory is refused, as the walk refuses the directory.
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("ignition/out")).unwrap();
+        match read_object(root, &root.join("ignition/out/secret")) {
+            Reread::Change(Change::Put(_, Err(e))) => assert!(e.contains("outside"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -1,13 +1,17 @@
-//! Keeping the snapshot current: watch the data directory with inotify and
-//! rebuild the snapshot shortly after files change, so an edit on disk is
-//! served within a second without a restart (matchbox reads the disk on every
-//! request; kindling keeps that observable property, D14).
+//! Keeping a data directory's snapshot current: watch it with inotify and
+//! apply each changed file to the snapshot on its own, so an edit on disk
+//! is served within tens of milliseconds without a restart, whatever the
+//! number of objects (matchbox reads the disk on every request; kindling
+//! keeps that observable property, D14).
 //!
-//! Events are debounced: a reload starts once the directory has been quiet
-//! for [`QUIET`], or [`MAX_DELAY`] after the first event at the latest, so a
-//! burst of writes costs one reload. When inotify cannot be used, the
-//! directory is polled instead.
+//! Events are gathered briefly: changes are applied once the directory has
+//! been quiet for [`QUIET`], or [`MAX_DELAY`] after the first event at the
+//! latest, and each changed path is read once. A change the watcher cannot
+//! attribute to single files (a directory created, removed or renamed, a
+//! Kubernetes ConfigMap swap, lost events) loads the whole directory again.
+//! When inotify cannot be used, the directory is polled instead.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -16,11 +20,12 @@ use std::time::{Duration, Instant};
 use notify::{RecursiveMode, Watcher};
 
 use crate::Store;
+use crate::load::{Reread, read_object};
 
-/// How long the directory must be quiet before a reload.
-pub const QUIET: Duration = Duration::from_millis(100);
-/// Longest delay between a change and the reload it triggers.
-pub const MAX_DELAY: Duration = Duration::from_millis(500);
+/// How long the directory must be quiet before changes are applied.
+pub const QUIET: Duration = Duration::from_millis(15);
+/// Longest delay between a change and its application.
+pub const MAX_DELAY: Duration = Duration::from_millis(150);
 /// Poll interval when inotify is unavailable.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -43,27 +48,33 @@ impl Drop for WatchGuard {
 }
 
 enum WatchMsg {
-    Changed,
+    Changed(Vec<PathBuf>),
+    /// Events were lost or cannot be attributed: load everything.
+    Rescan,
     Stop,
 }
 
-/// Starts watching the store's data directory on a background thread.
-pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
+/// Starts watching the data directory `root` of `store` on a background thread.
+pub fn watch(store: Arc<Store>, root: &Path) -> std::io::Result<WatchGuard> {
     let (tx, rx) = mpsc::channel::<WatchMsg>();
-    let root = store.root().to_path_buf();
+    let root = root.to_path_buf();
     let event_tx = tx.clone();
-    let own = store.clone();
     let handler = move |res: notify::Result<notify::Event>| match res {
-        Ok(event) if is_interesting(&event) => {
-            // Changes this process made through Store::write are loaded by
-            // the writer itself; a second rebuild would only cost time.
-            let all_own = !event.paths.is_empty() && event.paths.iter().all(|p| own.is_own_write(p));
-            if !all_own {
-                let _ = event_tx.send(WatchMsg::Changed);
-            }
+        Ok(event) if event.need_rescan() => {
+            let _ = event_tx.send(WatchMsg::Rescan);
+        }
+        Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
+            let _ = event_tx.send(if event.paths.is_empty() {
+                WatchMsg::Rescan
+            } else {
+                WatchMsg::Changed(event.paths)
+            });
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "file watch error; reloading to be safe"),
+        Err(e) => {
+            tracing::warn!(error = %e, "file watch error; loading the data directory again to be safe");
+            let _ = event_tx.send(WatchMsg::Rescan);
+        }
     };
     let mut watcher: Box<dyn Watcher + Send> = match notify::recommended_watcher(handler.clone()) {
         Ok(w) => Box::new(w),
@@ -78,8 +89,11 @@ pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
     let mut watched = set_watches(watcher.as_mut(), &root, &[]);
     let thread = std::thread::Builder::new().name("store-watch".into()).spawn(move || {
         loop {
+            let mut paths = BTreeSet::new();
+            let mut rescan = false;
             match rx.recv() {
-                Ok(WatchMsg::Changed) => {}
+                Ok(WatchMsg::Changed(p)) => paths.extend(p),
+                Ok(WatchMsg::Rescan) => rescan = true,
                 Ok(WatchMsg::Stop) | Err(_) => return,
             }
             let first = Instant::now();
@@ -89,25 +103,36 @@ pub fn watch(store: Arc<Store>) -> std::io::Result<WatchGuard> {
                     break;
                 }
                 match rx.recv_timeout(QUIET.min(left)) {
-                    Ok(WatchMsg::Changed) => continue,
+                    Ok(WatchMsg::Changed(p)) => paths.extend(p),
+                    Ok(WatchMsg::Rescan) => rescan = true,
                     Ok(WatchMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
                 }
             }
-            store.reload();
-            // Kind directories may have appeared or gone: watch what exists now.
-            watched = set_watches(watcher.as_mut(), &root, &watched);
+            let mut changes = Vec::new();
+            for path in &paths {
+                if rescan {
+                    break;
+                }
+                match read_object(&root, path) {
+                    Reread::Change(c) => changes.push(c),
+                    Reread::Nothing => {}
+                    Reread::Everything => rescan = true,
+                }
+            }
+            if rescan {
+                store.reload_dir(&root);
+                // Kind directories may have appeared or gone: watch what exists now.
+                watched = set_watches(watcher.as_mut(), &root, &watched);
+            } else if !changes.is_empty() {
+                store.apply(changes, None);
+            }
         }
     })?;
     Ok(WatchGuard {
         stop: Some(tx),
         thread: Some(thread),
     })
-}
-
-fn is_interesting(event: &notify::Event) -> bool {
-    use notify::EventKind;
-    !matches!(event.kind, EventKind::Access(_))
 }
 
 /// Watches the data directory itself (to see kind directories appear) and

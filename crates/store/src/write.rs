@@ -7,7 +7,8 @@
 //!   renamed over the target and the directory fsynced, so a reader (the
 //!   loader, or another process) sees the old file or the new one, never a
 //!   torn or empty one, and a crash keeps one of the two;
-//! * the caller then reloads the snapshot, so HTTP answers change at once.
+//! * the caller ([`crate::Store::put`]) then applies the change to the
+//!   snapshot, so HTTP answers change at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,14 @@ pub enum WriteError {
         #[source]
         source: std::io::Error,
     },
+    /// The backend cannot take writes now (etcd without quorum).
+    #[error("the configuration store is unavailable: {reason}")]
+    Unavailable { reason: String },
+    /// The write is stored but this server's snapshot has not caught up.
+    #[error(
+        "stored at revision {revision}, but this server had not applied it after {waited:?}; other replicas may serve it already, and this one will once its watch catches up"
+    )]
+    NotVisible { revision: u64, waited: std::time::Duration },
 }
 
 /// Checks a name given by an API client (a group or profile id, or a
@@ -79,15 +88,6 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Whether `path` is a temporary file of this process's writes
-/// (`.NAME.tmp-PID-N`): no one else makes those, and the loader ignores them.
-pub fn is_own_temporary(path: &Path) -> bool {
-    let marker = format!(".tmp-{}-", std::process::id());
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.') && n.contains(&marker))
-}
 
 /// Writes `bytes` as `kind`'s object `name`, atomically.
 pub fn write(root: &Path, kind: Kind, name: &str, bytes: &[u8]) -> Result<(), WriteError> {
@@ -241,27 +241,29 @@ mod tests {
 }
 
 #[cfg(test)]
-mod reload_tests {
+mod store_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
     use crate::Store;
 
-    /// Every writer gets back a snapshot that holds its own write, however
-    /// the concurrent reloads were grouped.
+    /// Every writer gets back a snapshot that holds its own write, whatever
+    /// the other writers do meanwhile.
     #[test]
-    fn reload_after_write_always_covers_the_callers_write() {
+    fn a_write_is_served_when_it_returns() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("groups")).unwrap();
         let store = Store::open(&root, None);
         std::thread::scope(|scope| {
             for t in 0..8 {
-                let (store, root) = (&store, &root);
+                let store = &store;
                 scope.spawn(move || {
                     for i in 0..20 {
                         let id = format!("t{t}-{i}");
                         let json = format!(r#"{{"id":"{id}","profile":"p","selector":{{"os":"{id}"}}}}"#);
-                        write(root, Kind::Group, &id, json.as_bytes()).unwrap();
-                        let snap = store.reload_after_write();
+                        let snap = store.put(Kind::Group, &id, json.as_bytes()).unwrap();
                         let labels = model::Labels::from_pairs([("os", id.as_str())]);
                         assert!(
                             snap.select(&labels).is_some(),
@@ -272,16 +274,18 @@ mod reload_tests {
             }
         });
         assert_eq!(store.snapshot().groups.len(), 160);
+        assert_eq!(store.list(Kind::Group).unwrap().len(), 160);
+        store.delete(Kind::Group, "t0-0").unwrap();
+        assert_eq!(store.snapshot().groups.len(), 159);
+        assert!(matches!(
+            store.delete(Kind::Group, "t0-0"),
+            Err(WriteError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.put(Kind::Group, "../x", b"{}"),
+            Err(WriteError::InvalidName { .. })
+        ));
     }
-}
-
-#[cfg(test)]
-mod watch_tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use super::*;
-    use crate::Store;
 
     fn wait_for(mut f: impl FnMut() -> bool) -> bool {
         let start = std::time::Instant::now();
@@ -289,34 +293,34 @@ mod watch_tests {
             if f() {
                 return true;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(5));
         }
         false
     }
 
-    /// A write through the store is loaded once, by the writer; the watcher
-    /// does not rebuild again for it. Someone else's edit is still seen.
+    /// A write through the store is in the snapshot when it returns, and
+    /// the watcher, re-reading the same bytes, makes no new snapshot.
+    /// Edits by others are picked up file by file, as are removals.
     #[test]
-    fn the_watcher_skips_the_stores_own_writes_but_not_others() {
+    fn the_watcher_applies_edits_one_file_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("groups")).unwrap();
         let store = Arc::new(Store::open(&root, None));
-        let _watch = crate::watch(store.clone()).unwrap();
-        store
-            .write(
+        let _watch = crate::watch(store.clone(), &root).unwrap();
+        let after_write = store
+            .put(
                 Kind::Group,
                 "own",
                 br#"{"id":"own","profile":"p","selector":{"os":"own"}}"#,
             )
-            .unwrap();
-        let after_write = store.reload_after_write().generation;
-        // Longer than the watcher's quiet period and debounce.
-        std::thread::sleep(crate::MAX_DELAY + Duration::from_millis(500));
+            .unwrap()
+            .generation;
+        std::thread::sleep(crate::MAX_DELAY + Duration::from_millis(300));
         assert_eq!(
             store.snapshot().generation,
             after_write,
-            "no second rebuild for our own write"
+            "re-reading our own write changes nothing"
         );
         std::fs::write(
             root.join("groups/other.json"),
@@ -327,5 +331,16 @@ mod watch_tests {
             wait_for(|| store.snapshot().groups.len() == 2),
             "an edit by someone else is picked up"
         );
+        std::fs::remove_file(root.join("groups/own.json")).unwrap();
+        assert!(wait_for(|| store.snapshot().groups.len() == 1), "a removal too");
+        // A new kind directory is seen (a full load), and files in it.
+        std::fs::create_dir_all(root.join("profiles")).unwrap();
+        std::thread::sleep(crate::MAX_DELAY + Duration::from_millis(100));
+        std::fs::write(root.join("profiles/p.json"), r#"{"id":"p","boot":{"kernel":"k"}}"#).unwrap();
+        assert!(
+            wait_for(|| store.snapshot().profile("p").is_ok()),
+            "a profile in a new directory"
+        );
+        assert_eq!(store.snapshot().error_count(), 0, "{:?}", store.snapshot().issues());
     }
 }

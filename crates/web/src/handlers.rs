@@ -396,7 +396,7 @@ fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<Selected<'s>,
 /// profile is an error; there is no fall-through to the next group.
 fn select_profile<'s>(selected: Selected<'s>) -> Result<&'s Arc<LoadedProfile>, Failure> {
     let g = selected.group;
-    selected.profile.as_ref().map_err(|e| {
+    selected.profile.map_err(|e| {
         let code = match e {
             LookupError::Unset { .. } => "group-has-no-profile",
             LookupError::NotFound { .. } => "profile-not-found",
@@ -410,7 +410,7 @@ fn select_profile<'s>(selected: Selected<'s>) -> Result<&'s Arc<LoadedProfile>, 
                     g.file_name, g.group.id
                 )
             }
-            e => format!("group groups/{} matched: {e}", g.file_name),
+            ref e => format!("group groups/{} matched: {e}", g.file_name),
         };
         Failure::not_found(code, detail)
     })
