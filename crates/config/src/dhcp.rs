@@ -28,6 +28,7 @@ pub(crate) const KEYS: &[&str] = &[
     "router_advertisements",
     "offer_hold",
     "probation",
+    "expiry_grace",
     "lease_file",
     "subnet",
     "host",
@@ -130,6 +131,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     }
     if let Some(v) = table.get("probation") {
         dhcp.probation = reader::duration(ctx, v, &table.path_of("probation"), one_second).unwrap_or(dhcp.probation);
+    }
+    if let Some(v) = table.get("expiry_grace") {
+        config.dhcp_expiry_grace = reader::duration(ctx, v, &table.path_of("expiry_grace"), Duration::ZERO);
     }
     if let Some(v) = table.get("lease_file") {
         let expected = "a file path such as \"/var/lib/kindling/dhcp-leases.redb\"";

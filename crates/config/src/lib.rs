@@ -21,6 +21,7 @@ mod dhcp;
 mod dns;
 mod error;
 mod reader;
+mod store;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -53,7 +54,35 @@ pub struct Config {
     /// True when the file set `dns.server_names` (even to `[]`); otherwise
     /// the binary puts the machine's host name into `dns.server_names`.
     pub dns_server_names_set: bool,
+    /// `dhcp.expiry_grace`, when the file sets it (its default depends on
+    /// the store, so the binary fills it in).
+    pub dhcp_expiry_grace: Option<std::time::Duration>,
+    /// `[store]`: each key `None` when the file does not set it.
+    pub store: StoreConfig,
 }
+
+/// Where configuration and leases are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// The data directory and the embedded lease file.
+    Dir,
+    /// An etcd cluster shared by replicas.
+    Etcd,
+}
+
+/// The `[store]` section as written; the binary merges it with its flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub backend: Option<StoreBackend>,
+    pub etcd_endpoints: Option<Vec<String>>,
+    pub etcd_prefix: Option<String>,
+    pub etcd_ca_file: Option<PathBuf>,
+    pub etcd_cert_file: Option<PathBuf>,
+    pub etcd_key_file: Option<PathBuf>,
+    pub replica_name: Option<String>,
+}
+
+pub use store::{endpoint as parse_etcd_endpoint, prefix as parse_etcd_prefix, replica_name as parse_replica_name};
 
 impl Default for Config {
     /// What an empty file means.
@@ -66,12 +95,14 @@ impl Default for Config {
             dns_enabled: false,
             dns_address: None,
             dns_server_names_set: false,
+            dhcp_expiry_grace: None,
+            store: StoreConfig::default(),
         }
     }
 }
 
 /// The top-level tables, in the order the documentation lists them.
-const SECTIONS: &[&str] = &["dhcp", "boot", "dns"];
+const SECTIONS: &[&str] = &["dhcp", "boot", "dns", "store"];
 
 /// Every table of the schema as `(path, keys)`, for the test that checks
 /// the documentation lists each key. `[]` marks an array of tables.
@@ -84,6 +115,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("boot", boot::KEYS),
     ("dns", dns::KEYS),
     ("dns.record[]", dns::RECORD_KEYS),
+    ("store", store::KEYS),
 ];
 
 /// Parses and validates the text of a configuration file; `file_name` is
@@ -158,6 +190,9 @@ fn read_sections(ctx: &mut Ctx<'_>, root: &DeTable<'_>, config: &mut Config) {
     }
     if let Some(value) = root.get("dns") {
         dns::read(ctx, value, config);
+    }
+    if let Some(value) = root.get("store") {
+        store::read(ctx, value, config);
     }
 }
 

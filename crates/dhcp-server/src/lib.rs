@@ -2,15 +2,21 @@
 //! machine. Each bound socket (port 67, and 4011 for PXE boot servers) is
 //! read in its own task; a request is decoded, decided and answered by the
 //! state machine under a short lock; replies that grant a lease wait until
-//! the lease is durable in the [`LeaseDb`], written in batches by one
-//! writer task (group commit: one fsync for every lease that became ready
-//! while the previous commit ran).
+//! the lease is durable in the [`LeaseStore`], written in batches by one
+//! writer task (group commit: one fsync or one etcd transaction for every
+//! lease that became ready while the previous commit ran).
+//!
+//! With a shared store, the service also keeps the version of every key it
+//! knows (as of the last record it saw), so that each commit can say what
+//! it expects to overwrite; records other replicas write come in through
+//! [`Service::apply_remote`].
 //!
 //! Binding, privileges and interface choice belong to the binary: this
 //! crate receives bound sockets.
 
 mod leasedb;
 pub mod ra;
+pub mod store;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -24,6 +30,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use leasedb::{LeaseDb, LeaseDbError};
+pub use store::{Commit, LeaseStore, Outcome, RecordKey, Remote, Version};
 
 /// Seconds since the Unix epoch, the state machine's clock.
 pub fn unix_now() -> u64 {
@@ -101,25 +108,97 @@ impl Interfaces {
     }
 }
 
-/// The state shared by the loops: the state machine and the database.
+/// The state machine and what this server knows of the store's versions,
+/// under one lock so that a decision and the versions it relied on match.
+struct State {
+    server: Server,
+    versions: HashMap<RecordKey, Version>,
+}
+
+impl State {
+    fn version(&self, key: &RecordKey) -> Version {
+        self.versions.get(key).copied().unwrap_or(0)
+    }
+
+    /// Records a version unless a newer one is known already (a watch event
+    /// and a transaction's answer may arrive in either order).
+    fn saw(&mut self, key: RecordKey, version: Version) {
+        let v = self.versions.entry(key).or_insert(0);
+        if version > *v {
+            *v = version;
+        }
+    }
+
+    fn apply(&mut self, remote: Remote) {
+        match remote {
+            Remote::Address { ip, lease, version } => {
+                if version < self.version(&RecordKey::Address(ip)) {
+                    return;
+                }
+                self.saw(RecordKey::Address(ip), version);
+                self.server.apply_remote(ip, lease);
+            }
+            Remote::Client { client, version, .. } => self.saw(RecordKey::Client(client), version),
+        }
+    }
+
+    fn commit_for(&self, leases: Vec<Lease>) -> Commit {
+        let expected = Commit::keys(&leases)
+            .into_iter()
+            .map(|k| {
+                let v = self.version(&k);
+                (k, v)
+            })
+            .collect();
+        Commit { leases, expected }
+    }
+}
+
+/// The state shared by the loops: the state machine and the lease store.
 pub struct Service {
-    server: Mutex<Server>,
-    db: Arc<LeaseDb>,
+    state: Mutex<State>,
+    store: Arc<dyn LeaseStore>,
     /// Bumped after every committed batch of lease changes (DNS names
     /// follow the leases).
     changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Service {
-    /// Loads the leases from `db` into a new state machine.
-    pub fn new(cfg: dhcp::DhcpConfig, db: LeaseDb) -> Result<Service, LeaseDbError> {
-        let leases = db.load_all()?;
-        tracing::info!(leases = leases.len(), path = %db.path().display(), "lease database loaded");
-        Ok(Service {
-            server: Mutex::new(Server::new(cfg, leases)),
-            db: Arc::new(db),
+    /// A service over `store`, starting from its records (`existing`, with
+    /// their versions when the store has them).
+    pub fn new(cfg: dhcp::DhcpConfig, store: Arc<dyn LeaseStore>, existing: Vec<Remote>) -> Service {
+        let mut state = State {
+            server: Server::new(cfg, []),
+            versions: HashMap::new(),
+        };
+        let count = existing.len();
+        for r in existing {
+            state.apply(r);
+        }
+        tracing::info!(records = count, store = %store.describe(), "leases loaded");
+        Service {
+            state: Mutex::new(state),
+            store,
             changed: tokio::sync::watch::Sender::new(0),
-        })
+        }
+    }
+
+    /// A service over the embedded lease database, with its records.
+    pub fn with_lease_db(cfg: dhcp::DhcpConfig, db: LeaseDb) -> Result<Service, LeaseDbError> {
+        let leases = db.load_all()?;
+        let existing = leases
+            .into_iter()
+            .map(|lease| Remote::Address {
+                ip: lease.ip,
+                lease: Some(lease),
+                version: 0,
+            })
+            .collect();
+        Ok(Service::new(cfg, Arc::new(db), existing))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A receiver that wakes after each committed change of the leases.
@@ -129,17 +208,65 @@ impl Service {
 
     /// Every lease record, for `/leases` and `kindling leases`.
     pub fn leases(&self) -> Vec<Lease> {
-        let server = self.server.lock().unwrap_or_else(|e| e.into_inner());
-        let mut v: Vec<Lease> = server.leases().iter().cloned().collect();
+        let state = self.lock();
+        let mut v: Vec<Lease> = state.server.leases().iter().cloned().collect();
         v.sort_by_key(|l| l.ip);
         v
     }
+
+    /// Records as a shared store holds them now (another replica's writes).
+    pub fn apply_remote(&self, records: Vec<Remote>) {
+        if records.is_empty() {
+            return;
+        }
+        {
+            let mut state = self.lock();
+            for r in records {
+                state.apply(r);
+            }
+        }
+        self.changed.send_modify(|generation| *generation += 1);
+    }
+
+    /// Replaces every record with a full read of the shared store.
+    pub fn reset(&self, records: Vec<Remote>) {
+        {
+            let mut state = self.lock();
+            state.versions.clear();
+            state.server.reset_leases([]);
+            for r in records {
+                state.apply(r);
+            }
+        }
+        self.changed.send_modify(|generation| *generation += 1);
+    }
+
+    /// This replica's share of the ranges among the live replicas.
+    pub fn set_share(&self, share: Option<dhcp::Share>) {
+        self.lock().server.set_share(share);
+    }
+
+    /// Whether leases can be made durable now; while not, full mode answers
+    /// no DISCOVER and no REQUEST.
+    pub fn set_leases_writable(&self, writable: bool) {
+        let mut state = self.lock();
+        if state.server.leases_writable() != writable {
+            state.server.set_leases_writable(writable);
+            metrics::gauge!("kindling_dhcp_leases_writable").set(if writable { 1.0 } else { 0.0 });
+        }
+    }
+
+    pub fn store(&self) -> &dyn LeaseStore {
+        self.store.as_ref()
+    }
 }
 
-/// A lease to make durable, and the reply to send once it is.
+/// Records to make durable, and what to send once they are (or instead,
+/// when another replica took the address first).
 struct Pending {
-    lease: Lease,
+    commit: Commit,
     reply: Option<(usize, Reply)>,
+    nak: Option<Reply>,
 }
 
 /// Runs the loops until `stop` is cancelled; then lets the writer finish
@@ -205,9 +332,16 @@ async fn read_loop(
             metrics::counter!("kindling_dhcp_dropped_total", "reason" => "interface not served").increment(1);
             continue;
         };
-        let handled = {
-            let mut server = service.server.lock().unwrap_or_else(|e| e.into_inner());
-            server.handle(&buf[..r.len], r.src, &ingress, unix_now())
+        let (handled, commit) = {
+            let mut state = service.lock();
+            let handled = state.server.handle(&buf[..r.len], r.src, &ingress, unix_now());
+            // The versions this decision relied on, taken under the same lock.
+            let commit = match &handled.action {
+                Action::PersistThenSend { leases, .. } => Some(state.commit_for(leases.clone())),
+                Action::Persist(lease) => Some(state.commit_for(vec![lease.clone()])),
+                _ => None,
+            };
+            (handled, commit)
         };
         let s = &handled.summary;
         let request = s.request.map(|t| t.to_string()).unwrap_or_default();
@@ -221,16 +355,25 @@ async fn read_loop(
                 log_reply(&handled.summary, &ingress);
                 send(socket, &reply, &interfaces).await;
             }
-            Action::PersistThenSend(lease, reply) => {
+            Action::PersistThenSend { reply, nak, .. } => {
                 log_reply(&handled.summary, &ingress);
-                let _ = tx.send(Pending {
-                    lease,
-                    reply: Some((idx, reply)),
-                });
+                if let Some(commit) = commit {
+                    let _ = tx.send(Pending {
+                        commit,
+                        reply: Some((idx, reply)),
+                        nak,
+                    });
+                }
             }
             Action::Persist(lease) => {
                 tracing::info!(xid = s.xid, mac = %s.mac, iface = %ingress.ifname, request, ip = %lease.ip, state = lease.state.name(), "dhcp lease changed");
-                let _ = tx.send(Pending { lease, reply: None });
+                if let Some(commit) = commit {
+                    let _ = tx.send(Pending {
+                        commit,
+                        reply: None,
+                        nak: None,
+                    });
+                }
             }
         }
     }
@@ -268,41 +411,128 @@ fn message_label(t: Option<dhcp::MessageType>) -> &'static str {
     }
 }
 
-/// Group commit: take everything pending, write it in one transaction,
-/// then send the replies that waited for it.
+/// Group commit: take everything pending (up to the store's batch size),
+/// write it in one call, then send the replies that waited for it. Up to
+/// the store's limit of calls run at once; two commits that write the same
+/// key never share a batch (a transaction may write a key once).
 async fn write_leases(
     service: Arc<Service>,
     mut rx: mpsc::UnboundedReceiver<Pending>,
     sockets: Arc<Vec<PktSocket>>,
     interfaces: Arc<Interfaces>,
 ) {
-    while let Some(first) = rx.recv().await {
+    let (max_batch, max_in_flight) = service.store.limits();
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+    let mut deferred: std::collections::VecDeque<Pending> = std::collections::VecDeque::new();
+    let mut open = true;
+    while open || !deferred.is_empty() {
+        let first = match deferred.pop_front() {
+            Some(p) => p,
+            None => match rx.recv().await {
+                Some(p) => p,
+                None => {
+                    open = false;
+                    continue;
+                }
+            },
+        };
+        let mut keys: HashSet<RecordKey> = Commit::keys(&first.commit.leases).into_iter().collect();
         let mut batch = vec![first];
-        while batch.len() < 8192 {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+        let mut later = Vec::new();
+        while batch.len() < max_batch.max(1) {
+            let next = match deferred.pop_front() {
+                Some(p) => p,
+                None => match rx.try_recv() {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let k = Commit::keys(&next.commit.leases);
+            if k.iter().any(|k| keys.contains(k)) {
+                later.push(next);
+            } else {
+                keys.extend(k);
+                batch.push(next);
             }
         }
-        let leases: Vec<Lease> = batch.iter().map(|p| p.lease.clone()).collect();
-        let db2 = service.db.clone();
-        let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || db2.commit(&leases)).await;
-        metrics::histogram!("kindling_dhcp_commit_seconds").record(started.elapsed().as_secs_f64());
-        match result {
-            Ok(Ok(())) => {
-                metrics::counter!("kindling_dhcp_leases_committed_total").increment(batch.len() as u64);
-                service.changed.send_modify(|generation| *generation += 1);
-                for p in batch {
-                    if let Some((idx, reply)) = p.reply {
-                        send(&sockets[idx], &reply, &interfaces).await;
+        deferred.extend(later);
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let service = service.clone();
+        let sockets = sockets.clone();
+        let interfaces = interfaces.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            commit_batch(&service, batch, &sockets, &interfaces).await;
+        });
+    }
+    // Let the last commits finish before the service stops.
+    let _ = in_flight.acquire_many(max_in_flight.max(1) as u32).await;
+}
+
+async fn commit_batch(service: &Service, batch: Vec<Pending>, sockets: &[PktSocket], interfaces: &Interfaces) {
+    let commits: Vec<Commit> = batch.iter().map(|p| p.commit.clone()).collect();
+    let started = std::time::Instant::now();
+    let outcomes = service.store.clone().commit(commits).await;
+    metrics::histogram!("kindling_dhcp_commit_seconds").record(started.elapsed().as_secs_f64());
+    let mut stored = 0u64;
+    let now = unix_now();
+    for (pending, outcome) in batch.into_iter().zip(outcomes) {
+        let first = &pending.commit.leases[0];
+        match outcome {
+            Outcome::Stored { versions } => {
+                stored += 1;
+                {
+                    let mut state = service.lock();
+                    for (k, v) in versions {
+                        state.saw(k, v);
                     }
                 }
+                if let Some((idx, reply)) = &pending.reply {
+                    send(&sockets[*idx], reply, interfaces).await;
+                }
             }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, leases = batch.len(), "leases could not be made durable: their ACKs are withheld")
+            Outcome::Conflict { current } => {
+                metrics::counter!("kindling_dhcp_lease_conflicts_total").increment(1);
+                // Whether the store already holds this very lease (our own
+                // earlier attempt, or a retransmission's twin): then the ACK
+                // is true and goes out; otherwise another client won.
+                let held = current.iter().any(|r| match r {
+                    Remote::Address { lease: Some(l), .. } => {
+                        l.ip == first.ip && l.client == first.client && l.state == first.state && l.expires > now
+                    }
+                    _ => false,
+                });
+                service.lock_and_apply(current);
+                match (&pending.reply, held) {
+                    (Some((idx, reply)), true) => send(&sockets[*idx], reply, interfaces).await,
+                    (Some((idx, _)), false) => {
+                        tracing::info!(ip = %first.ip, "dhcp: another replica took the address first; answering NAK");
+                        if let Some(nak) = &pending.nak {
+                            send(&sockets[*idx], nak, interfaces).await;
+                        }
+                    }
+                    (None, _) => {}
+                }
             }
-            Err(e) => tracing::error!(error = %e, "the lease writer failed: ACKs withheld"),
+            Outcome::Failed { reason } => {
+                metrics::counter!("kindling_dhcp_commit_failures_total").increment(1);
+                tracing::error!(ip = %first.ip, error = %reason, "a lease could not be made durable: its ACK is withheld");
+            }
+        }
+    }
+    if stored > 0 {
+        metrics::counter!("kindling_dhcp_leases_committed_total").increment(stored);
+    }
+    service.changed.send_modify(|generation| *generation += 1);
+}
+
+impl Service {
+    fn lock_and_apply(&self, records: Vec<Remote>) {
+        let mut state = self.lock();
+        for r in records {
+            state.apply(r);
         }
     }
 }
@@ -316,9 +546,9 @@ async fn housekeeping(service: Arc<Service>, stop: CancellationToken) {
         }
         let now = unix_now();
         let active = {
-            let mut server = service.server.lock().unwrap_or_else(|e| e.into_inner());
-            server.tick(now);
-            server.leases().iter().filter(|l| l.is_active(now)).count()
+            let mut state = service.lock();
+            state.server.tick(now);
+            state.server.leases().iter().filter(|l| l.is_active(now)).count()
         };
         metrics::gauge!("kindling_dhcp_active_leases").set(active as f64);
     }

@@ -205,6 +205,10 @@ pub struct DhcpConfig {
     /// Send minimal IPv6 router advertisements on the DHCP interfaces (see
     /// [`crate::ra`]), so that iPXE does not wait ~16 s for IPv6 autoconfiguration.
     pub router_advertisements: bool,
+    /// How long another client's expired lease keeps its address out of
+    /// use: with replicas sharing leases, their clocks may disagree by this
+    /// much. Zero for a single server.
+    pub expiry_grace: Duration,
 }
 
 impl Default for DhcpConfig {
@@ -221,6 +225,7 @@ impl Default for DhcpConfig {
             dns_server: None,
             dns_domain: None,
             router_advertisements: false,
+            expiry_grace: Duration::ZERO,
         }
     }
 }

@@ -1,8 +1,17 @@
 //! The lease table: which address belongs to which client until when, and
-//! how a free address is chosen. In memory, authoritative while the server
-//! runs; every change that must survive a crash is returned to the caller as
-//! a [`Lease`] to persist (the caller acknowledges a lease only once it is
-//! durable). Time is a parameter (`now`, Unix seconds), never read here.
+//! how a free address is chosen. In memory; every change that must survive
+//! a crash is returned to the caller as a [`Lease`] to persist (the caller
+//! acknowledges a lease only once it is durable). Time is a parameter
+//! (`now`, Unix seconds), never read here.
+//!
+//! With several replicas sharing one lease store, the table is each
+//! replica's view of the shared records: records other replicas wrote come
+//! in through [`LeaseTable::apply_remote`], an expired lease of someone else
+//! is reused only after a grace period for clock skew, and free addresses
+//! are looked for first in this replica's share of each range ([`Share`]),
+//! so that concurrent allocations rarely collide. The store's
+//! compare-and-swap decides the rare collision; this table never has to be
+//! right about other replicas, only never optimistic about them.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -77,14 +86,66 @@ impl Lease {
         self.state == LeaseState::Active && self.expires > now
     }
 
-    /// Whether the address is out of use for anyone but `client`.
-    fn blocks(&self, client: &ClientKey, now: UnixTime) -> bool {
+    /// Whether the address is out of use for anyone but `client`, an
+    /// expired lease still counting for `grace` seconds.
+    fn blocks(&self, client: &ClientKey, now: UnixTime, grace: u64) -> bool {
         match self.state {
-            LeaseState::Active => self.expires > now && self.client != *client,
+            LeaseState::Active => self.expires.saturating_add(grace) > now && self.client != *client,
             LeaseState::Probation => self.expires > now,
             LeaseState::Released => false,
         }
     }
+}
+
+/// Addresses per block of a range when replicas share it: each block is
+/// preferred by one live replica.
+pub const SHARE_BLOCK: u64 = 16;
+
+/// How replicas sharing a lease store divide each range: every block of
+/// [`SHARE_BLOCK`] addresses is preferred by the live member with the
+/// highest rendezvous score for it, so that a replica's death moves only
+/// its own blocks, spread over the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    /// This replica's name.
+    pub me: String,
+    /// Every live replica's name, this one included.
+    pub members: Vec<String>,
+}
+
+impl Share {
+    /// The member that prefers `block` of the subnet at `network`.
+    pub fn owner(&self, network: Ipv4Addr, block: u64) -> Option<&str> {
+        self.members
+            .iter()
+            .max_by_key(|m| (rendezvous_score(m, network, block), m.as_str()))
+            .map(String::as_str)
+    }
+
+    fn mine(&self, network: Ipv4Addr, block: u64) -> bool {
+        self.owner(network, block) == Some(self.me.as_str())
+    }
+}
+
+/// A stable score (FNV-1a over the name, network and block, then the
+/// splitmix64 finalizer), the same in every replica and every version.
+fn rendezvous_score(member: &str, network: Ipv4Addr, block: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in member
+        .as_bytes()
+        .iter()
+        .chain(&[0])
+        .chain(&network.octets())
+        .chain(&block.to_le_bytes())
+    {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// Why no address could be offered.
@@ -107,6 +168,14 @@ pub struct LeaseTable {
     reserved: HashMap<Ipv4Addr, Vec<u8>>,
     /// Next address to try, per subnet network (next-fit allocation).
     cursors: HashMap<Ipv4Addr, u32>,
+    /// This replica's share of the ranges, when replicas share the leases.
+    share: Option<Share>,
+    /// Which blocks of each subnet are this replica's (computed on first
+    /// use after the share changes).
+    owned: HashMap<Ipv4Addr, Vec<bool>>,
+    /// Seconds an expired lease of another client stays blocked (clock skew
+    /// between replicas).
+    grace: u64,
 }
 
 impl LeaseTable {
@@ -121,23 +190,90 @@ impl LeaseTable {
         t
     }
 
-    fn insert(&mut self, lease: Lease) {
+    /// Records a lease; when its client moves from another address, that
+    /// record is released and returned (to be persisted with the new one).
+    fn insert(&mut self, lease: Lease) -> Option<Lease> {
         if let Some(old) = self.by_ip.get(&lease.ip)
             && old.client != lease.client
             && self.by_client.get(&old.client) == Some(&lease.ip)
         {
             self.by_client.remove(&old.client);
         }
+        let mut released = None;
         if lease.state != LeaseState::Probation
             && let Some(prev_ip) = self.by_client.insert(lease.client.clone(), lease.ip)
             && prev_ip != lease.ip
             && let Some(old) = self.by_ip.get_mut(&prev_ip)
             && old.client == lease.client
+            && old.state == LeaseState::Active
         {
             // The client moved: its old address is free again.
             old.state = LeaseState::Released;
+            released = Some(old.clone());
         }
         self.by_ip.insert(lease.ip, lease);
+        released
+    }
+
+    /// A record as the shared store holds it now (written by another
+    /// replica, or found there after losing a race): it replaces this
+    /// table's view, and an offer of that address to someone else is
+    /// withdrawn. `None`: the record was removed.
+    pub fn apply_remote(&mut self, ip: Ipv4Addr, lease: Option<Lease>) {
+        match lease {
+            Some(lease) => {
+                if let Some((holder, _)) = self.offered.get(&ip)
+                    && *holder != lease.client
+                {
+                    let holder = holder.clone();
+                    self.drop_offer(&holder);
+                }
+                if let Some(old) = self.by_ip.get(&ip)
+                    && old.client != lease.client
+                    && self.by_client.get(&old.client) == Some(&ip)
+                {
+                    self.by_client.remove(&old.client);
+                }
+                if lease.state != LeaseState::Probation {
+                    self.by_client.insert(lease.client.clone(), ip);
+                }
+                self.by_ip.insert(ip, lease);
+            }
+            None => {
+                if let Some(old) = self.by_ip.remove(&ip)
+                    && self.by_client.get(&old.client) == Some(&ip)
+                {
+                    self.by_client.remove(&old.client);
+                }
+            }
+        }
+    }
+
+    /// Replaces every record (a full read of the shared store); offers,
+    /// reservations and the share are kept.
+    pub fn reset(&mut self, records: impl IntoIterator<Item = Lease>) {
+        self.by_ip.clear();
+        self.by_client.clear();
+        for lease in records {
+            self.apply_remote(lease.ip, Some(lease));
+        }
+    }
+
+    /// Sets this replica's share of the ranges (`None`: all of them).
+    pub fn set_share(&mut self, share: Option<Share>) {
+        if self.share != share {
+            self.share = share;
+            self.owned.clear();
+        }
+    }
+
+    pub fn share(&self) -> Option<&Share> {
+        self.share.as_ref()
+    }
+
+    /// Seconds an expired lease of another client stays blocked.
+    pub fn set_expiry_grace(&mut self, seconds: u64) {
+        self.grace = seconds;
     }
 
     pub fn get(&self, ip: Ipv4Addr) -> Option<&Lease> {
@@ -166,7 +302,7 @@ impl LeaseTable {
 
     /// Whether `client` may be given `ip` now.
     pub fn available(&self, ip: Ipv4Addr, client: &ClientKey, hw: &[u8], now: UnixTime) -> bool {
-        if self.by_ip.get(&ip).is_some_and(|l| l.blocks(client, now)) {
+        if self.by_ip.get(&ip).is_some_and(|l| l.blocks(client, now, self.grace)) {
             return false;
         }
         if self
@@ -227,21 +363,47 @@ impl LeaseTable {
         }
         let key = subnet.net.network();
         let start = u64::from(*self.cursors.get(&key).unwrap_or(&0)) % total;
-        // First pass: addresses with no record at all; second: any available.
-        for fresh_only in [true, false] {
+        self.compute_owned_blocks(key, total);
+        let owned = self.share.as_ref().and_then(|_| self.owned.get(&key));
+        // Addresses with no record at all first, then any available one; in
+        // this replica's share of the range first, then anywhere.
+        let passes: &[(bool, bool)] = if owned.is_some() {
+            &[(true, true), (true, false), (false, true), (false, false)]
+        } else {
+            &[(false, true), (false, false)]
+        };
+        let mut found = None;
+        'search: for &(mine_only, fresh_only) in passes {
             for step in 0..total {
                 let idx = (start + step) % total;
+                if mine_only && owned.is_some_and(|o| !o[(idx / SHARE_BLOCK) as usize]) {
+                    continue;
+                }
                 let ip = nth_address(subnet, idx);
                 if fresh_only && self.by_ip.contains_key(&ip) {
                     continue;
                 }
                 if self.available(ip, client, hw, now) {
-                    self.cursors.insert(key, ((idx + 1) % total) as u32);
-                    return Some(ip);
+                    found = Some((idx, ip));
+                    break 'search;
                 }
             }
         }
-        None
+        let (idx, ip) = found?;
+        self.cursors.insert(key, ((idx + 1) % total) as u32);
+        Some(ip)
+    }
+
+    /// Works out which blocks of the subnet at `network` (`total`
+    /// addresses) are this replica's, once per share.
+    fn compute_owned_blocks(&mut self, network: Ipv4Addr, total: u64) {
+        let Some(share) = &self.share else { return };
+        let blocks = total.div_ceil(SHARE_BLOCK) as usize;
+        if self.owned.get(&network).is_some_and(|o| o.len() == blocks) {
+            return;
+        }
+        let owned = (0..blocks as u64).map(|b| share.mine(network, b)).collect();
+        self.owned.insert(network, owned);
     }
 
     /// Sets `ip` aside for `client` until `until` (an OFFER).
@@ -269,11 +431,12 @@ impl LeaseTable {
         }
     }
 
-    /// Records an acknowledged lease; returns it for persisting.
-    pub fn bind(&mut self, lease: Lease) -> Lease {
+    /// Records an acknowledged lease; returns the records to persist: the
+    /// lease, then the client's previous address, released, if it moved.
+    pub fn bind(&mut self, lease: Lease) -> Vec<Lease> {
         self.drop_offer(&lease.client);
-        self.insert(lease.clone());
-        lease
+        let released = self.insert(lease.clone());
+        std::iter::once(lease).chain(released).collect()
     }
 
     /// DHCPRELEASE: the record to persist, if the client held `ip`.
@@ -437,8 +600,98 @@ mod tests {
         let a = Ipv4Addr::new(10, 0, 0, 10);
         let b = Ipv4Addr::new(10, 0, 0, 11);
         let mut t = LeaseTable::new(&[], [lease(a, 1, 500)]);
-        t.bind(lease(b, 1, 600));
+        let records = t.bind(lease(b, 1, 600));
         assert_eq!(t.of_client(&key(1)).map(|l| l.ip), Some(b));
         assert!(t.available(a, &key(2), &[], 100));
+        // Both records are to be persisted, so that a reload cannot revive
+        // the old one.
+        assert_eq!(records.len(), 2);
+        assert_eq!((records[1].ip, records[1].state), (a, LeaseState::Released));
+        let reloaded = LeaseTable::new(&[], records.iter().rev().cloned());
+        assert_eq!(reloaded.of_client(&key(1)).map(|l| l.ip), Some(b));
+    }
+
+    fn wide_subnet() -> Subnet {
+        Subnet {
+            ranges: vec![(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 254))],
+            ..subnet()
+        }
+    }
+
+    fn share(me: &str, members: &[&str]) -> Share {
+        Share {
+            me: me.into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    /// Replicas prefer disjoint blocks that cover the range; a departed
+    /// member's blocks go to the others and no one else's blocks move.
+    #[test]
+    fn shares_split_the_range_and_move_only_the_departed_members_blocks() {
+        let net = Ipv4Addr::new(10, 0, 0, 0);
+        let three = share("a", &["a", "b", "c"]);
+        let two = share("a", &["a", "b"]);
+        let mut counts = HashMap::new();
+        for block in 0..64 {
+            let before = three.owner(net, block).unwrap().to_owned();
+            *counts.entry(before.clone()).or_insert(0) += 1;
+            let after = two.owner(net, block).unwrap();
+            if before != "c" {
+                assert_eq!(after, before, "block {block} moved although its owner stayed");
+            }
+        }
+        assert_eq!(counts.len(), 3, "every member owns some of 64 blocks: {counts:?}");
+        assert!(counts.values().all(|&n| n >= 8), "roughly even: {counts:?}");
+    }
+
+    /// Two replicas allocating for different clients from the same empty
+    /// range, each seeing nothing of the other, pick different addresses
+    /// while their own share lasts.
+    #[test]
+    fn replicas_allocate_from_their_own_blocks() {
+        let s = wide_subnet();
+        let mut a = LeaseTable::new(&[], []);
+        let mut b = LeaseTable::new(&[], []);
+        a.set_share(Some(share("a", &["a", "b"])));
+        b.set_share(Some(share("b", &["a", "b"])));
+        let both = share("a", &["a", "b"]);
+        let net = s.net.network();
+        let blocks_of = |who: &str| (0..16).filter(|&b| both.owner(net, b) == Some(who)).count();
+        // The last block holds 14 addresses (254 in all): count it short.
+        let room = (blocks_of("a").min(blocks_of("b")) as u64 * SHARE_BLOCK).saturating_sub(2) as u8;
+        assert!(room >= 32, "each owns a fair part");
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..room.min(100) {
+            for (t, who) in [(&mut a, 0u8), (&mut b, 100u8)] {
+                let ip = t.choose(&s, &key(n + who), &[], None, None, 10).unwrap();
+                t.hold(&key(n + who), ip, 100);
+                assert!(seen.insert(ip), "{ip} chosen twice");
+                let block = u64::from(u32::from(ip) - u32::from(Ipv4Addr::new(10, 0, 0, 1))) / SHARE_BLOCK;
+                let owner = both.owner(net, block).unwrap().to_owned();
+                assert_eq!(owner, if who == 0 { "a" } else { "b" });
+            }
+        }
+    }
+
+    #[test]
+    fn remote_records_replace_the_view_and_withdraw_offers() {
+        let s = subnet();
+        let ip = Ipv4Addr::new(10, 0, 0, 10);
+        let mut t = LeaseTable::new(&[], []);
+        t.hold(&key(1), ip, 100);
+        t.apply_remote(ip, Some(lease(ip, 2, 500)));
+        assert_eq!(t.offered_to(&key(1), 10), None, "the offer is withdrawn");
+        assert!(!t.available(ip, &key(1), &[], 10));
+        assert_eq!(t.of_client(&key(2)).map(|l| l.ip), Some(ip));
+        // Expired, but inside the grace period: still blocked for others.
+        t.set_expiry_grace(60);
+        assert!(!t.available(ip, &key(1), &[], 520));
+        assert!(t.available(ip, &key(1), &[], 560));
+        t.apply_remote(ip, None);
+        assert!(t.get(ip).is_none());
+        assert!(t.of_client(&key(2)).is_none());
+        t.reset([lease(ip, 3, 900)]);
+        assert_eq!(t.choose(&s, &key(3), &[], None, None, 10), Ok(ip));
     }
 }

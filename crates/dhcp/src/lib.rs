@@ -17,7 +17,7 @@ pub mod wire;
 
 pub use boot::{Arch, BootAnswer, Client, PxeVendor};
 pub use config::{BootConfig, DhcpConfig, Mode, Net, Reservation, Route, Subnet, UefiLoader};
-pub use lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
+pub use lease::{ClientKey, Lease, LeaseState, LeaseTable, SHARE_BLOCK, Share, UnixTime};
 pub use options::{MessageType, Options};
 pub use server::{Action, Destination, Handled, Ingress, Reply, Server, Summary};
 pub use wire::{DecodeError, Message, Op};

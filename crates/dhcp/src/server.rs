@@ -63,8 +63,15 @@ pub enum Action {
     /// Nothing to send; the reason is for the debug log.
     Ignore(&'static str),
     Send(Reply),
-    /// Make the lease durable, then send (a full-mode ACK).
-    PersistThenSend(Lease, Reply),
+    /// Make the records durable, then send `reply` (a full-mode ACK). The
+    /// first record is the lease; a second is the client's previous address,
+    /// released. When a shared store finds that another replica took the
+    /// address first, send `nak` instead (if any): the client starts over.
+    PersistThenSend {
+        leases: Vec<Lease>,
+        reply: Reply,
+        nak: Option<Reply>,
+    },
     /// Make the record durable; no reply (RELEASE, DECLINE).
     Persist(Lease),
 }
@@ -91,12 +98,46 @@ pub struct Handled {
 pub struct Server {
     cfg: DhcpConfig,
     leases: LeaseTable,
+    /// False while the lease store cannot make leases durable (a shared
+    /// store without quorum): full mode then answers no DISCOVER and no
+    /// REQUEST, so that clients and relays turn to a replica that can.
+    writable: bool,
 }
 
 impl Server {
     pub fn new(cfg: DhcpConfig, existing: impl IntoIterator<Item = Lease>) -> Server {
-        let leases = LeaseTable::new(&cfg.reservations, existing);
-        Server { cfg, leases }
+        let mut leases = LeaseTable::new(&cfg.reservations, existing);
+        leases.set_expiry_grace(cfg.expiry_grace.as_secs());
+        Server {
+            cfg,
+            leases,
+            writable: true,
+        }
+    }
+
+    /// Whether leases can be made durable now (see [`Server::handle`]).
+    pub fn set_leases_writable(&mut self, writable: bool) {
+        self.writable = writable;
+    }
+
+    pub fn leases_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// A record as the shared lease store holds it now (another replica's
+    /// write, or what won a race); `None` when it was removed.
+    pub fn apply_remote(&mut self, ip: Ipv4Addr, lease: Option<Lease>) {
+        self.leases.apply_remote(ip, lease);
+    }
+
+    /// Replaces every record with a full read of the shared store.
+    pub fn reset_leases(&mut self, records: impl IntoIterator<Item = Lease>) {
+        self.leases.reset(records);
+    }
+
+    /// This replica's share of the ranges among the live replicas.
+    pub fn set_share(&mut self, share: Option<crate::lease::Share>) {
+        self.leases.set_share(share);
     }
 
     pub fn config(&self) -> &DhcpConfig {
@@ -146,7 +187,7 @@ impl Server {
             Mode::Proxy => self.proxy(&msg, kind, &client, src, ingress, &mut summary),
             Mode::Full => self.full(&msg, kind, &client, src, ingress, now, &mut summary),
         };
-        if let Action::Send(r) | Action::PersistThenSend(_, r) = &action {
+        if let Action::Send(r) | Action::PersistThenSend { reply: r, .. } = &action {
             summary.reply = r.msg.options.message_type();
             if summary.ip.is_none() && !r.msg.yiaddr.is_unspecified() {
                 summary.ip = Some(r.msg.yiaddr);
@@ -245,6 +286,10 @@ impl Server {
             ));
             return Action::Ignore("no subnet for this network");
         };
+        if !self.writable && matches!(kind, MessageType::Discover | MessageType::Request) {
+            summary.detail = Some("leases cannot be made durable now (the shared lease store has no quorum)".into());
+            return Action::Ignore("lease store unavailable");
+        }
         let key = ClientKey::from_request(msg);
         let hw = msg.hw_addr().to_vec();
         let reservation = self.reservation_for(&hw).cloned();
@@ -423,7 +468,14 @@ impl Server {
             expires: now + subnet.lease_time.as_secs(),
             state: LeaseState::Active,
         };
-        let lease = self.leases.bind(lease);
+        let leases = self.leases.bind(lease);
+        // What to answer instead when another replica took the address
+        // first: the NAK this server would give for an address that is not
+        // available (or silence, when not authoritative and not chosen).
+        let nak = match nak(self, format!("{ip} was just given to another client"), &mut Summary::default()) {
+            Action::Send(r) => Some(r),
+            _ => None,
+        };
         let mut reply = base_reply(msg, MessageType::Ack, server);
         reply.yiaddr = ip;
         reply.ciaddr = msg.ciaddr;
@@ -431,14 +483,15 @@ impl Server {
         if let Some(b) = boot {
             boot::apply(b, client, &mut reply, false);
         }
-        Action::PersistThenSend(
-            lease,
-            Reply {
+        Action::PersistThenSend {
+            leases,
+            reply: Reply {
                 dest: destination(msg, &reply, src, ingress),
                 src: server,
                 msg: reply,
             },
-        )
+            nak,
+        }
     }
 
     fn fill_lease_options(

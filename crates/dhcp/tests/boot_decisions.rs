@@ -185,7 +185,7 @@ fn answer(server: &mut Server, msg: &Message, port: u16) -> Option<Message> {
     };
     let h = server.handle(&msg.encode(), src, &ingress(port), 1_000_000);
     match h.action {
-        Action::Send(r) | Action::PersistThenSend(_, r) => {
+        Action::Send(r) | Action::PersistThenSend { reply: r, .. } => {
             // Replies must themselves decode.
             Some(Message::decode(&r.msg.encode()).unwrap())
         }

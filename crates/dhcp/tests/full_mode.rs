@@ -96,7 +96,7 @@ fn run(s: &mut Server, m: &Message, now: u64) -> Action {
 
 fn reply(a: &Action) -> &Message {
     match a {
-        Action::Send(r) | Action::PersistThenSend(_, r) => &r.msg,
+        Action::Send(r) | Action::PersistThenSend { reply: r, .. } => &r.msg,
         other => panic!("expected a reply, got {other:?}"),
     }
 }
@@ -110,10 +110,14 @@ fn dora(s: &mut Server, mac_last: u8, now: u64) -> Ipv4Addr {
     req.options.set_ip(code::SERVER_ID, SERVER);
     req.options.set_ip(code::REQUESTED_IP, ip);
     let ack = run(s, &req, now);
-    let Action::PersistThenSend(lease, r) = &ack else {
+    let Action::PersistThenSend { leases, reply: r, nak } = &ack else {
         panic!("{ack:?}")
     };
+    let lease = &leases[0];
     assert_eq!((lease.ip, lease.state), (ip, LeaseState::Active));
+    // Should another replica take the address first, the client hears NAK.
+    let nak = &nak.as_ref().expect("a NAK to send instead").msg;
+    assert_eq!(nak.options.message_type(), Some(MessageType::Nak));
     assert_eq!(r.msg.options.message_type(), Some(MessageType::Ack));
     assert_eq!(r.msg.yiaddr, ip);
     ip
@@ -176,10 +180,10 @@ fn renewing_and_rebinding_extend_the_lease() {
         },
         NOW + 300,
     );
-    let Action::PersistThenSend(lease, r) = a.action else {
+    let Action::PersistThenSend { leases, reply: r, .. } = a.action else {
         panic!()
     };
-    assert_eq!(lease.expires, NOW + 300 + 600);
+    assert_eq!(leases[0].expires, NOW + 300 + 600);
     assert_eq!(
         r.dest,
         Destination::Unicast {
@@ -190,7 +194,7 @@ fn renewing_and_rebinding_extend_the_lease() {
     );
     // Rebinding: broadcast, ciaddr set.
     let a = run(&mut s, &renew, NOW + 550);
-    assert!(matches!(a, Action::PersistThenSend(..)));
+    assert!(matches!(a, Action::PersistThenSend { .. }));
 }
 
 #[test]
@@ -199,7 +203,7 @@ fn init_reboot_acks_own_address_and_naks_a_wrong_network() {
     let ip = dora(&mut s, 1, NOW);
     let mut reboot = msg(MessageType::Request, 1);
     reboot.options.set_ip(code::REQUESTED_IP, ip);
-    assert!(matches!(run(&mut s, &reboot, NOW + 10), Action::PersistThenSend(..)));
+    assert!(matches!(run(&mut s, &reboot, NOW + 10), Action::PersistThenSend { .. }));
     // The machine moved here from another network: NAK, broadcast.
     reboot.options.set_ip(code::REQUESTED_IP, Ipv4Addr::new(192, 168, 7, 7));
     let a = run(&mut s, &reboot, NOW + 10);
@@ -411,4 +415,51 @@ fn own_dns_service_fills_subnets_without_dns() {
         Some(&[10, 99, 0, 1, 10, 99, 0, 2][..])
     );
     assert_eq!(reply(&offer).options.get(code::DOMAIN_NAME), Some(&b"lab.example"[..]));
+}
+
+#[test]
+fn without_a_durable_lease_store_discover_and_request_go_unanswered() {
+    let mut s = Server::new(cfg(), []);
+    let ip = dora(&mut s, 1, NOW);
+    s.set_leases_writable(false);
+    assert!(matches!(
+        run(&mut s, &msg(MessageType::Discover, 2), NOW),
+        Action::Ignore("lease store unavailable")
+    ));
+    let mut renew = msg(MessageType::Request, 1);
+    renew.ciaddr = ip;
+    assert!(matches!(run(&mut s, &renew, NOW + 5), Action::Ignore(_)));
+    // Answers that create or extend no lease still go out.
+    let mut inform = msg(MessageType::Inform, 1);
+    inform.ciaddr = ip;
+    assert!(matches!(run(&mut s, &inform, NOW + 5), Action::Send(_)));
+    s.set_leases_writable(true);
+    assert!(matches!(run(&mut s, &renew, NOW + 6), Action::PersistThenSend { .. }));
+}
+
+/// Two replicas sharing one store, each with its own view, never ACK one
+/// address to two clients: a replica that learns of the other's record
+/// (the store's compare-and-swap tells it when it loses a race) stops
+/// offering the address, and a REQUEST for it is NAKed.
+#[test]
+fn a_replica_that_learns_of_a_remote_lease_stops_offering_its_address() {
+    let mut a = Server::new(cfg(), []);
+    let mut b = Server::new(cfg(), []);
+    let ip = dora(&mut a, 1, NOW);
+    let Action::Send(offer) = run(&mut b, &msg(MessageType::Discover, 2), NOW) else {
+        panic!()
+    };
+    assert_eq!(offer.msg.yiaddr, ip, "b knows nothing of a's lease yet");
+    // The store tells b who holds the address now.
+    let held = a.leases().get(ip).cloned().unwrap();
+    b.apply_remote(ip, Some(held));
+    let mut req = msg(MessageType::Request, 2);
+    req.options.set_ip(code::SERVER_ID, SERVER);
+    req.options.set_ip(code::REQUESTED_IP, ip);
+    let a2 = run(&mut b, &req, NOW + 1);
+    assert_eq!(reply(&a2).options.message_type(), Some(MessageType::Nak));
+    let Action::Send(offer) = run(&mut b, &msg(MessageType::Discover, 2), NOW + 2) else {
+        panic!()
+    };
+    assert_ne!(offer.msg.yiaddr, ip);
 }
