@@ -1,0 +1,204 @@
+//! Real etcd members for tests (the `testing` feature): one or three
+//! `etcd` processes (Debian's `etcd-server`) on free loopback ports, each
+//! with its own data directory, stopped and removed on drop. Members can
+//! be killed and started again to test failover and loss of quorum.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether an `etcd` binary is installed.
+pub fn etcd_installed() -> bool {
+    Command::new("etcd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Member {
+    name: String,
+    client_url: String,
+    peer_url: String,
+    data_dir: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+/// A running cluster of real etcd members.
+pub struct EtcdCluster {
+    members: Vec<Member>,
+    initial_cluster: String,
+    host: String,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop (no dev-dependency needed by users of this module).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port(host: &str) -> u16 {
+    TcpListener::bind((host, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free TCP port")
+}
+
+impl EtcdCluster {
+    /// Starts `size` members on 127.0.0.1 and waits until they have a leader.
+    pub fn start(size: usize) -> EtcdCluster {
+        EtcdCluster::start_on(size, "127.0.0.1")
+    }
+
+    /// Starts `size` members listening on `host` (an address of this
+    /// network namespace).
+    pub fn start_on(size: usize, host: &str) -> EtcdCluster {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("kindling-etcd-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("etcd test directory");
+        let members: Vec<Member> = (0..size)
+            .map(|i| Member {
+                name: format!("m{i}"),
+                client_url: format!("http://{host}:{}", free_port(host)),
+                peer_url: format!("http://{host}:{}", free_port(host)),
+                data_dir: dir.join(format!("m{i}")),
+                log: dir.join(format!("m{i}.log")),
+                child: None,
+            })
+            .collect();
+        let initial_cluster = members
+            .iter()
+            .map(|m| format!("{}={}", m.name, m.peer_url))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut cluster = EtcdCluster {
+            members,
+            initial_cluster,
+            host: host.to_owned(),
+            _dir: TempDir(dir),
+        };
+        for i in 0..size {
+            cluster.start_member(i);
+        }
+        cluster.wait_ready(Duration::from_secs(30));
+        cluster
+    }
+
+    fn start_member(&mut self, i: usize) {
+        let initial = self.initial_cluster.clone();
+        let m = &mut self.members[i];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&m.log)
+            .expect("etcd log file");
+        let child = Command::new("etcd")
+            .args(["--name", &m.name])
+            .arg("--data-dir")
+            .arg(&m.data_dir)
+            .args(["--listen-client-urls", &m.client_url])
+            .args(["--advertise-client-urls", &m.client_url])
+            .args(["--listen-peer-urls", &m.peer_url])
+            .args(["--initial-advertise-peer-urls", &m.peer_url])
+            .args(["--initial-cluster", &initial])
+            .args(["--initial-cluster-state", "new"])
+            .args(["--initial-cluster-token", "kindling-test"])
+            // Short elections keep failover tests short.
+            .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
+            .args(["--logger", "zap", "--log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("starting etcd (apt-get install etcd-server)");
+        m.child = Some(child);
+    }
+
+    /// Every member's client URL.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.client_url.clone()).collect()
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Kills member `i` with SIGKILL (its data stays for a restart).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.members[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts member `i` again on its data.
+    pub fn restart(&mut self, i: usize) {
+        if self.members[i].child.is_none() {
+            self.start_member(i);
+        }
+    }
+
+    /// The index of the current leader, asked of the running members.
+    pub fn leader(&self) -> Option<usize> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let _enter = rt.enter();
+        let client = crate::Client::new(crate::Config::new(self.endpoints())).ok()?;
+        let statuses = rt.block_on(client.status());
+        let leader_id = statuses
+            .iter()
+            .find_map(|s| s.status.as_ref().ok().map(|st| st.leader))?;
+        statuses
+            .iter()
+            .position(|s| s.status.as_ref().is_ok_and(|st| st.member_id == leader_id))
+    }
+
+    /// Waits until a quorum answers a linearizable read.
+    pub fn wait_ready(&self, timeout: Duration) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _enter = rt.enter();
+        let client = crate::Client::new(crate::Config::new(self.endpoints())).expect("client");
+        let start = Instant::now();
+        loop {
+            if rt.block_on(client.get(b"/ready-probe")).is_ok() {
+                return;
+            }
+            if start.elapsed() > timeout {
+                let logs: String = self
+                    .members
+                    .iter()
+                    .map(|m| std::fs::read_to_string(&m.log).unwrap_or_default())
+                    .collect();
+                panic!("etcd did not become ready within {timeout:?}:\n{logs}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The data directory of member `i`.
+    pub fn data_dir(&self, i: usize) -> &Path {
+        &self.members[i].data_dir
+    }
+}
+
+impl Drop for EtcdCluster {
+    fn drop(&mut self) {
+        for i in 0..self.members.len() {
+            self.kill(i);
+        }
+    }
+}
