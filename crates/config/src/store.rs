@@ -135,6 +135,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("store.backend") && err.contains("store.etcd_endpoints[0]"), "{err}");
+        assert!(
+            err.contains("store.backend") && err.contains("store.etcd_endpoints[0]"),
+            "{err}"
+        );
     }
 }

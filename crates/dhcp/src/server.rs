@@ -472,7 +472,11 @@ impl Server {
         // What to answer instead when another replica took the address
         // first: the NAK this server would give for an address that is not
         // available (or silence, when not authoritative and not chosen).
-        let nak = match nak(self, format!("{ip} was just given to another client"), &mut Summary::default()) {
+        let nak = match nak(
+            self,
+            format!("{ip} was just given to another client"),
+            &mut Summary::default(),
+        ) {
             Action::Send(r) => Some(r),
             _ => None,
         };

@@ -345,6 +345,24 @@ impl Client {
         }
     }
 
+    /// How many keys start with `prefix` (counted by etcd; no values sent).
+    pub async fn count(&self, prefix: &[u8]) -> Result<i64, Error> {
+        let req = pb::RangeRequest {
+            key: prefix.to_vec(),
+            range_end: prefix_end(prefix),
+            count_only: true,
+            ..Default::default()
+        };
+        let resp = self
+            .call("range", |ch| {
+                let req = req.clone();
+                async move { Client::kv(ch).range(leader_required(req)).await }
+            })
+            .await?
+            .into_inner();
+        Ok(resp.count)
+    }
+
     /// Stores a value (with an etcd lease when `lease` is not 0); returns the revision.
     pub async fn put(&self, key: &[u8], value: &[u8], lease: i64) -> Result<i64, Error> {
         let req = pb::PutRequest {

@@ -87,6 +87,17 @@ impl Txn {
         self
     }
 
+    /// Holds when `key` is attached to this etcd lease.
+    pub fn when_lease(mut self, key: &[u8], lease: i64) -> Txn {
+        self.req.compare.push(pb::Compare {
+            result: CompareResult::Equal as i32,
+            target: CompareTarget::Lease as i32,
+            key: key.to_vec(),
+            target_union: Some(TargetUnion::Lease(lease)),
+        });
+        self
+    }
+
     pub fn and_put(mut self, key: &[u8], value: &[u8], lease: i64) -> Txn {
         self.req.success.push(put_op(key, value, lease));
         self

@@ -48,6 +48,102 @@ pub enum Command {
     Ignition(ObjectArgs),
     /// Manage generic templates through the gRPC API.
     Generic(ObjectArgs),
+    /// Move a whole configuration between a data directory and etcd.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Replicas sharing one etcd cluster.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// Where groups, profiles, templates and leases live (the same flags for
+/// `serve`, `store` and `cluster`; each overrides its `[store]` key in --config).
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Where groups, profiles, templates and leases live: dir (the data directory and the lease
+    /// file, the default) or etcd (an etcd cluster that several kindling replicas share; see
+    /// docs/cluster.md). Overrides store.backend.
+    #[arg(long, value_name = "STORE", value_parser = ["dir", "etcd"])]
+    pub store: Option<String>,
+
+    /// The etcd members' client URLs, comma-separated, such as
+    /// http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379. Overrides store.etcd_endpoints.
+    #[arg(long, value_name = "URL,...", value_delimiter = ',')]
+    pub etcd_endpoints: Vec<String>,
+
+    /// The key prefix kindling keeps everything under [default: /kindling/]. Overrides store.etcd_prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub etcd_prefix: Option<String>,
+
+    /// CA certificate (PEM) of the etcd members, for https:// endpoints. Overrides store.etcd_ca_file.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_ca_file: Option<PathBuf>,
+
+    /// Client certificate (PEM) for etcd members that require one. Overrides store.etcd_cert_file.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_cert_file: Option<PathBuf>,
+
+    /// The client certificate's key (PEM). Overrides store.etcd_key_file.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_key_file: Option<PathBuf>,
+
+    /// This replica's name among the replicas of one etcd prefix [default: the host name].
+    /// Overrides store.replica_name.
+    #[arg(long, value_name = "NAME")]
+    pub replica_name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy a data directory into etcd: new and changed objects are written, with a progress
+    /// line; objects only in etcd are kept unless --delete. Running servers pick it up at once.
+    Import(TransferArgs),
+    /// Copy the configuration in etcd into a data directory (created if needed), each file
+    /// written atomically; files of objects only in the directory are kept unless --delete.
+    Export(TransferArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TransferArgs {
+    /// The data directory to read (import) or write (export).
+    #[arg(long, value_name = "DIR")]
+    pub data_path: PathBuf,
+
+    /// Say what would be created, changed and deleted; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Also delete what the destination has and the source does not.
+    #[arg(long)]
+    pub delete: bool,
+
+    /// A kindling configuration file whose [store] section names the etcd cluster.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Show the replicas (with the configuration revision each has reached), the etcd members
+    /// with their health, leader and revision, and the lease and object counts.
+    Status(ClusterStatusArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterStatusArgs {
+    /// Output format: a readable report, or JSON for scripts.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub output: String,
+
+    /// A kindling configuration file whose [store] section names the etcd cluster.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// bootcmd's role: a gRPC client with a client certificate.
@@ -150,9 +246,13 @@ pub struct ServeArgs {
     #[arg(long, default_value = "0.0.0.0:8080", value_name = "HOST:PORT")]
     pub address: String,
 
-    /// The data directory holding profiles/, groups/, ignition/, cloud/ and generic/.
+    /// The data directory holding profiles/, groups/, ignition/, cloud/ and generic/
+    /// (not used with --store etcd).
     #[arg(long, default_value = "/var/lib/matchbox", value_name = "DIR")]
     pub data_path: PathBuf,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Directory served under /assets/; an empty value turns /assets/ off.
     #[arg(long, default_value = "/var/lib/matchbox/assets", value_name = "DIR")]
@@ -318,7 +418,8 @@ pub struct RenderArgs {
 }
 
 const SUBCOMMANDS: &[&str] = &[
-    "serve", "validate", "render", "leases", "certs", "group", "profile", "ignition", "generic", "help",
+    "serve", "validate", "render", "leases", "certs", "group", "profile", "ignition", "generic", "store", "cluster",
+    "help",
 ];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for
@@ -327,12 +428,14 @@ pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
     let mut cmd = Cli::command();
     cmd.build();
     let mut longs: Vec<String> = vec!["help".into(), "version".into()];
-    for sub in cmd.get_subcommands() {
+    let mut subs: Vec<&clap::Command> = cmd.get_subcommands().collect();
+    while let Some(sub) = subs.pop() {
         for arg in sub.get_arguments() {
             if let Some(l) = arg.get_long() {
                 longs.push(l.to_owned());
             }
         }
+        subs.extend(sub.get_subcommands());
     }
     let mut out: Vec<OsString> = Vec::with_capacity(args.len() + 1);
     let mut iter = args.into_iter();
@@ -382,10 +485,18 @@ pub fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
 pub fn parse(args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result<Cli, clap::Error> {
     let args = normalize_args(args);
     let matches = Cli::command().try_get_matches_from(args.clone())?;
-    let Some((sub_name, sub_matches)) = matches.subcommand() else {
+    // The innermost subcommand (`store import`) is the one whose flags the
+    // environment can fill.
+    let mut path = Vec::new();
+    let mut leaf = &matches;
+    while let Some((name, m)) = leaf.subcommand() {
+        path.push(name.to_owned());
+        leaf = m;
+    }
+    if path.is_empty() {
         return Cli::from_arg_matches(&matches);
-    };
-    let extra = env_args(sub_name, sub_matches, env);
+    }
+    let extra = env_args(&path, leaf, env);
     if extra.is_empty() {
         return Cli::from_arg_matches(&matches);
     }
@@ -413,11 +524,15 @@ pub fn parse(args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Resul
 
 /// `--flag=value` for every flag of the subcommand that the command line
 /// left unset and the environment sets (non-empty), with the variable name.
-fn env_args(sub: &str, m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+fn env_args(path: &[String], m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
     let cmd = Cli::command();
-    let Some(sub_cmd) = cmd.find_subcommand(sub) else {
-        return Vec::new();
-    };
+    let mut sub_cmd = &cmd;
+    for name in path {
+        match sub_cmd.find_subcommand(name) {
+            Some(c) => sub_cmd = c,
+            None => return Vec::new(),
+        }
+    }
     let mut out = Vec::new();
     for arg in sub_cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
@@ -531,5 +646,34 @@ mod tests {
         let Command::Render(r) = cli.command else { panic!() };
         assert_eq!(r.data_path, PathBuf::from("/d"));
         assert_eq!(r.query, "mac=x");
+    }
+
+    #[test]
+    fn store_flags_and_their_environment() {
+        let s = serve(
+            &[
+                "kindling",
+                "-store=etcd",
+                "--etcd-endpoints",
+                "http://a:2379,http://b:2379",
+            ],
+            &[("KINDLING_REPLICA_NAME", "r1"), ("KINDLING_ETCD_PREFIX", "/k/")],
+        );
+        assert_eq!(s.store.store.as_deref(), Some("etcd"));
+        assert_eq!(s.store.etcd_endpoints, ["http://a:2379", "http://b:2379"]);
+        assert_eq!(s.store.replica_name.as_deref(), Some("r1"));
+        assert_eq!(s.store.etcd_prefix.as_deref(), Some("/k/"));
+        // Nested subcommands read the environment too.
+        let lookup = |k: &str| (k == "KINDLING_ETCD_ENDPOINTS").then(|| "http://e:2379".to_owned());
+        let cli = parse(
+            args(&["kindling", "store", "import", "--data-path", "/d", "--dry-run"]),
+            &lookup,
+        )
+        .unwrap();
+        let Command::Store(StoreCommand::Import(t)) = cli.command else {
+            panic!()
+        };
+        assert!(t.dry_run && !t.delete);
+        assert_eq!(t.store.etcd_endpoints, ["http://e:2379"]);
     }
 }

@@ -35,13 +35,32 @@ impl DhcpHandle {
     }
 }
 
-/// The DHCP configuration from `--config` and the flags that override it.
+/// How long another client's expired lease keeps its address when
+/// replicas share leases (their clocks may disagree).
+pub const SHARED_EXPIRY_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where leases are kept.
+pub enum Leases {
+    /// The embedded lease file of this server.
+    File(PathBuf),
+    /// etcd, shared with the other replicas.
+    Etcd(Arc<cluster::Cluster>),
+}
+
+/// The DHCP configuration from `--config` and the flags that override it;
+/// `shared` when leases are shared through etcd.
 pub fn configure(
     args: &ServeArgs,
     file: Option<&config::Config>,
     http: SocketAddr,
+    shared: bool,
 ) -> anyhow::Result<(DhcpConfig, PathBuf)> {
     let mut cfg = file.map(|c| c.dhcp.clone()).unwrap_or_default();
+    cfg.expiry_grace = file.and_then(|c| c.dhcp_expiry_grace).unwrap_or(if shared {
+        SHARED_EXPIRY_GRACE
+    } else {
+        std::time::Duration::ZERO
+    });
     if let Some(mode) = &args.dhcp {
         cfg.mode = Mode::parse(mode).context("--dhcp must be off, proxy or full")?;
     }
@@ -72,13 +91,12 @@ pub fn configure(
     Ok((cfg, lease_file))
 }
 
-/// Opens the lease database, binds the sockets and starts the service
+/// Opens the lease store, binds the sockets and starts the service
 /// thread. Fails (before anything is served) when a socket cannot be bound.
-pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> anyhow::Result<DhcpHandle> {
+pub fn start(cfg: DhcpConfig, leases: Leases, stop: CancellationToken) -> anyhow::Result<DhcpHandle> {
     for name in &cfg.interfaces {
         netio::interface(name).with_context(|| format!("dhcp interface {name:?}"))?;
     }
-    let db = LeaseDb::open(&lease_file)?;
     let names = cfg.interfaces.clone();
     let mode = cfg.mode;
     // Opened before anything is served, so that a missing privilege stops the start.
@@ -90,7 +108,12 @@ pub fn start(cfg: DhcpConfig, lease_file: PathBuf, stop: CancellationToken) -> a
     } else {
         Vec::new()
     };
-    let service = Arc::new(Service::new(cfg, db)?);
+    let service = match leases {
+        Leases::File(path) => Arc::new(Service::with_lease_db(cfg, LeaseDb::open(&path)?)?),
+        Leases::Etcd(cluster) => cluster
+            .lease_service(cfg, stop.clone())
+            .context("reading the leases from etcd")?,
+    };
     let svc = service.clone();
     let ra_stop = stop.clone();
     let (thread, addrs) = crate::runtime::service_thread("dhcp".into(), move || async move {

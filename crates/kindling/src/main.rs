@@ -5,6 +5,7 @@
 mod certs;
 mod cli;
 mod client;
+mod cluster;
 mod dhcp;
 mod dns;
 mod leases;
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
         cli::Command::Profile(args) => client::run(client::Kind::Profile, args),
         cli::Command::Ignition(args) => client::run(client::Kind::Ignition, args),
         cli::Command::Generic(args) => client::run(client::Kind::Generic, args),
+        cli::Command::Store(cmd) => cluster::store_command(cmd),
+        cli::Command::Cluster(cli::ClusterCommand::Status(args)) => cluster::status_command(args),
     };
     match result {
         Ok(code) => code,

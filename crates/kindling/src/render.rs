@@ -115,6 +115,7 @@ pub fn offline_app(store: Arc<store::Store>, compat: web::Compat) -> anyhow::Res
             redact_queries: false,
             leases: None,
             boot_files: None,
+            health: None,
         },
         None,
     )?))

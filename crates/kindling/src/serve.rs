@@ -19,12 +19,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let level = logging::parse_level(&args.log_level)?;
     logging::init(level);
 
-    if !args.data_path.is_dir() {
-        bail!(
-            "A valid -data-path is required: {} is not a directory (create it, or point --data-path / MATCHBOX_DATA_PATH at your data directory)",
-            args.data_path.display()
-        );
-    }
     let assets_path = if args.assets_path.is_empty() {
         None
     } else {
@@ -121,8 +115,37 @@ fn serve(
         Some(path) => Some(config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,
     };
-    let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
-    let _watch = store::watch(store.clone(), &args.data_path).context("watching the data directory")?;
+    let stop = CancellationToken::new();
+    let shared = crate::cluster::settings(&args.store, file_config.as_ref())?;
+    // The runtime of the etcd tasks outlives everything that uses it.
+    let mut cluster_runtime = None;
+    let (store, _watch, cluster) = match shared {
+        None => {
+            if !args.data_path.is_dir() {
+                bail!(
+                    "A valid -data-path is required: {} is not a directory (create it, or point --data-path / MATCHBOX_DATA_PATH at your data directory)",
+                    args.data_path.display()
+                );
+            }
+            let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
+            let watch = store::watch(store.clone(), &args.data_path).context("watching the data directory")?;
+            (store, Some(watch), None)
+        }
+        Some(settings) => {
+            let runtime = crate::cluster::ClusterRuntime::start()?;
+            let cluster = cluster::Cluster::connect(settings, runtime.handle())?;
+            tracing::info!(store = %cluster.describe(), replica = cluster.replica(), "configuration and leases are in etcd");
+            let first = crate::cluster::load_config(&cluster);
+            let store = Arc::new(store::Store::with_snapshot(
+                Box::new(cluster.backend()),
+                first,
+                Some(Box::new(on_reload)),
+            ));
+            cluster.spawn_config_sync(store.clone(), stop.clone());
+            cluster_runtime = Some(runtime);
+            (store, None, Some(cluster))
+        }
+    };
 
     // Signal handlers first, so an early SIGTERM is a clean stop, not a kill.
     let signals = tokio::runtime::Builder::new_current_thread()
@@ -134,9 +157,8 @@ fn serve(
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let listeners = bind(&args.address, workers)?;
     let local = listeners[0].local_addr()?;
-    let stop = CancellationToken::new();
 
-    let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local)?;
+    let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local, cluster.is_some())?;
     let dns_config = crate::dns::configure(&args, file_config.as_ref())?;
     if let Some((cfg, addr)) = &dns_config {
         crate::dns::offer_in_dhcp(cfg, *addr, &mut dhcp_cfg);
@@ -144,8 +166,20 @@ fn serve(
     let dhcp = if dhcp_cfg.mode == dhcp::Mode::Off {
         None
     } else {
-        Some(crate::dhcp::start(dhcp_cfg, lease_file, stop.clone())?)
+        let leases = match &cluster {
+            Some(c) => crate::dhcp::Leases::Etcd(c.clone()),
+            None => crate::dhcp::Leases::File(lease_file),
+        };
+        Some(crate::dhcp::start(dhcp_cfg, leases, stop.clone())?)
     };
+    if let Some(c) = &cluster {
+        c.spawn_membership(
+            store.clone(),
+            dhcp.as_ref().map(|d| d.service.clone()),
+            local.to_string(),
+            stop.clone(),
+        );
+    }
     let leases: Option<web::LeasesRender> = dhcp.as_ref().map(|d| {
         let service = d.service.clone();
         let render: web::LeasesRender =
@@ -182,6 +216,10 @@ fn serve(
         redact_queries: args.redact_queries,
         leases,
         boot_files,
+        health: cluster.clone().map(|c| {
+            let render: web::HealthRender = Arc::new(move |snap| c.status_lines(snap.revision));
+            render
+        }),
     };
     let rpc_thread = if args.rpc_address.is_empty() {
         None
@@ -234,6 +272,8 @@ fn serve(
     if let Some(t) = rpc_thread {
         let _ = t.join();
     }
+    // Last: the registration's removal runs on it.
+    drop(cluster_runtime);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

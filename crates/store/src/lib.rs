@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 use arc_swap::ArcSwap;
 
 pub use compile::compile_raw_ignition;
-pub use load::{MAX_FILE_SIZE, Reread, describe_dir, is_raw_ignition, load, read_all, read_object};
+pub use load::{MAX_FILE_SIZE, Reread, build, describe_dir, is_raw_ignition, load, read_all, read_object};
 pub use snapshot::{
     Change, Entry, IgnitionFile, Issue, Kind, LoadedProfile, LookupError, ObjectKey, RawIgnition, Selected, Severity,
     Snapshot, TemplateFile,
@@ -189,10 +189,9 @@ impl Store {
     }
 
     /// Replaces the whole snapshot (a full load), keeping generations increasing.
-    pub fn replace(&self, mut next: Snapshot) -> Arc<Snapshot> {
+    pub fn replace(&self, next: Snapshot) -> Arc<Snapshot> {
         let guard = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
         let raised = next.issues();
-        next.source = self.current.load().source.clone();
         self.swap_locked(next, &raised, guard)
     }
 

@@ -36,17 +36,28 @@ pub fn describe_dir(root: &Path) -> String {
 pub fn load(root: &Path) -> Snapshot {
     let started = Instant::now();
     let (changes, walk_issues, groups_dir_error) = read_all(root);
-    let mut snap = Snapshot::empty(&describe_dir(root));
+    let mut snap = build(&describe_dir(root), changes, walk_issues, 0);
+    snap.groups_dir_error = groups_dir_error;
+    snap.load_duration = started.elapsed();
+    snap
+}
+
+/// A snapshot of every object of a source (`changes`, one per object), with
+/// the problems found while listing them (`problems`: entries that are not
+/// objects, unreadable directories), at the source's `revision`.
+pub fn build(source: &str, changes: Vec<Change>, problems: Vec<Issue>, revision: u64) -> Snapshot {
+    let started = Instant::now();
+    let mut snap = Snapshot::empty(source);
     let mut raised = Vec::new();
     snap.apply_all(changes, &mut raised);
-    for issue in walk_issues {
+    for issue in problems {
         let key = IssueKey::Walk(issue.path.clone());
         let mut found = snap.issues.get(&key).map(|v| v.to_vec()).unwrap_or_default();
         found.push(issue);
         snap.set_issues(key, found, &mut raised);
     }
-    snap.groups_dir_error = groups_dir_error;
     snap.generation = 1;
+    snap.revision = revision;
     snap.loaded_at = Some(SystemTime::now());
     snap.load_duration = started.elapsed();
     snap

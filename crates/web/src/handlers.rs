@@ -354,13 +354,16 @@ fn mux_redirect(method: &Method, path: &str, raw_query: Option<&str>) -> Respons
 
 fn healthz(app: &App) -> Response<Body> {
     let snap = app.store.snapshot();
-    let body = format!(
+    let mut body = format!(
         "ok\ngeneration {}\ngroups {}\nprofiles {}\nload_errors {}\n",
         snap.generation,
         snap.groups.len(),
         snap.profile_count(),
         snap.error_count()
     );
+    if let Some(more) = &app.health {
+        body.push_str(&more(&snap));
+    }
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(
         header::CONTENT_TYPE,

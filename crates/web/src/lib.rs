@@ -40,7 +40,12 @@ pub struct Config {
     /// Boot files by name (`/ipxe.efi`, `/undionly.kpxe`, the TFTP root),
     /// for UEFI HTTP Boot and iPXE.
     pub boot_files: Option<Arc<bootfiles::BootFiles>>,
+    /// More `/healthz` lines (the shared store's state, with replicas).
+    pub health: Option<HealthRender>,
 }
+
+/// Lines appended to `/healthz`, given the snapshot it reports.
+pub type HealthRender = Arc<dyn Fn(&store::Snapshot) -> String + Send + Sync>;
 
 /// Renders the Prometheus exposition text for `/metrics`.
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
@@ -58,6 +63,7 @@ pub struct App {
     metrics: Option<MetricsRender>,
     leases: Option<LeasesRender>,
     boot_files: Option<Arc<bootfiles::BootFiles>>,
+    health: Option<HealthRender>,
     counters: counters::Counters,
 }
 
@@ -84,6 +90,7 @@ impl App {
             metrics,
             leases: config.leases.clone(),
             boot_files: config.boot_files.clone(),
+            health: config.health.clone(),
             counters: counters::Counters::new(),
         })
     }
