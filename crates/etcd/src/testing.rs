@@ -1,7 +1,10 @@
 //! Real etcd members for tests (the `testing` feature): one or three
-//! `etcd` processes (Debian's `etcd-server`) on free loopback ports, each
-//! with its own data directory, stopped and removed on drop. Members can
-//! be killed and started again to test failover and loss of quorum.
+//! `etcd` processes (Debian's `etcd-server`) on free loopback ports, or on
+//! an address inside a network namespace, each with its own data
+//! directory, stopped and removed on drop. Members can be killed and
+//! started again to test failover and loss of quorum. Inside a namespace,
+//! readiness and the leader are asked with `etcdctl` (Debian's
+//! `etcd-client`) run there, since the test itself runs outside.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -32,6 +35,7 @@ pub struct EtcdCluster {
     members: Vec<Member>,
     initial_cluster: String,
     host: String,
+    netns: Option<String>,
     _dir: TempDir,
 }
 
@@ -60,16 +64,28 @@ impl EtcdCluster {
     /// Starts `size` members listening on `host` (an address of this
     /// network namespace).
     pub fn start_on(size: usize, host: &str) -> EtcdCluster {
+        EtcdCluster::start_in(size, host, None)
+    }
+
+    /// Starts `size` members inside network namespace `netns` (when given),
+    /// listening on `host`, an address there. Ports are numbered from a
+    /// per-process base, since free ones cannot be asked for in there.
+    pub fn start_in(size: usize, host: &str, netns: Option<&str>) -> EtcdCluster {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("kindling-etcd-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("etcd test directory");
+        let port = |i: usize, peer: bool| match netns {
+            // A namespace of the test's own: its ports are all free.
+            Some(_) => 12379 + 10 * i as u16 + peer as u16,
+            None => free_port(host),
+        };
         let members: Vec<Member> = (0..size)
             .map(|i| Member {
                 name: format!("m{i}"),
-                client_url: format!("http://{host}:{}", free_port(host)),
-                peer_url: format!("http://{host}:{}", free_port(host)),
+                client_url: format!("http://{host}:{}", port(i, false)),
+                peer_url: format!("http://{host}:{}", port(i, true)),
                 data_dir: dir.join(format!("m{i}")),
                 log: dir.join(format!("m{i}.log")),
                 child: None,
@@ -84,6 +100,7 @@ impl EtcdCluster {
             members,
             initial_cluster,
             host: host.to_owned(),
+            netns: netns.map(str::to_owned),
             _dir: TempDir(dir),
         };
         for i in 0..size {
@@ -101,7 +118,15 @@ impl EtcdCluster {
             .append(true)
             .open(&m.log)
             .expect("etcd log file");
-        let child = Command::new("etcd")
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "etcd"]);
+                c
+            }
+            None => Command::new("etcd"),
+        };
+        let child = cmd
             .args(["--name", &m.name])
             .arg("--data-dir")
             .arg(&m.data_dir)
@@ -147,8 +172,49 @@ impl EtcdCluster {
         }
     }
 
+    /// `etcdctl` run where the members are, against every endpoint.
+    pub fn etcdctl(&self) -> Command {
+        let mut c = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "etcdctl"]);
+                c
+            }
+            None => Command::new("etcdctl"),
+        };
+        c.env("ETCDCTL_API", "3")
+            .arg("--endpoints")
+            .arg(self.endpoints().join(","))
+            .args(["--command-timeout", "3s", "--dial-timeout", "1s"]);
+        c
+    }
+
+    /// Every key under `prefix` with its value, read with `etcdctl`.
+    pub fn get_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let out = self
+            .etcdctl()
+            .args(["get", "--prefix", prefix])
+            .output()
+            .expect("etcdctl (apt-get install etcd-client)");
+        assert!(
+            out.status.success(),
+            "etcdctl get: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].to_owned(), c[1].to_owned()))
+            .collect()
+    }
+
     /// The index of the current leader, asked of the running members.
     pub fn leader(&self) -> Option<usize> {
+        if self.netns.is_some() {
+            return self.leader_by_etcdctl();
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -164,8 +230,53 @@ impl EtcdCluster {
             .position(|s| s.status.as_ref().is_ok_and(|st| st.member_id == leader_id))
     }
 
+    fn leader_by_etcdctl(&self) -> Option<usize> {
+        let out = self
+            .etcdctl()
+            .args(["endpoint", "status", "-w", "fields"])
+            .output()
+            .ok()?;
+        // One block per endpoint: `"MemberID" : N`, `"Leader" : N`, …,
+        // `"Endpoint" : "URL"` last, then an empty line.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (mut member, mut leader) = (String::new(), String::new());
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(" : ") else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"');
+            match key.trim_matches('"') {
+                "MemberID" => member = value.to_owned(),
+                "Leader" => leader = value.to_owned(),
+                "Endpoint" if !member.is_empty() && member == leader => {
+                    return self.members.iter().position(|m| m.client_url == value);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Waits until a quorum answers a linearizable read.
     pub fn wait_ready(&self, timeout: Duration) {
+        if self.netns.is_some() {
+            let start = Instant::now();
+            loop {
+                let ok = self
+                    .etcdctl()
+                    .args(["get", "/ready-probe"])
+                    .output()
+                    .is_ok_and(|o| o.status.success());
+                if ok {
+                    return;
+                }
+                assert!(
+                    start.elapsed() < timeout,
+                    "etcd did not become ready within {timeout:?}"
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
