@@ -243,11 +243,11 @@ pub struct Snapshot {
     /// A digest of each object's bytes, so that a source repeating what the
     /// snapshot already holds (the watcher re-reading a file the API just
     /// wrote) changes nothing.
-    pub(crate) digests: imbl::HashMap<ObjectKey, u64>,
+    pub(crate) digests: imbl::OrdMap<ObjectKey, u64>,
     /// Referenced object → the objects that reference it (a profile → its
     /// groups, a template → its profiles), to refresh their issues when it
     /// appears, breaks or goes.
-    pub(crate) users: imbl::HashMap<ObjectKey, imbl::OrdSet<ObjectKey>>,
+    pub(crate) users: imbl::OrdMap<ObjectKey, imbl::OrdSet<ObjectKey>>,
     pub(crate) issues: imbl::OrdMap<IssueKey, Arc<[Issue]>>,
     pub(crate) errors: usize,
 }
