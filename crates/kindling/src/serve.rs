@@ -19,6 +19,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let level = logging::parse_level(&args.log_level)?;
     logging::init(level);
 
+    let file_config = match &args.config {
+        Some(path) => Some(config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
+        None => None,
+    };
+    let shared = crate::cluster::settings(&args.store, file_config.as_ref())?;
+    if shared.is_none() && !args.data_path.is_dir() {
+        bail!(
+            "A valid -data-path is required: {} is not a directory (create it, or point --data-path / MATCHBOX_DATA_PATH at your data directory)",
+            args.data_path.display()
+        );
+    }
     let assets_path = if args.assets_path.is_empty() {
         None
     } else {
@@ -54,7 +65,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     describe_metrics();
 
-    serve(args, assets_path, compat, metrics_handle)
+    serve(args, file_config, shared, assets_path, compat, metrics_handle)
 }
 
 fn describe_metrics() {
@@ -107,26 +118,17 @@ fn on_reload(snap: &store::Snapshot, raised: &[store::Issue]) {
 /// of its time on short connections (see bench/README.md).
 fn serve(
     args: ServeArgs,
+    file_config: Option<config::Config>,
+    shared: Option<cluster::Settings>,
     assets_path: Option<PathBuf>,
     compat: web::Compat,
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
-    let file_config = match &args.config {
-        Some(path) => Some(config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
-        None => None,
-    };
     let stop = CancellationToken::new();
-    let shared = crate::cluster::settings(&args.store, file_config.as_ref())?;
     // The runtime of the etcd tasks outlives everything that uses it.
     let mut cluster_runtime = None;
     let (store, _watch, cluster) = match shared {
         None => {
-            if !args.data_path.is_dir() {
-                bail!(
-                    "A valid -data-path is required: {} is not a directory (create it, or point --data-path / MATCHBOX_DATA_PATH at your data directory)",
-                    args.data_path.display()
-                );
-            }
             let store = Arc::new(store::Store::open(&args.data_path, Some(Box::new(on_reload))));
             let watch = store::watch(store.clone(), &args.data_path).context("watching the data directory")?;
             (store, Some(watch), None)
