@@ -77,14 +77,57 @@ fn describe_metrics() {
         "kindling_selection_misses_total",
         "Requests whose labels matched no group, by route"
     );
-    metrics::describe_counter!("kindling_snapshot_reloads_total", "Data directory snapshots built");
+    metrics::describe_counter!(
+        "kindling_snapshot_reloads_total",
+        "Snapshots made: one per change applied (or full load)"
+    );
     metrics::describe_gauge!("kindling_groups", "Groups in the current snapshot");
     metrics::describe_gauge!("kindling_profiles", "Profiles in the current snapshot");
     metrics::describe_gauge!(
         "kindling_data_errors",
         "Files skipped or broken in the current snapshot"
     );
-    metrics::describe_gauge!("kindling_snapshot_load_seconds", "Time the last snapshot took to build");
+    metrics::describe_gauge!(
+        "kindling_snapshot_load_seconds",
+        "Time the last change (or full load) took to apply"
+    );
+    metrics::describe_gauge!(
+        "kindling_etcd_up",
+        "1 while a quorum of etcd answers this replica, else 0"
+    );
+    metrics::describe_histogram!(
+        "kindling_etcd_request_seconds",
+        "Round-trip time of etcd requests, by operation"
+    );
+    metrics::describe_histogram!(
+        "kindling_etcd_probe_seconds",
+        "Round-trip time of the quorum read made every second"
+    );
+    metrics::describe_counter!(
+        "kindling_etcd_endpoint_switches_total",
+        "Times etcd requests moved to another endpoint"
+    );
+    metrics::describe_counter!(
+        "kindling_etcd_errors_total",
+        "etcd requests no endpoint could answer, or that etcd refused, by operation"
+    );
+    metrics::describe_counter!(
+        "kindling_etcd_cas_conflicts_total",
+        "Lease transactions that lost a compare-and-swap race"
+    );
+    metrics::describe_histogram!(
+        "kindling_etcd_watch_lag_seconds",
+        "Time from etcd's answer to one of this replica's writes to its watch bringing it back, by watch"
+    );
+    metrics::describe_counter!(
+        "kindling_dhcp_lease_conflicts_total",
+        "DHCP exchanges answered NAK because another replica took the address first"
+    );
+    metrics::describe_gauge!(
+        "kindling_dhcp_leases_writable",
+        "0 while leases cannot be made durable (the shared lease store has no quorum)"
+    );
+    metrics::describe_gauge!("kindling_cluster_replicas", "Live replicas under members/ in etcd");
 }
 
 /// Logs the issues a change raised (all of them after a full load) and
