@@ -9,7 +9,7 @@
 //! watch's history is gone) it reads everything again.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use etcd::{Error as EtcdError, EventKind, Kv};
@@ -17,6 +17,7 @@ use store::{Backend, Change, Issue, Kind, ObjectKey, Severity, Snapshot, Store, 
 use tokio_util::sync::CancellationToken;
 
 use crate::Cluster;
+use crate::follow::follow;
 
 /// Keys read per request of a full read.
 const PAGE: i64 = 2000;
@@ -155,80 +156,22 @@ fn change(cluster: &Cluster, kind: EventKind, kv: Kv) -> Option<Change> {
 
 /// Keeps `store` current from the watch, starting after `revision` (the
 /// revision of the snapshot it holds), until `stop`.
-pub async fn sync(cluster: Arc<Cluster>, store: Arc<Store>, mut revision: i64, stop: CancellationToken) {
+pub async fn sync(cluster: Arc<Cluster>, store: Arc<Store>, revision: i64, stop: CancellationToken) {
+    let apply = |batch: etcd::WatchBatch| {
+        let changes: Vec<Change> = batch
+            .events
+            .into_iter()
+            .filter_map(|e| change(&cluster, e.kind, e.kv))
+            .collect();
+        store.apply(changes, Some(batch.revision as u64));
+        cluster.config_lag.applied("config", batch.revision);
+    };
+    let reload = || async {
+        let snap = load(&cluster, |_| {}).await?;
+        let revision = snap.revision as i64;
+        store.replace(snap);
+        Ok(revision)
+    };
     let prefix = cluster.keys.config_prefix();
-    let end = etcd::prefix_end(&prefix);
-    loop {
-        // Watch from the next revision; resume after a broken stream; read
-        // everything again after a compaction.
-        'watch: loop {
-            let watch = tokio::select! {
-                w = cluster.client.watch(&prefix, &end, revision + 1) => w,
-                () = stop.cancelled() => return,
-            };
-            let mut watcher = match watch {
-                Ok(w) => w,
-                Err(EtcdError::Compacted { .. }) => break 'watch,
-                Err(e) => {
-                    tracing::warn!(error = %e, from = revision + 1, "etcd: cannot watch the configuration; retrying");
-                    if sleep_or_stop(&stop, Duration::from_millis(500)).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            loop {
-                let next = tokio::select! {
-                    n = watcher.next() => n,
-                    () = stop.cancelled() => return,
-                };
-                match next {
-                    Ok(batch) => {
-                        let changes: Vec<Change> = batch
-                            .events
-                            .into_iter()
-                            .filter_map(|e| change(&cluster, e.kind, e.kv))
-                            .collect();
-                        store.apply(changes, Some(batch.revision as u64));
-                        cluster.config_lag.applied("config", batch.revision);
-                        revision = batch.revision;
-                    }
-                    Err(EtcdError::Compacted { .. }) => break 'watch,
-                    Err(e) => {
-                        tracing::warn!(error = %e, from = revision + 1, "etcd: the configuration watch ended; resuming");
-                        break;
-                    }
-                }
-            }
-        }
-        tracing::warn!(
-            revision,
-            "etcd: the configuration watch fell behind a compaction; reading everything again"
-        );
-        {
-            loop {
-                match load(&cluster, |_| {}).await {
-                    Ok(snap) => {
-                        revision = snap.revision as i64;
-                        store.replace(snap);
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "etcd: cannot read the configuration; retrying");
-                        if sleep_or_stop(&stop, Duration::from_secs(1)).await {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Sleeps; true when `stop` fired first.
-pub(crate) async fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(d) => false,
-        () = stop.cancelled() => true,
-    }
+    follow(&cluster, "config", prefix, revision, &stop, apply, reload).await;
 }

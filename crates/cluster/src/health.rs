@@ -13,7 +13,7 @@ use dhcp_server::Service;
 use tokio_util::sync::CancellationToken;
 
 use crate::Cluster;
-use crate::config::sleep_or_stop;
+use crate::follow::sleep_or_stop;
 
 /// How often the quorum read runs.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);

@@ -11,6 +11,7 @@
 use std::net::Ipv4Addr;
 
 use dhcp::ClientKey;
+use dhcp::lease::{hex, unhex};
 use store::ObjectKey;
 
 /// The key layout under one prefix.
@@ -97,7 +98,9 @@ impl Keys {
             return ip.parse().ok().map(LeaseKey::Address);
         }
         let client = rest.strip_prefix("client/")?;
-        unhex(client).map(|c| LeaseKey::Client(ClientKey(c)))
+        unhex(client)
+            .filter(|c| !c.is_empty())
+            .map(|c| LeaseKey::Client(ClientKey(c)))
     }
 
     pub fn members_prefix(&self) -> Vec<u8> {
@@ -112,20 +115,6 @@ impl Keys {
     pub fn health(&self) -> Vec<u8> {
         self.key("health")
     }
-}
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.is_empty() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

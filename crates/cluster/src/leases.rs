@@ -18,17 +18,16 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use dhcp::{ClientKey, Lease, LeaseState};
+use dhcp::{Lease, LeaseState};
 use dhcp_server::store::BoxFuture;
 use dhcp_server::{Commit, LeaseStore, Outcome, RecordKey, Remote, Service};
 use etcd::{Error as EtcdError, EventKind, Kv, OpResult, Txn};
 use tokio_util::sync::CancellationToken;
 
 use crate::Cluster;
-use crate::config::sleep_or_stop;
-use crate::keys::{LeaseKey, hex, unhex};
+use crate::follow::follow;
+use crate::keys::LeaseKey;
 
 /// Commits per transaction: each writes at most three keys (the lease,
 /// the client's pointer, its released previous address), compared and read
@@ -37,32 +36,18 @@ const COMMITS_PER_TXN: usize = 32;
 /// Transactions in flight at once (etcd batches concurrent proposals).
 const TXNS_IN_FLIGHT: usize = 8;
 
-/// A lease record as stored: readable with `etcdctl get`, versioned by its keys.
+/// A lease record as stored: the lease file's fields (readable with
+/// `etcdctl get`), and the replica that wrote it.
 pub fn encode(l: &Lease, replica: &str) -> Vec<u8> {
-    serde_json::json!({
-        "client": hex(&l.client.0),
-        "hw": hex(&l.hw),
-        "hostname": l.hostname,
-        "expires": l.expires,
-        "state": l.state.name(),
-        "replica": replica,
-    })
-    .to_string()
-    .into_bytes()
+    let mut record = dhcp_server::record_json(l);
+    record.insert("replica".into(), replica.into());
+    serde_json::Value::Object(record).to_string().into_bytes()
 }
 
 /// A stored record, or `None` when it is not one (written by hand, or by a
 /// newer kindling): such a record blocks nothing and is logged.
 pub fn decode(ip: Ipv4Addr, bytes: &[u8]) -> Option<Lease> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    Some(Lease {
-        ip,
-        client: ClientKey(unhex(v.get("client")?.as_str()?)?),
-        hw: unhex(v.get("hw")?.as_str()?).unwrap_or_default(),
-        hostname: v.get("hostname").and_then(|h| h.as_str()).map(str::to_owned),
-        expires: v.get("expires")?.as_u64()?,
-        state: LeaseState::parse(v.get("state")?.as_str()?)?,
-    })
+    dhcp_server::record_from_json(ip, &serde_json::from_slice(bytes).ok()?)
 }
 
 /// The replica that wrote a record, for `kindling leases` and debugging.
@@ -277,75 +262,29 @@ pub async fn load(cluster: &Cluster) -> Result<(Vec<Remote>, i64), EtcdError> {
 
 /// Keeps the service's view of the leases current from the watch, after
 /// `revision` (that of the records it was built from), until `stop`.
-pub async fn sync(cluster: Arc<Cluster>, service: Arc<Service>, mut revision: i64, stop: CancellationToken) {
+pub async fn sync(cluster: Arc<Cluster>, service: Arc<Service>, revision: i64, stop: CancellationToken) {
+    let apply = |batch: etcd::WatchBatch| {
+        let records = batch
+            .events
+            .iter()
+            .filter_map(|e| remote(&cluster, e.kind, &e.kv))
+            .collect();
+        service.apply_remote(records);
+        cluster.lease_lag.applied("leases", batch.revision);
+    };
+    let reload = || async {
+        let (records, revision) = load(&cluster).await?;
+        service.reset(records);
+        Ok(revision)
+    };
     let prefix = cluster.keys.leases_prefix();
-    let end = etcd::prefix_end(&prefix);
-    loop {
-        'watch: loop {
-            let watch = tokio::select! {
-                w = cluster.client.watch(&prefix, &end, revision + 1) => w,
-                () = stop.cancelled() => return,
-            };
-            let mut watcher = match watch {
-                Ok(w) => w,
-                Err(EtcdError::Compacted { .. }) => break 'watch,
-                Err(e) => {
-                    tracing::warn!(error = %e, from = revision + 1, "etcd: cannot watch the leases; retrying");
-                    if sleep_or_stop(&stop, Duration::from_millis(500)).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            loop {
-                let next = tokio::select! {
-                    n = watcher.next() => n,
-                    () = stop.cancelled() => return,
-                };
-                match next {
-                    Ok(batch) => {
-                        let records = batch
-                            .events
-                            .iter()
-                            .filter_map(|e| remote(&cluster, e.kind, &e.kv))
-                            .collect();
-                        service.apply_remote(records);
-                        cluster.lease_lag.applied("leases", batch.revision);
-                        revision = batch.revision;
-                    }
-                    Err(EtcdError::Compacted { .. }) => break 'watch,
-                    Err(e) => {
-                        tracing::warn!(error = %e, from = revision + 1, "etcd: the lease watch ended; resuming");
-                        break;
-                    }
-                }
-            }
-        }
-        tracing::warn!(
-            revision,
-            "etcd: the lease watch fell behind a compaction; reading every lease again"
-        );
-        loop {
-            match load(&cluster).await {
-                Ok((records, rev)) => {
-                    service.reset(records);
-                    revision = rev;
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "etcd: cannot read the leases; retrying");
-                    if sleep_or_stop(&stop, Duration::from_secs(1)).await {
-                        return;
-                    }
-                }
-            }
-        }
-    }
+    follow(&cluster, "leases", prefix, revision, &stop, apply, reload).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcp::ClientKey;
 
     #[test]
     fn records_round_trip_and_bad_ones_do_not_decode() {

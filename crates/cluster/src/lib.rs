@@ -17,6 +17,7 @@
 //! the store's backend calls block on it from other threads.
 
 mod config;
+mod follow;
 mod health;
 mod keys;
 mod leases;

@@ -13,7 +13,7 @@ use store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::Cluster;
-use crate::config::sleep_or_stop;
+use crate::follow::{follow, sleep_or_stop};
 
 /// Seconds a replica's registration outlives its last refresh.
 pub const MEMBER_TTL: i64 = 5;
@@ -151,84 +151,77 @@ pub async fn register(cluster: Arc<Cluster>, store: Arc<Store>, http: String, st
 /// replicas whenever they change, until `stop`.
 pub async fn watch(cluster: Arc<Cluster>, service: Option<Arc<Service>>, stop: CancellationToken) {
     let prefix = cluster.keys.members_prefix();
-    let end = etcd::prefix_end(&prefix);
-    loop {
-        let (kvs, revision) = match cluster.client.get_prefix(&prefix, None, 1000, |_| {}).await {
-            Ok(r) => r,
+    // The first full read, retried until etcd answers.
+    let revision = loop {
+        match read_all(&cluster, service.as_deref()).await {
+            Ok(r) => break r,
             Err(e) => {
                 cluster.health.failed(&e);
                 if sleep_or_stop(&stop, Duration::from_secs(1)).await {
                     return;
                 }
-                continue;
             }
-        };
-        let mut live: BTreeMap<String, MemberRecord> = BTreeMap::new();
+        }
+    };
+    let apply = |batch: etcd::WatchBatch| {
+        publish(&cluster, service.as_deref(), |live| {
+            for e in batch.events {
+                let name = cluster
+                    .keys
+                    .relative(&e.kv.key)
+                    .trim_start_matches("members/")
+                    .to_owned();
+                match e.kind {
+                    EventKind::Delete => {
+                        live.remove(&name);
+                    }
+                    EventKind::Put => {
+                        if let Some(r) = MemberRecord::decode(&e.kv.value) {
+                            live.insert(name, r);
+                        }
+                    }
+                }
+            }
+        });
+    };
+    let reload = || read_all(&cluster, service.as_deref());
+    follow(&cluster, "members", prefix, revision, &stop, apply, reload).await;
+}
+
+/// Reads every registration and publishes them; returns the revision.
+async fn read_all(cluster: &Cluster, service: Option<&Service>) -> Result<i64, EtcdError> {
+    let (kvs, revision) = cluster
+        .client
+        .get_prefix(&cluster.keys.members_prefix(), None, 1000, |_| {})
+        .await?;
+    publish(cluster, service, |live| {
+        live.clear();
         for kv in kvs {
             if let Some(r) = MemberRecord::decode(&kv.value) {
                 live.insert(r.name.clone(), r);
             }
         }
-        publish(&cluster, service.as_deref(), &live);
-        let mut watcher = match cluster.client.watch(&prefix, &end, revision + 1).await {
-            Ok(w) => w,
-            Err(_) => {
-                if sleep_or_stop(&stop, Duration::from_millis(500)).await {
-                    return;
-                }
-                continue;
-            }
-        };
-        loop {
-            let next = tokio::select! {
-                n = watcher.next() => n,
-                () = stop.cancelled() => return,
-            };
-            match next {
-                Ok(batch) => {
-                    for e in batch.events {
-                        let name = cluster
-                            .keys
-                            .relative(&e.kv.key)
-                            .trim_start_matches("members/")
-                            .to_owned();
-                        match e.kind {
-                            EventKind::Delete => {
-                                live.remove(&name);
-                            }
-                            EventKind::Put => {
-                                if let Some(r) = MemberRecord::decode(&e.kv.value) {
-                                    live.insert(name, r);
-                                }
-                            }
-                        }
-                    }
-                    publish(&cluster, service.as_deref(), &live);
-                }
-                // Compacted or broken: read the members again.
-                Err(EtcdError::Compacted { .. }) | Err(_) => break,
-            }
-        }
-    }
+    });
+    Ok(revision)
 }
 
-/// Records the live replicas and, when their names changed, gives the
-/// DHCP service its share of the ranges among them.
-fn publish(cluster: &Cluster, service: Option<&Service>, live: &BTreeMap<String, MemberRecord>) {
-    let mut names: Vec<String> = live.keys().cloned().collect();
+/// Changes the live replicas with `change` and, when their names changed,
+/// gives the DHCP service its share of the ranges among them.
+fn publish(cluster: &Cluster, service: Option<&Service>, change: impl FnOnce(&mut BTreeMap<String, MemberRecord>)) {
+    let (changed, mut names, count) = {
+        let mut live = cluster.members.lock().unwrap_or_else(|e| e.into_inner());
+        let before: Vec<String> = live.keys().cloned().collect();
+        change(&mut live);
+        let names: Vec<String> = live.keys().cloned().collect();
+        (before != names, names, live.len())
+    };
+    metrics::gauge!("kindling_cluster_replicas").set(count as f64);
     if !names.contains(&cluster.replica) {
         // Not registered (yet, or any more): still take a share, so that
         // allocation stays spread while the registration catches up.
         names.push(cluster.replica.clone());
         names.sort();
     }
-    let changed = {
-        let mut members = cluster.members.lock().unwrap_or_else(|e| e.into_inner());
-        let before: Vec<String> = members.keys().cloned().collect();
-        *members = live.clone();
-        before != live.keys().cloned().collect::<Vec<_>>()
-    };
-    metrics::gauge!("kindling_cluster_replicas").set(live.len() as f64);
     if changed {
         tracing::info!(replicas = %names.join(","), "etcd: live replicas changed");
     }

@@ -8,19 +8,10 @@ use std::sync::Arc;
 use cluster::{Cluster, EtcdLeases, Settings};
 use dhcp::{ClientKey, Lease, LeaseState};
 use dhcp_server::{Commit, LeaseStore, Outcome, RecordKey, Remote};
-use etcd::testing::{EtcdCluster, etcd_installed};
+use etcd::testing::EtcdCluster;
 
 fn available() -> bool {
-    if etcd_installed() {
-        return true;
-    }
-    let why = "shared lease store tests: etcd is not installed (apt-get install etcd-server)";
-    if std::env::var_os("KINDLING_TEST_STRICT").is_some_and(|v| v == "1") {
-        panic!("cannot run {why}, and KINDLING_TEST_STRICT=1 forbids skipping");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIP {why}");
-    false
+    etcd::testing::available("shared lease store tests")
 }
 
 fn lease(ip: Ipv4Addr, client: u8) -> Lease {

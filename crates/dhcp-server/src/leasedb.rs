@@ -8,6 +8,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+use dhcp::lease::{hex, unhex};
 use dhcp::{ClientKey, Lease, LeaseState};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -128,20 +129,20 @@ impl LeaseDb {
 }
 
 /// A record as JSON: readable with any tool, and versioned by its keys.
-pub fn encode(l: &Lease) -> Vec<u8> {
-    serde_json::json!({
-        "client": hex(&l.client.0),
-        "hw": hex(&l.hw),
-        "hostname": l.hostname,
-        "expires": l.expires,
-        "state": l.state.name(),
-    })
-    .to_string()
-    .into_bytes()
+/// The shared lease store writes the same fields (and who wrote it).
+pub fn record_json(l: &Lease) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("client".into(), hex(&l.client.0).into());
+    m.insert("hw".into(), hex(&l.hw).into());
+    m.insert("hostname".into(), l.hostname.clone().into());
+    m.insert("expires".into(), l.expires.into());
+    m.insert("state".into(), l.state.name().into());
+    m
 }
 
-pub fn decode(ip: Ipv4Addr, bytes: &[u8]) -> Option<Lease> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+/// The lease of `ip` in a record; `None` when a field is missing or wrong
+/// (other keys are ignored).
+pub fn record_from_json(ip: Ipv4Addr, v: &serde_json::Value) -> Option<Lease> {
     Some(Lease {
         ip,
         client: ClientKey(unhex(v.get("client")?.as_str()?)?),
@@ -152,18 +153,12 @@ pub fn decode(ip: Ipv4Addr, bytes: &[u8]) -> Option<Lease> {
     })
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+pub fn encode(l: &Lease) -> Vec<u8> {
+    serde_json::Value::Object(record_json(l)).to_string().into_bytes()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+pub fn decode(ip: Ipv4Addr, bytes: &[u8]) -> Option<Lease> {
+    record_from_json(ip, &serde_json::from_slice(bytes).ok()?)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use netio::{PktSocket, Via};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use leasedb::{LeaseDb, LeaseDbError};
+pub use leasedb::{LeaseDb, LeaseDbError, record_from_json, record_json};
 pub use store::{Commit, LeaseStore, Outcome, RecordKey, Remote, Version};
 
 /// Seconds since the Unix epoch, the state machine's clock.

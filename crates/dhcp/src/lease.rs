@@ -476,6 +476,24 @@ impl LeaseTable {
     }
 }
 
+/// Bytes as lower-case hex, as lease records keep client identifiers and
+/// hardware addresses.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The bytes of a hex string (either case); `None` for an odd length or a
+/// character that is not a hex digit. The empty string is no bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The `idx`-th address across a subnet's ranges.
 fn nth_address(subnet: &Subnet, mut idx: u64) -> Ipv4Addr {
     for (a, b) in &subnet.ranges {

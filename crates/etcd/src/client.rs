@@ -281,19 +281,24 @@ impl Client {
         KvClient::new(channel).max_decoding_message_size(MAX_MESSAGE)
     }
 
+    /// One range request, with failover.
+    async fn range(&self, req: pb::RangeRequest) -> Result<pb::RangeResponse, Error> {
+        Ok(self
+            .call("range", |ch| {
+                let req = req.clone();
+                async move { Client::kv(ch).range(leader_required(req)).await }
+            })
+            .await?
+            .into_inner())
+    }
+
     /// One key, read with a quorum (linearizable), and the store's revision.
     pub async fn get(&self, key: &[u8]) -> Result<(Option<Kv>, i64), Error> {
         let req = pb::RangeRequest {
             key: key.to_vec(),
             ..Default::default()
         };
-        let resp = self
-            .call("range", |ch| {
-                let req = req.clone();
-                async move { Client::kv(ch).range(leader_required(req)).await }
-            })
-            .await?
-            .into_inner();
+        let resp = self.range(req).await?;
         let revision = resp.header.map(|h| h.revision).unwrap_or(0);
         Ok((resp.kvs.into_iter().next().map(Kv::from), revision))
     }
@@ -320,13 +325,7 @@ impl Client {
                 revision: at,
                 ..Default::default()
             };
-            let resp = self
-                .call("range", |ch| {
-                    let req = req.clone();
-                    async move { Client::kv(ch).range(leader_required(req)).await }
-                })
-                .await?
-                .into_inner();
+            let resp = self.range(req).await?;
             if at == 0 {
                 // Later pages read at the first page's revision: one consistent view.
                 at = resp.header.as_ref().map(|h| h.revision).unwrap_or(0);
@@ -353,13 +352,7 @@ impl Client {
             count_only: true,
             ..Default::default()
         };
-        let resp = self
-            .call("range", |ch| {
-                let req = req.clone();
-                async move { Client::kv(ch).range(leader_required(req)).await }
-            })
-            .await?
-            .into_inner();
+        let resp = self.range(req).await?;
         Ok(resp.count)
     }
 

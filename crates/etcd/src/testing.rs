@@ -11,6 +11,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Whether tests needing etcd can run here. When not, prints why, or fails
+/// under `KINDLING_TEST_STRICT=1` (set by `.ci/run`, which installs etcd),
+/// so that a missing install step cannot pass by skipping.
+pub fn available(test: &str) -> bool {
+    if etcd_installed() {
+        return true;
+    }
+    let why = format!("{test}: etcd is not installed (apt-get install etcd-server etcd-client)");
+    if std::env::var_os("KINDLING_TEST_STRICT").is_some_and(|v| v == "1") {
+        panic!("cannot run {why}, and KINDLING_TEST_STRICT=1 forbids skipping");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIP {why}");
+    false
+}
+
 /// Whether an `etcd` binary is installed.
 pub fn etcd_installed() -> bool {
     Command::new("etcd")

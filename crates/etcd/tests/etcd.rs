@@ -4,20 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use etcd::testing::{EtcdCluster, etcd_installed};
+use etcd::testing::EtcdCluster;
 use etcd::{Client, Config, Error, EventKind, OpResult, Txn};
 
 fn available() -> bool {
-    if etcd_installed() {
-        return true;
-    }
-    let why = "etcd client tests: etcd is not installed (apt-get install etcd-server)";
-    if std::env::var_os("KINDLING_TEST_STRICT").is_some_and(|v| v == "1") {
-        panic!("cannot run {why}, and KINDLING_TEST_STRICT=1 forbids skipping");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIP {why}");
-    false
+    etcd::testing::available("etcd client tests")
 }
 
 fn runtime() -> tokio::runtime::Runtime {

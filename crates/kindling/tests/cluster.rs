@@ -12,18 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::netns::{have, skip};
-use common::{BIN, Server, wait_until};
-use etcd::testing::{EtcdCluster, etcd_installed};
-
-const PYTHON: &str = "/usr/bin/python3";
+use common::netns::have;
+use common::{BIN, PYTHON, Server, wait_until};
+use etcd::testing::EtcdCluster;
 
 fn available(test: &str) -> bool {
-    if !etcd_installed() {
-        skip(&format!("{test}: etcd is not installed (apt-get install etcd-server)"));
-        return false;
-    }
-    have("etcdctl")
+    etcd::testing::available(test) && have("etcdctl")
 }
 
 fn examples() -> PathBuf {
@@ -101,35 +95,6 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
-}
-
-/// Python grpcio stubs in `dir`, or None (with a skip) without grpcio.
-fn grpc_stubs(dir: &Path) -> Option<PathBuf> {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import grpc, grpc_tools.protoc"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        skip("cluster gRPC test: install python3-grpcio and python3-grpc-tools");
-        return None;
-    }
-    let stubs = dir.join("stubs");
-    std::fs::create_dir_all(&stubs).unwrap();
-    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rpc/proto");
-    let out = Command::new(PYTHON)
-        .args(["-m", "grpc_tools.protoc", "-I"])
-        .arg(&proto)
-        .arg(format!("--python_out={}", stubs.display()))
-        .arg(format!("--grpc_python_out={}", stubs.display()))
-        .args([
-            "matchbox/storage/storagepb/storage.proto",
-            "matchbox/server/serverpb/messages.proto",
-            "matchbox/rpc/rpcpb/rpc.proto",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "protoc: {}", String::from_utf8_lossy(&out.stderr));
-    Some(stubs)
 }
 
 /// Puts a profile and a group selecting it through the gRPC API with
@@ -230,7 +195,7 @@ fn two_replicas_share_one_configuration() {
         }
     }
 
-    if let Some(stubs) = grpc_stubs(tmp.path()) {
+    if let Some(stubs) = common::grpc_stubs(&tmp.path().join("stubs")) {
         let rpc = a.wait_service_addr("rpc");
         let answer = grpc_put(&stubs, &rpc, &certs, "fresh");
         assert_eq!(answer, "OK");
@@ -436,7 +401,7 @@ fn without_quorum_http_answers_and_writes_fail() {
         a.get("/healthz").text()
     );
     assert_eq!(a.get("/ipxe?mac=52-54-00-89-d8-10").status, 200);
-    if let Some(stubs) = grpc_stubs(tmp.path()) {
+    if let Some(stubs) = common::grpc_stubs(&tmp.path().join("stubs")) {
         let answer = grpc_put(&stubs, &rpc, &certs, "nope");
         assert!(answer.starts_with("UNAVAILABLE"), "{answer}");
     }
@@ -449,7 +414,7 @@ fn without_quorum_http_answers_and_writes_fail() {
         "{}",
         a.get("/healthz").text()
     );
-    if let Some(stubs) = grpc_stubs(tmp.path()) {
+    if let Some(stubs) = common::grpc_stubs(&tmp.path().join("stubs")) {
         assert_eq!(grpc_put(&stubs, &rpc, &certs, "back"), "OK");
         assert!(a.get("/ipxe?os=back").text().contains("kernel /k-back"));
     }

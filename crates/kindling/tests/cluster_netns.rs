@@ -21,10 +21,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::netns::{Capture, available, have, skip};
+use common::netns::{Capture, available, have};
 use common::{BIN, Server, wait_until};
 use dhcp::MessageType;
-use etcd::testing::{EtcdCluster, etcd_installed};
+use etcd::testing::EtcdCluster;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -289,8 +289,7 @@ fn ready() -> bool {
     if !available("cluster DHCP tests") {
         return false;
     }
-    if !etcd_installed() {
-        skip("cluster DHCP tests: etcd is not installed (apt-get install etcd-server)");
+    if !etcd::testing::available("cluster DHCP tests") {
         return false;
     }
     have("etcdctl") && have("perfdhcp") && have("tcpdump") && have("udhcpc") && have("curl")

@@ -10,21 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::netns::skip;
-use common::{BIN, DataDir, Server};
-
-const PYTHON: &str = "/usr/bin/python3";
-
-fn python_grpc() -> bool {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import grpc, grpc_tools.protoc"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        skip("grpc tests: install python3-grpcio and python3-grpc-tools");
-    }
-    ok
-}
+use common::{BIN, DataDir, PYTHON, Server};
 
 fn certs(dir: &Path) {
     let out = Command::new(BIN)
@@ -56,9 +42,6 @@ fn files(root: &Path) -> Vec<String> {
 
 #[test]
 fn python_grpcio_calls_every_rpc_over_mutual_tls() {
-    if !python_grpc() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (ours, other, stubs) = (
         tmp.path().join("certs"),
@@ -66,21 +49,9 @@ fn python_grpcio_calls_every_rpc_over_mutual_tls() {
         tmp.path().join("stubs"),
     );
     certs(&other);
-    std::fs::create_dir_all(&stubs).unwrap();
-    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rpc/proto");
-    let out = Command::new(PYTHON)
-        .args(["-m", "grpc_tools.protoc", "-I"])
-        .arg(&proto)
-        .arg(format!("--python_out={}", stubs.display()))
-        .arg(format!("--grpc_python_out={}", stubs.display()))
-        .args([
-            "matchbox/storage/storagepb/storage.proto",
-            "matchbox/server/serverpb/messages.proto",
-            "matchbox/rpc/rpcpb/rpc.proto",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "protoc: {}", String::from_utf8_lossy(&out.stderr));
+    let Some(stubs) = common::grpc_stubs(&stubs) else {
+        return;
+    };
 
     // An empty data directory outside the one the Python client could aim at.
     let data = DataDir::new();

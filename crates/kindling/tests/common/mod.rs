@@ -305,3 +305,36 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
 pub fn random_file(path: &Path, len: usize, seed: u64) {
     std::fs::write(path, pseudo_random(len, seed)).unwrap();
 }
+
+/// The Python interpreter with Debian's grpcio (not a pyenv one).
+pub const PYTHON: &str = "/usr/bin/python3";
+
+/// Python grpcio stubs of the gRPC API compiled into `dir` (a client that
+/// is not kindling's own); `None`, with a skip, without python3-grpcio and
+/// python3-grpc-tools.
+pub fn grpc_stubs(dir: &Path) -> Option<PathBuf> {
+    let ok = Command::new(PYTHON)
+        .args(["-c", "import grpc, grpc_tools.protoc"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        netns::skip("gRPC tests: install python3-grpcio and python3-grpc-tools");
+        return None;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rpc/proto");
+    let out = Command::new(PYTHON)
+        .args(["-m", "grpc_tools.protoc", "-I"])
+        .arg(&proto)
+        .arg(format!("--python_out={}", dir.display()))
+        .arg(format!("--grpc_python_out={}", dir.display()))
+        .args([
+            "matchbox/storage/storagepb/storage.proto",
+            "matchbox/server/serverpb/messages.proto",
+            "matchbox/rpc/rpcpb/rpc.proto",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "protoc: {}", String::from_utf8_lossy(&out.stderr));
+    Some(dir.to_path_buf())
+}
