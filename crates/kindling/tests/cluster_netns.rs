@@ -1,7 +1,8 @@
 //! Two kindling replicas sharing DHCP leases through three real etcd
 //! members, in network namespaces the test creates: both replicas on one
-//! broadcast domain (real udhcpc clients hear both), and each also reached
-//! as a relay by its own perfdhcp. Every ACK on the wire (tcpdump) is
+//! broadcast domain (real udhcpc clients hear both), each also reached as
+//! a relay by its own perfdhcp, and both behind ISC's dhcrelay forwarding a
+//! remote network's clients to the two of them. Every ACK on the wire (tcpdump) is
 //! checked against etcd: every address held by exactly one client, every
 //! acknowledged lease stored. Then the same after SIGKILL of the etcd
 //! leader, after SIGKILL of a replica, and with etcd gone (no ACK at all,
@@ -10,7 +11,9 @@
 //! ```text
 //!   ns c (clients) ──lan──┐                ┌── ns hub: etcd ×3 on 10.233.N.254
 //!   ns a (replica) ──lan──┼── br0 (hub) ───┤
-//!   ns b (replica) ──lan──┘   br1 (hub) ───┴── ctl of a and b
+//!   ns b (replica) ──lan──┤   br1 (hub) ───┴── ctl of a and b
+//!   ns r (dhcrelay) ─lan──┘
+//!        └──dn0── ns d (remote clients, 10.234.N.0/24)
 //! ```
 
 mod common;
@@ -53,6 +56,9 @@ struct ClusterLab {
     n: u8,
     etcd: EtcdCluster,
     dir: tempfile::TempDir,
+    /// Namespaces added later (the relay and its client).
+    extra: Vec<String>,
+    children: Vec<Child>,
 }
 
 impl ClusterLab {
@@ -144,11 +150,61 @@ impl ClusterLab {
             n,
             etcd,
             dir: tempfile::tempdir().unwrap(),
+            extra: Vec::new(),
+            children: Vec::new(),
         }
     }
 
     fn replica_ip(&self, name: &str) -> String {
         format!("10.232.{}.{}", self.n, if name == "a" { 1 } else { 2 })
+    }
+
+    /// A relay namespace on the boot network (`10.232.N.5`) running ISC's
+    /// dhcrelay towards both replicas, and behind it a client namespace on
+    /// `10.234.N.0/24` (the relay is `.1`); the replicas route that network
+    /// through the relay. Returns the client namespace's name.
+    fn add_relay(&mut self) -> String {
+        let n = self.n;
+        let (r, d) = (format!("{}-r", self.c), format!("{}-d", self.c));
+        for ns in [&r, &d] {
+            run(&["ip", "netns", "add", ns]);
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            self.extra.push(ns.clone());
+        }
+        run(&[
+            "ip", "link", "add", "lan", "netns", &r, "type", "veth", "peer", "name", "lr", "netns", &self.hub,
+        ]);
+        run(&["ip", "-n", &self.hub, "link", "set", "lr", "master", "br0"]);
+        run(&["ip", "-n", &self.hub, "link", "set", "lr", "up"]);
+        run(&["ip", "-n", &r, "addr", "add", &format!("10.232.{n}.5/24"), "dev", "lan"]);
+        run(&["ip", "-n", &r, "link", "set", "lan", "up"]);
+        run(&[
+            "ip", "link", "add", "dn0", "netns", &r, "type", "veth", "peer", "name", "cl0", "netns", &d,
+        ]);
+        run(&["ip", "-n", &r, "addr", "add", &format!("10.234.{n}.1/24"), "dev", "dn0"]);
+        run(&["ip", "-n", &r, "link", "set", "dn0", "up"]);
+        run(&["ip", "-n", &d, "link", "set", "cl0", "up"]);
+        for ns in [&self.a, &self.b] {
+            run(&[
+                "ip",
+                "-n",
+                ns,
+                "route",
+                "add",
+                &format!("10.234.{n}.0/24"),
+                "via",
+                &format!("10.232.{n}.5"),
+            ]);
+        }
+        let relay = ns_cmd(&r, "dhcrelay")
+            .args(["-d", "-4", "--no-pid", "-id", "dn0", "-iu", "lan"])
+            .args([self.replica_ip("a"), self.replica_ip("b")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dhcrelay (apt-get install isc-dhcp-relay)");
+        self.children.push(relay);
+        d
     }
 
     fn start_replica(&self, name: &str) -> Server {
@@ -157,7 +213,7 @@ impl ClusterLab {
         std::fs::write(
             &cfg,
             format!(
-                "[dhcp]\nmode = \"full\"\ninterfaces = [\"lan\"]\n\n[[dhcp.subnet]]\nnetwork = \"10.232.{n}.0/24\"\nranges = [\"10.232.{n}.10-10.232.{n}.254\"]\nlease_time = \"1h\"\n"
+                "[dhcp]\nmode = \"full\"\ninterfaces = [\"lan\"]\n\n[[dhcp.subnet]]\nnetwork = \"10.232.{n}.0/24\"\nranges = [\"10.232.{n}.10-10.232.{n}.254\"]\nlease_time = \"1h\"\n\n[[dhcp.subnet]]\nnetwork = \"10.234.{n}.0/24\"\nranges = [\"10.234.{n}.10-10.234.{n}.254\"]\nlease_time = \"1h\"\n"
             ),
         )
         .unwrap();
@@ -271,7 +327,17 @@ impl ClusterLab {
 
 impl Drop for ClusterLab {
     fn drop(&mut self) {
-        for ns in [&self.c, &self.a, &self.b, &self.hub] {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let all: Vec<String> = self
+            .extra
+            .iter()
+            .chain([&self.c, &self.a, &self.b, &self.hub])
+            .cloned()
+            .collect();
+        for ns in &all {
             if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
                 for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
                     let _ = Command::new("kill").args(["-9", pid]).status();
@@ -279,7 +345,7 @@ impl Drop for ClusterLab {
             }
         }
         // The etcd members die with their namespace; their files go with the struct.
-        for ns in [&self.c, &self.a, &self.b, &self.hub] {
+        for ns in &all {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
@@ -494,4 +560,65 @@ fn without_etcd_no_lease_is_acknowledged_and_http_answers() {
     assert_eq!(acks(&msgs).len(), 0, "no ACK without etcd");
     assert_eq!(offers(&msgs), 0, "no OFFER either");
     assert!(lab.http("a", "/boot.ipxe").starts_with("#!ipxe"), "HTTP still answers");
+}
+
+/// Behind a relay that forwards to both replicas: each replica answers the
+/// relay, the client takes one offer, and the other replica, seeing the
+/// REQUEST name another server, drops its offer: one ACK, one lease in etcd.
+#[test]
+fn behind_a_relay_to_both_replicas_a_client_gets_one_lease() {
+    if !ready() || !have("dhcrelay") {
+        return;
+    }
+    let mut lab = ClusterLab::new();
+    let _a = lab.start_replica("a");
+    let _b = lab.start_replica("b");
+    wait_registered(&lab, "a,b");
+    let remote = lab.add_relay();
+    // On the relay's upstream side: the replicas answer it by unicast.
+    let cap = Capture::start(&format!("{}-r", lab.c), "lan", lab.dir.path(), "relay.pcap");
+    let mut clients: Vec<Child> = (0..3)
+        .map(|i| {
+            let mv = format!("mv{i}");
+            run(&[
+                "ip", "-n", &remote, "link", "add", &mv, "link", "cl0", "type", "macvlan", "mode", "bridge",
+            ]);
+            run(&["ip", "-n", &remote, "link", "set", &mv, "up"]);
+            ns_cmd(&remote, "udhcpc")
+                .args(["-f", "-q", "-n", "-t", "6", "-T", "1", "-s", "/bin/true", "-i", &mv])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("udhcpc")
+        })
+        .collect();
+    let bound = clients
+        .iter_mut()
+        .map(|c| c.wait().is_ok_and(|s| s.success()))
+        .filter(|ok| *ok)
+        .count();
+    let msgs = cap.stop();
+    assert_eq!(bound, 3, "every client behind the relay got a lease");
+    // Both replicas offered to the relay (two server identifiers seen).
+    let offering: std::collections::HashSet<Ipv4Addr> = msgs
+        .iter()
+        .filter(|m| m.op == dhcp::Op::Reply && m.options.message_type() == Some(MessageType::Offer))
+        .filter_map(|m| m.options.server_id())
+        .collect();
+    assert_eq!(offering.len(), 2, "both replicas answer the relay: {offering:?}");
+    let acks = acks(&msgs);
+    let mut per_client: HashMap<&str, std::collections::HashSet<Ipv4Addr>> = HashMap::new();
+    for (mac, ip) in &acks {
+        assert!(
+            ip.octets()[2] == lab.n && ip.octets()[0] == 10 && ip.octets()[1] == 234,
+            "{ip} is in the relay's network"
+        );
+        per_client.entry(mac).or_default().insert(*ip);
+    }
+    assert_eq!(per_client.len(), 3);
+    assert!(
+        per_client.values().all(|ips| ips.len() == 1),
+        "one address per client: {per_client:?}"
+    );
+    lab.check_acks_are_stored(&acks);
 }
