@@ -1,0 +1,119 @@
+//! What the servers report: one event per DHCP exchange, TFTP transfer and
+//! HTTP request of a boot endpoint, with what the wire said about the
+//! machine. Built on the hot paths from data those paths already have; the
+//! recorder ties each to a machine later, off those paths.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Milliseconds since the Unix epoch (the recorder has no clock: every
+/// event carries its time).
+pub type Millis = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: Millis,
+    /// The replica that saw it (empty for a single server).
+    pub replica: String,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    Dhcp(Dhcp),
+    Tftp(Tftp),
+    Http(Http),
+}
+
+/// What a DHCP request told about its client.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Firmware {
+    /// kindling's classification: `bios`, `uefi-x64`, `uefi-http`, `ipxe`,
+    /// `grub`, `plain`, …
+    pub kind: String,
+    /// Option 93, as sent.
+    pub arch_codes: Vec<u16>,
+    /// Option 60.
+    pub vendor_class: Option<String>,
+    /// Option 77 (each class, joined with commas).
+    pub user_class: Option<String>,
+    /// Option 175 present: iPXE, with these sub-option codes (its features).
+    pub ipxe_features: Option<Vec<u8>>,
+    /// Option 97, as a UUID string.
+    pub uuid: Option<String>,
+}
+
+/// One DHCP exchange (a request and the answer, or why there was none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dhcp {
+    /// The client hardware address (chaddr).
+    pub hw: Vec<u8>,
+    pub xid: u32,
+    /// `DISCOVER`, `REQUEST`, …
+    pub request: String,
+    /// `OFFER`, `ACK`, `NAK`, or `None` when not answered.
+    pub reply: Option<String>,
+    /// The address offered, acknowledged or released.
+    pub ip: Option<Ipv4Addr>,
+    pub firmware: Firmware,
+    /// Option 12.
+    pub hostname: Option<String>,
+    /// The boot file or URL given.
+    pub boot_file: Option<String>,
+    /// Why it was not answered (`address pool exhausted`, …).
+    pub ignored: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// One TFTP read transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tftp {
+    pub client: IpAddr,
+    pub file: String,
+    pub size: u64,
+    pub blocks: u64,
+    pub retransmissions: u64,
+    /// `None`: complete; else how it ended (`timed-out`, `aborted-by-client:
+    /// …`, `refused: not found`).
+    pub failure: Option<String>,
+}
+
+/// One HTTP request of a boot endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Http {
+    pub client: Option<IpAddr>,
+    /// The route: `/boot.ipxe`, `/ipxe`, `/grub`, `/ignition`, `/cloud`,
+    /// `/generic`, `/metadata`, `/assets/`, or `bootfile` (a boot program
+    /// by name, as UEFI HTTP Boot fetches it).
+    pub route: String,
+    /// The path asked for (for assets and boot files).
+    pub path: String,
+    /// The labels of the query (`mac`, `uuid`, `os`, …), in order; with
+    /// redacted queries only the keys, with empty values.
+    pub labels: Vec<(String, String)>,
+    pub status: u16,
+    /// The failure's reason code (`no-matching-group`, …) and detail.
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    /// The group and profile the labels selected, filled in by the recorder.
+    pub selection: Option<Selection>,
+}
+
+/// What selection decided for a request, and the profile's boot files (to
+/// tell the kernel from the initrd among later asset requests).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Selection {
+    pub group: String,
+    pub profile: String,
+    pub kernel: Option<String>,
+    pub initrd: Vec<String>,
+}
+
+impl Http {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
