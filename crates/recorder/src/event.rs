@@ -117,3 +117,65 @@ impl Http {
             .filter(|v| !v.is_empty())
     }
 }
+
+impl Event {
+    /// One line saying what happened, for timelines and the live view.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            EventKind::Dhcp(d) => {
+                let mut s = format!("DHCP {}", d.request);
+                match &d.reply {
+                    Some(r) => s.push_str(&format!(" → {r}")),
+                    None => s.push_str(" → no answer"),
+                }
+                if let Some(ip) = d.ip {
+                    s.push_str(&format!(" {ip}"));
+                }
+                if !d.firmware.kind.is_empty() {
+                    s.push_str(&format!(" ({})", d.firmware.kind));
+                }
+                if let Some(f) = &d.boot_file {
+                    s.push_str(&format!(", boot file {f}"));
+                }
+                if let Some(why) = &d.ignored {
+                    s.push_str(&format!(": {why}"));
+                }
+                s
+            }
+            EventKind::Tftp(t) => {
+                let mut s = format!("TFTP {}: {} bytes in {} blocks", t.file, t.size, t.blocks);
+                if t.retransmissions > 0 {
+                    s.push_str(&format!(", {} retransmitted", t.retransmissions));
+                }
+                match &t.failure {
+                    None => s.push_str(", complete"),
+                    Some(f) => s.push_str(&format!(", {f}")),
+                }
+                s
+            }
+            EventKind::Http(h) => {
+                let what = if h.route == "/assets/" || h.route == "bootfile" {
+                    h.path.clone()
+                } else {
+                    h.route.clone()
+                };
+                let mut s = format!("HTTP {what} {}", h.status);
+                if let Some(sel) = &h.selection {
+                    s.push_str(&format!(" (group {}, profile {})", sel.group, sel.profile));
+                }
+                if let Some(r) = &h.reason {
+                    s.push_str(&format!(": {r}"));
+                }
+                s
+            }
+        }
+    }
+
+    /// The hardware address, for DHCP events.
+    pub fn hw(&self) -> Option<&[u8]> {
+        match &self.kind {
+            EventKind::Dhcp(d) => Some(&d.hw),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! The flight recorder's service. The DHCP, TFTP and HTTP servers push
+//! events into its [`EventSink`] and go on; a thread of its own drains the
+//! sink every 50 ms, completes HTTP events with what selection decided
+//! (off the request path), ties them to machines ([`recorder::Machines`]),
+//! publishes a line per event for live views, counts them by stage, and
+//! every two seconds writes the machines that changed to an embedded
+//! database, so that their history survives a restart.
+//!
+//! Storage keeps each machine's events (bounded like the model); loading
+//! applies them again, so the model's rules are the only place boots and
+//! stages are decided.
+
+pub mod json;
+mod store;
+pub mod views;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use recorder::{Event, EventKind, EventSink, Http, Limits, Machines};
+use tokio::sync::broadcast;
+
+pub use store::{RecorderDb, RecorderDbError};
+
+/// How often the sink is drained.
+pub const DRAIN_EVERY: Duration = Duration::from_millis(50);
+/// How often changed machines are written to disk.
+pub const WRITE_EVERY: Duration = Duration::from_secs(2);
+
+/// Milliseconds since the Unix epoch: the time servers stamp events with.
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Completes an HTTP event with what selection decides for its labels.
+pub type Enrich = Box<dyn Fn(&mut Http) + Send + Sync>;
+
+pub struct Options {
+    /// Where history is kept; `None`: in memory only.
+    pub file: Option<PathBuf>,
+    pub limits: Limits,
+    /// This replica's name (stamped on its events), empty for one server.
+    pub replica: String,
+}
+
+pub struct Recorder {
+    sink: Arc<EventSink>,
+    machines: Mutex<Machines>,
+    db: Option<RecorderDb>,
+    live: broadcast::Sender<Arc<str>>,
+    enrich: Enrich,
+    replica: String,
+    file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// Opens the history file (a problem with it is logged and the recorder
+    /// keeps history in memory only) and applies what it holds.
+    pub fn open(opts: Options, enrich: Enrich) -> Recorder {
+        let mut machines = Machines::new(opts.limits);
+        let db = match &opts.file {
+            Some(path) => match RecorderDb::open(path) {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the flight recorder keeps its history in memory only (give --recorder-file a path this process can write)");
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(db) = &db {
+            let started = Instant::now();
+            match db.load() {
+                Ok(mut events) => {
+                    events.sort_by_key(|e| e.at);
+                    let n = events.len();
+                    for e in events {
+                        machines.apply(e);
+                    }
+                    let _ = machines.take_changes();
+                    tracing::info!(machines = machines.len(), events = n, millis = started.elapsed().as_millis() as u64, path = %db.path().display(), "flight recorder history loaded");
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the flight recorder's history; starting empty"),
+            }
+        }
+        Recorder {
+            sink: Arc::new(EventSink::new(recorder::DEFAULT_CAPACITY)),
+            machines: Mutex::new(machines),
+            db,
+            live: broadcast::Sender::new(1024),
+            enrich,
+            replica: opts.replica,
+            file: opts.file,
+        }
+    }
+
+    /// Where the servers push events.
+    pub fn sink(&self) -> Arc<EventSink> {
+        self.sink.clone()
+    }
+
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Whether history survives a restart.
+    pub fn durable(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// The machines, for views (hold it briefly: the recorder waits on it).
+    pub fn machines(&self) -> MutexGuard<'_, Machines> {
+        self.machines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A line of JSON per event recorded from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.live.subscribe()
+    }
+
+    /// Applies everything pushed so far (the thread does this every
+    /// [`DRAIN_EVERY`]; tests and shutdown call it directly).
+    pub fn drain(&self) -> usize {
+        let events = self.sink.drain();
+        let n = events.len();
+        if n == 0 {
+            return 0;
+        }
+        let mut lines = Vec::with_capacity(n);
+        {
+            let mut machines = self.machines();
+            for mut event in events {
+                if event.replica.is_empty() {
+                    event.replica.clone_from(&self.replica);
+                }
+                if let EventKind::Http(h) = &mut event.kind {
+                    (self.enrich)(h);
+                }
+                let summary = event.describe();
+                let kind = match &event.kind {
+                    EventKind::Dhcp(_) => "dhcp",
+                    EventKind::Tftp(_) => "tftp",
+                    EventKind::Http(_) => "http",
+                };
+                let at = event.at;
+                let key = machines.apply(event);
+                let (stage, failure, mac) = match key.as_deref().and_then(|k| machines.get_mac(k)) {
+                    Some(m) => {
+                        let entry = m.current().and_then(|b| b.entries.last());
+                        (
+                            entry.and_then(|e| e.stage).map(|s| s.name()),
+                            entry.and_then(|e| e.failure.clone()),
+                            Some(m.mac_text()),
+                        )
+                    }
+                    None => (None, None, None),
+                };
+                metrics::counter!("kindling_recorder_events_total", "stage" => stage.unwrap_or(if failure.is_some() { "failure" } else { "other" })).increment(1);
+                lines.push(
+                    serde_json::json!({
+                        "at": at, "type": kind, "mac": mac, "stage": stage,
+                        "failure": failure, "summary": summary,
+                    })
+                    .to_string(),
+                );
+            }
+            let c = machines.counts();
+            metrics::gauge!("kindling_recorder_machines", "class" => "known").set(c.known as f64);
+            metrics::gauge!("kindling_recorder_machines", "class" => "unknown").set(c.unknown as f64);
+            metrics::gauge!("kindling_recorder_evicted", "class" => "known").set(c.evicted_known as f64);
+            metrics::gauge!("kindling_recorder_evicted", "class" => "unknown").set(c.evicted_unknown as f64);
+        }
+        metrics::gauge!("kindling_recorder_dropped").set(self.sink.dropped() as f64);
+        for line in lines {
+            let _ = self.live.send(Arc::from(line));
+        }
+        n
+    }
+
+    /// Writes the machines that changed since the last write.
+    pub fn write(&self) {
+        let Some(db) = &self.db else {
+            let _ = self.machines().take_changes();
+            return;
+        };
+        let (records, removed) = {
+            let mut machines = self.machines();
+            let (dirty, removed) = machines.take_changes();
+            let records: Vec<(Vec<u8>, Vec<Event>)> =
+                dirty.into_iter().map(|k| (k.clone(), machines.events_of(&k))).collect();
+            (records, removed)
+        };
+        if records.is_empty() && removed.is_empty() {
+            return;
+        }
+        if let Err(e) = db.write(&records, &removed) {
+            tracing::warn!(error = %e, "cannot write the flight recorder's history");
+        }
+    }
+
+    /// Runs the recorder's thread until `stop` is set; then drains and
+    /// writes one last time.
+    pub fn spawn(self: Arc<Self>, stop: Arc<AtomicBool>) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new().name("recorder".into()).spawn(move || {
+            let mut last_write = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(DRAIN_EVERY);
+                self.drain();
+                if last_write.elapsed() >= WRITE_EVERY {
+                    self.write();
+                    last_write = Instant::now();
+                }
+            }
+            self.drain();
+            self.write();
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recorder::{Dhcp, Firmware, Selection};
+
+    fn dhcp(at: u64, mac: u8) -> Event {
+        Event {
+            at,
+            replica: String::new(),
+            kind: EventKind::Dhcp(Dhcp {
+                hw: vec![0x52, 0x54, 0, 0, 0, mac],
+                xid: 1,
+                request: "DISCOVER".into(),
+                reply: Some("OFFER".into()),
+                ip: None,
+                firmware: Firmware {
+                    kind: "bios".into(),
+                    ..Default::default()
+                },
+                hostname: None,
+                boot_file: None,
+                ignored: None,
+                detail: None,
+            }),
+        }
+    }
+
+    fn http(at: u64, mac: u8) -> Event {
+        Event {
+            at,
+            replica: String::new(),
+            kind: EventKind::Http(Http {
+                client: None,
+                route: "/ipxe".into(),
+                path: "/ipxe".into(),
+                labels: vec![("mac".into(), format!("52:54:00:00:00:{mac:02x}"))],
+                status: 200,
+                reason: None,
+                detail: None,
+                selection: None,
+            }),
+        }
+    }
+
+    /// History written to the file comes back after a restart; HTTP events
+    /// are completed with selection on the way in; evicted machines leave
+    /// the file too.
+    #[test]
+    fn history_survives_a_restart_and_stays_bounded_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("recorder.redb");
+        let opts = || Options {
+            file: Some(file.clone()),
+            limits: Limits {
+                machines: 3,
+                unknown: 2,
+                ..Limits::default()
+            },
+            replica: "a".into(),
+        };
+        let enrich: Enrich = Box::new(|h: &mut Http| {
+            h.selection = Some(Selection {
+                group: "g.json".into(),
+                profile: "p".into(),
+                ..Default::default()
+            });
+        });
+        {
+            let r = Recorder::open(opts(), enrich);
+            let mut live = r.subscribe();
+            r.sink().push(dhcp(1, 1));
+            r.sink().push(http(2, 1));
+            for mac in 2..=6 {
+                r.sink().push(dhcp(10 + u64::from(mac), mac));
+            }
+            assert_eq!(r.drain(), 7);
+            r.write();
+            let line = live.try_recv().unwrap();
+            assert!(line.contains("\"stage\":\"dhcp\""), "{line}");
+            let m = r.machines();
+            assert_eq!(m.len(), 3, "one known, two unknown");
+            assert!(m.find("52:54:00:00:00:01").unwrap().known);
+        }
+        let r = Recorder::open(opts(), Box::new(|_| {}));
+        let m = r.machines();
+        assert_eq!(m.len(), 3);
+        let known = m.find("52:54:00:00:00:01").unwrap();
+        assert_eq!(known.selection.as_ref().unwrap().profile, "p");
+        assert_eq!(known.current().unwrap().entries[0].event.replica, "a");
+        assert!(m.find("52:54:00:00:00:06").is_some());
+        assert!(m.find("52:54:00:00:00:02").is_none(), "evicted, and gone from the file");
+    }
+}
