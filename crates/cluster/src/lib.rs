@@ -111,6 +111,15 @@ impl Cluster {
         self.members.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The HTTP addresses of the other live replicas (for merged views).
+    pub fn peer_addresses(&self) -> Vec<String> {
+        self.members()
+            .into_values()
+            .filter(|m| m.name != self.replica && !m.http.is_empty())
+            .map(|m| m.http)
+            .collect()
+    }
+
     /// For logs and `/healthz`: `etcd http://…,http://… prefix /kindling/`.
     pub fn describe(&self) -> String {
         format!(

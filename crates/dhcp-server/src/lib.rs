@@ -158,6 +158,8 @@ impl State {
 pub struct Service {
     state: Mutex<State>,
     store: Arc<dyn LeaseStore>,
+    /// Where every exchange is reported for the flight recorder, if on.
+    events: std::sync::OnceLock<Arc<recorder::EventSink>>,
     /// Bumped after every committed batch of lease changes (DNS names
     /// follow the leases).
     changed: tokio::sync::watch::Sender<u64>,
@@ -179,6 +181,7 @@ impl Service {
         Service {
             state: Mutex::new(state),
             store,
+            events: std::sync::OnceLock::new(),
             changed: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -259,6 +262,62 @@ impl Service {
     pub fn store(&self) -> &dyn LeaseStore {
         self.store.as_ref()
     }
+
+    /// Reports every exchange to the flight recorder from now on.
+    pub fn set_recorder(&self, sink: Arc<recorder::EventSink>) {
+        let _ = self.events.set(sink);
+    }
+
+    fn record(&self, s: &dhcp::Summary, ignored: Option<&str>) {
+        let Some(sink) = self.events.get() else { return };
+        if s.request.is_none() {
+            return;
+        }
+        let c = &s.client;
+        sink.push(recorder::Event {
+            at: unix_millis(),
+            replica: String::new(),
+            kind: recorder::EventKind::Dhcp(recorder::Dhcp {
+                hw: s.hw.clone(),
+                xid: s.xid,
+                request: s.request.map(|t| t.to_string()).unwrap_or_default(),
+                reply: s.reply.map(|t| t.to_string()),
+                ip: s.ip,
+                firmware: recorder::Firmware {
+                    kind: s.client_kind.to_owned(),
+                    arch_codes: c.arch_codes.clone(),
+                    vendor_class: s.vendor_class.clone(),
+                    user_class: (!s.user_classes.is_empty()).then(|| s.user_classes.join(",")),
+                    ipxe_features: s.ipxe_features.clone(),
+                    uuid: c.uuid.as_deref().and_then(uuid_text),
+                },
+                hostname: s.hostname.clone(),
+                boot_file: s.boot_file.clone(),
+                ignored: ignored.map(str::to_owned),
+                detail: s.detail.clone(),
+            }),
+        });
+    }
+}
+
+/// Milliseconds since the Unix epoch, the recorder's clock.
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Option 97 (type 0, then the 16 bytes of the SMBIOS UUID) as text, the
+/// way iPXE prints `${uuid}`: the first three fields little-endian, as
+/// SMBIOS stores them, so that the DHCP exchange and the iPXE query name
+/// the machine alike.
+pub fn uuid_text(option97: &[u8]) -> Option<String> {
+    let b: &[u8; 16] = option97.get(1..17)?.try_into().ok()?;
+    Some(format!(
+        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+        b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+    ))
 }
 
 /// Records to make durable, and what to send once they are (or instead,
@@ -346,6 +405,13 @@ async fn read_loop(
         let s = &handled.summary;
         let request = s.request.map(|t| t.to_string()).unwrap_or_default();
         metrics::counter!("kindling_dhcp_requests_total", "type" => message_label(s.request)).increment(1);
+        service.record(
+            s,
+            match handled.action {
+                Action::Ignore(reason) => Some(reason),
+                _ => None,
+            },
+        );
         match handled.action {
             Action::Ignore(reason) => {
                 metrics::counter!("kindling_dhcp_dropped_total", "reason" => reason).increment(1);

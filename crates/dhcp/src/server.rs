@@ -76,11 +76,21 @@ pub enum Action {
     Persist(Lease),
 }
 
-/// A one-line account of a transaction, for the structured log.
+/// A one-line account of a transaction, for the structured log, and what
+/// the request told about its client (for the flight recorder).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Summary {
     pub xid: u32,
     pub mac: String,
+    /// The client hardware address (chaddr).
+    pub hw: Vec<u8>,
+    pub client: Client,
+    /// Option 60, option 77's classes, option 12, and the sub-option codes
+    /// of option 175 (iPXE's features), as the request carried them.
+    pub vendor_class: Option<String>,
+    pub user_classes: Vec<String>,
+    pub hostname: Option<String>,
+    pub ipxe_features: Option<Vec<u8>>,
     pub request: Option<MessageType>,
     pub reply: Option<MessageType>,
     pub client_kind: &'static str,
@@ -182,6 +192,15 @@ impl Server {
         summary.request = Some(kind);
         let client = Client::classify(&msg);
         summary.client_kind = client.kind();
+        summary.hw = msg.hw_addr().to_vec();
+        summary.vendor_class = msg.options.vendor_class();
+        summary.user_classes = msg.options.user_classes();
+        summary.hostname = msg.options.hostname();
+        summary.ipxe_features = msg
+            .options
+            .contains(code::IPXE)
+            .then(|| msg.options.ipxe_suboptions().into_iter().map(|(c, _)| c).collect());
+        summary.client = client.clone();
         let action = match self.cfg.mode {
             Mode::Off => Action::Ignore("DHCP is off"),
             Mode::Proxy => self.proxy(&msg, kind, &client, src, ingress, &mut summary),

@@ -48,6 +48,10 @@ pub enum Command {
     Ignition(ObjectArgs),
     /// Manage generic templates through the gRPC API.
     Generic(ObjectArgs),
+    /// List the machines the flight recorder has seen: state, stage, group, addresses.
+    Machines(MachinesArgs),
+    /// Tell one machine's last boots stage by stage and, for one that failed or stalled, what to do.
+    Explain(ExplainArgs),
     /// Move a whole configuration between a data directory and etcd.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -226,6 +230,40 @@ pub struct CertsInitArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct MachinesArgs {
+    /// HTTP address of the running kindling to ask (any replica: it merges the others).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// Only machines in this state: booting, configured, stuck, failed, known or unknown.
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+
+    /// Only machines whose MAC, UUID, host name or address contains this.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Output format: table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The machine: its MAC address, UUID or an IP address it used.
+    #[arg(value_name = "MAC|UUID|IP")]
+    pub machine: String,
+
+    /// HTTP address of the running kindling to ask.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// Output format: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct LeasesArgs {
     /// HTTP address of the running kindling to ask.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
@@ -377,6 +415,29 @@ pub struct ServeArgs {
     /// (without any, such names are refused). Overrides dns.upstreams.
     #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
     pub dns_upstream: Vec<String>,
+
+    /// The flight recorder: every machine's boot, step by step (DHCP, TFTP, HTTP), kept per machine
+    /// and shown by `kindling machines`, `kindling explain`, /api/machines and the web UI.
+    #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub recorder: bool,
+
+    /// Where the flight recorder keeps its history across restarts (if it cannot be written, history
+    /// stays in memory, with a warning).
+    #[arg(long, default_value = "/var/lib/kindling/recorder.redb", value_name = "FILE")]
+    pub recorder_file: PathBuf,
+
+    /// Most machines the flight recorder keeps (machines no group selected get at most 40 % of it,
+    /// so a flood of unknown MACs never evicts known machines).
+    #[arg(long, default_value = "10000", value_name = "N")]
+    pub recorder_machines: usize,
+
+    /// Seconds without progress after which a boot that is not configured counts as stuck.
+    #[arg(long, default_value = "300", value_name = "SECONDS")]
+    pub stuck_after: u64,
+
+    /// Serve the web UI under /ui/ (read-only: machines, boot timelines, groups, leases, live boots).
+    #[arg(long, default_value = "true", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ui: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -419,7 +480,7 @@ pub struct RenderArgs {
 
 const SUBCOMMANDS: &[&str] = &[
     "serve", "validate", "render", "leases", "certs", "group", "profile", "ignition", "generic", "store", "cluster",
-    "help",
+    "machines", "explain", "help",
 ];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for

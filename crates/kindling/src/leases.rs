@@ -30,11 +30,15 @@ pub fn run(args: LeasesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One plain HTTP/1.0 GET to the local server.
 fn fetch(address: &str, json: bool) -> anyhow::Result<String> {
+    get(address, if json { "/leases?format=json" } else { "/leases" })
+}
+
+/// One plain HTTP/1.0 GET to a running server; the body of a 200, else an
+/// error with the status line and the body (kindling's reason).
+pub fn get(address: &str, path: &str) -> anyhow::Result<String> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let path = if json { "/leases?format=json" } else { "/leases" };
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;

@@ -10,6 +10,8 @@ mod dhcp;
 mod dns;
 mod leases;
 mod logging;
+mod machines;
+mod recorder;
 mod render;
 mod rpc;
 mod runtime;
@@ -39,6 +41,8 @@ fn main() -> ExitCode {
         cli::Command::Profile(args) => client::run(client::Kind::Profile, args),
         cli::Command::Ignition(args) => client::run(client::Kind::Ignition, args),
         cli::Command::Generic(args) => client::run(client::Kind::Generic, args),
+        cli::Command::Machines(args) => machines::list(args),
+        cli::Command::Explain(args) => machines::explain(args),
         cli::Command::Store(cmd) => cluster::store_command(cmd),
         cli::Command::Cluster(cli::ClusterCommand::Status(args)) => cluster::status_command(args),
     };

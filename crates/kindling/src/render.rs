@@ -116,6 +116,9 @@ pub fn offline_app(store: Arc<store::Store>, compat: web::Compat) -> anyhow::Res
             leases: None,
             boot_files: None,
             health: None,
+            recorder: None,
+            peers: None,
+            ui: false,
         },
         None,
     )?))

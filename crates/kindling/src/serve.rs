@@ -203,6 +203,17 @@ fn serve(
     let listeners = bind(&args.address, workers)?;
     let local = listeners[0].local_addr()?;
 
+    let recorder = if args.recorder {
+        Some(crate::recorder::start(
+            &args,
+            store.clone(),
+            cluster.as_ref().map(|c| c.replica().to_owned()),
+        )?)
+    } else {
+        None
+    };
+    let events = recorder.as_ref().map(|r| r.recorder.sink());
+
     let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local, cluster.is_some())?;
     let dns_config = crate::dns::configure(&args, file_config.as_ref())?;
     if let Some((cfg, addr)) = &dns_config {
@@ -215,13 +226,25 @@ fn serve(
             Some(c) => crate::dhcp::Leases::Etcd(c.clone()),
             None => crate::dhcp::Leases::File(lease_file),
         };
-        Some(crate::dhcp::start(dhcp_cfg, leases, stop.clone())?)
+        let handle = crate::dhcp::start(dhcp_cfg, leases, stop.clone())?;
+        if let Some(sink) = &events {
+            handle.service.set_recorder(sink.clone());
+        }
+        Some(handle)
     };
     if let Some(c) = &cluster {
+        // Where the other replicas reach this one (for merged views): the
+        // address it listens on, or its host name when that is every address.
+        let advertised = if local.ip().is_unspecified() {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            format!("{}:{}", host.trim(), local.port())
+        } else {
+            local.to_string()
+        };
         c.spawn_membership(
             store.clone(),
             dhcp.as_ref().map(|d| d.service.clone()),
-            local.to_string(),
+            advertised,
             stop.clone(),
         );
     }
@@ -251,7 +274,7 @@ fn serve(
 
     let boot_files = crate::tftp::boot_files(&args)?;
     let tftp_service = match (&boot_files, args.tftp) {
-        (Some(files), true) => Some(crate::tftp::start(&args, files.clone(), stop.clone())?),
+        (Some(files), true) => Some(crate::tftp::start(&args, files.clone(), events.clone(), stop.clone())?),
         _ => None,
     };
 
@@ -265,6 +288,12 @@ fn serve(
             let render: web::HealthRender = Arc::new(move |snap| c.status_lines(snap.revision));
             render
         }),
+        recorder: recorder.as_ref().map(|r| r.recorder.clone()),
+        peers: cluster.clone().map(|c| {
+            let peers: web::Peers = Arc::new(move || c.peer_addresses());
+            peers
+        }),
+        ui: args.ui,
     };
     let rpc_thread = if args.rpc_address.is_empty() {
         None
@@ -316,6 +345,9 @@ fn serve(
     }
     if let Some(t) = rpc_thread {
         let _ = t.join();
+    }
+    if let Some(r) = recorder {
+        r.stop();
     }
     // Last: the registration's removal runs on it.
     drop(cluster_runtime);

@@ -81,7 +81,12 @@ fn transfer_workers() -> anyhow::Result<(Vec<tokio::runtime::Handle>, Vec<Worker
     Ok((handles, threads))
 }
 
-pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -> anyhow::Result<TftpHandle> {
+pub fn start(
+    args: &ServeArgs,
+    files: Arc<BootFiles>,
+    events: Option<Arc<recorder::EventSink>>,
+    stop: CancellationToken,
+) -> anyhow::Result<TftpHandle> {
     let addr: SocketAddrV4 = match args.tftp_address.strip_prefix(':') {
         Some(port) => format!("0.0.0.0:{port}").parse(),
         None => args.tftp_address.parse(),
@@ -89,6 +94,7 @@ pub fn start(args: &ServeArgs, files: Arc<BootFiles>, stop: CancellationToken) -
     .with_context(|| format!("--tftp-address {:?} must be an IPv4 HOST:PORT", args.tftp_address))?;
     let config = tftp_server::Config {
         max_transfers: args.tftp_max_transfers.max(1),
+        events,
         ..Default::default()
     };
     let (handles, workers) = transfer_workers()?;

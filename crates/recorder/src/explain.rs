@@ -6,6 +6,16 @@ use model::{GroupSet, Labels, LoadedGroup};
 
 use crate::machines::{Machine, Outcome, Stage};
 
+/// Labels as a request's query gives them: the first value of each key, a
+/// `mac` normalized (as selection reads them).
+pub fn labels_of(pairs: &[(String, String)]) -> Labels {
+    let mut first: std::collections::BTreeMap<&String, &String> = Default::default();
+    for (k, v) in pairs {
+        first.entry(k).or_insert(v);
+    }
+    Labels::from_map_as_query(first)
+}
+
 /// A selector entry a group wants and the labels do not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Want {
@@ -71,7 +81,7 @@ pub fn advice(machine: &Machine, outcome: &Outcome, groups: Option<&GroupSet>) -
         }
         Outcome::Failed { reason, detail } => Some(match reason.as_str() {
             "no-matching-group" => {
-                let labels = Labels::from_pairs(machine.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                let labels = labels_of(&machine.labels);
                 let sent = if machine.labels.is_empty() {
                     "no labels".to_owned()
                 } else {

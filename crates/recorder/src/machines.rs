@@ -181,7 +181,10 @@ impl Boot {
             self.truncated += 1;
         }
         self.last = self.last.max(entry.event.at);
-        self.entries.push(entry);
+        self.started = self.started.min(entry.event.at);
+        // In time order: events that waited for their address come late.
+        let at = self.entries.partition_point(|e| e.event.at <= entry.event.at);
+        self.entries.insert(at, entry);
     }
 }
 

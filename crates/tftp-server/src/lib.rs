@@ -29,6 +29,8 @@ pub struct Config {
     pub limits: Limits,
     /// Concurrent transfers; a request beyond this is answered "busy".
     pub max_transfers: usize,
+    /// Where every transfer (and refusal) is reported for the flight recorder.
+    pub events: Option<Arc<recorder::EventSink>>,
 }
 
 impl Default for Config {
@@ -36,8 +38,38 @@ impl Default for Config {
         Config {
             limits: Limits::default(),
             max_transfers: 10_000,
+            events: None,
         }
     }
+}
+
+/// Reports a transfer's end to the flight recorder.
+fn record(
+    shared: &Shared,
+    client: SocketAddrV4,
+    file: &str,
+    size: u64,
+    blocks: u64,
+    retransmissions: u64,
+    failure: Option<String>,
+) {
+    let Some(sink) = &shared.config.events else { return };
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    sink.push(recorder::Event {
+        at,
+        replica: String::new(),
+        kind: recorder::EventKind::Tftp(recorder::Tftp {
+            client: std::net::IpAddr::V4(*client.ip()),
+            file: file.to_owned(),
+            size,
+            blocks,
+            retransmissions,
+            failure,
+        }),
+    });
 }
 
 struct Shared {
@@ -203,6 +235,7 @@ async fn transfer(shared: &Shared, req: Request, client: SocketAddrV4, local: Ip
             };
             metrics::counter!("kindling_tftp_transfers_total", "result" => error_label(code)).increment(1);
             tracing::info!(%client, file = %name, reason = %e, "tftp request refused");
+            record(shared, client, &name, 0, 0, 0, Some(format!("refused: {e}")));
             let _ = socket.send(&encode_error(code, &e.to_string())).await;
             return;
         }
@@ -265,6 +298,20 @@ async fn transfer(shared: &Shared, req: Request, client: SocketAddrV4, local: Ip
     if matches!(outcome, Outcome::Complete) {
         metrics::counter!("kindling_tftp_bytes_total").increment(size as u64);
     }
+    let failure = match &outcome {
+        Outcome::Complete => None,
+        Outcome::ClientError { message, .. } => Some(format!("{result}: {message}")),
+        Outcome::TimedOut => Some(result.to_owned()),
+    };
+    record(
+        shared,
+        client,
+        &name,
+        size as u64,
+        t.total_blocks(),
+        t.retransmissions,
+        failure,
+    );
     tracing::info!(
         %client,
         file = %name,

@@ -31,11 +31,15 @@ pub enum Route {
     Metrics,
     Leases,
     BootFile,
+    /// `/api/…`: the flight recorder's JSON views.
+    Api,
+    /// `/ui/…`: the web UI.
+    Ui,
     Unmatched,
 }
 
 impl Route {
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 16;
 
     pub fn label(self) -> &'static str {
         match self {
@@ -52,6 +56,8 @@ impl Route {
             Route::Metrics => "/metrics",
             Route::Leases => "/leases",
             Route::BootFile => "bootfile",
+            Route::Api => "/api/",
+            Route::Ui => "/ui/",
             Route::Unmatched => "other",
         }
     }
@@ -70,6 +76,9 @@ impl Route {
             "/metrics" => Route::Metrics,
             "/leases" => Route::Leases,
             p if assets_on && (p == "/assets" || p.starts_with("/assets/")) => Route::Assets,
+            p if p.starts_with("/api/") => Route::Api,
+            "/ui" => Route::Ui,
+            p if p.starts_with("/ui/") => Route::Ui,
             _ => Route::Unmatched,
         }
     }
@@ -106,6 +115,9 @@ fn record(
     let route = o.route.label();
     let status = o.response.status();
     app.counters.request(o.route, status);
+    if crate::api::is_boot_route(o.route) {
+        crate::api::record_event(app, o.route, path, query, client.0, status, o.failure.as_ref());
+    }
     let micros = started.elapsed().as_micros() as u64;
     let redacted;
     let query = match query {
@@ -249,6 +261,18 @@ async fn route(app: &App, method: &Method, headers: &HeaderMap, raw_path: &str, 
             )),
         },
         Route::BootFile => boot_file(app, method, headers, &clean).await,
+        Route::Api => match clean.strip_prefix("/api/") {
+            Some("machines") => crate::api::machines(app, query).await,
+            Some("live") => crate::api::live(app),
+            Some(rest) if rest.starts_with("machines/") => {
+                crate::api::machine(app, &rest["machines/".len()..], query).await
+            }
+            _ => Err(Failure::not_found(
+                "no-such-route",
+                format!("no route {clean}; the API has /api/machines, /api/machines/ID and /api/live"),
+            )),
+        },
+        Route::Ui => crate::ui::page(app, &clean, query).await,
         Route::Unmatched => Err(Failure::not_found(
             "no-such-route",
             format!(

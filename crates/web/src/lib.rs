@@ -7,6 +7,7 @@
 //! directory; failures go through [`failure::Failure`], the single place
 //! that turns a reason into a status, headers and body.
 
+mod api;
 mod assets;
 pub mod compat;
 mod content;
@@ -18,11 +19,13 @@ pub mod gourl;
 mod handlers;
 mod server;
 pub mod sniff;
+mod ui;
 mod vars;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use api::Peers;
 pub use compat::{Compat, Quirk};
 pub use failure::{DETAIL_HEADER, Failure, REASON_HEADER};
 pub use server::{HEADER_READ_TIMEOUT, serve};
@@ -42,6 +45,13 @@ pub struct Config {
     pub boot_files: Option<Arc<bootfiles::BootFiles>>,
     /// More `/healthz` lines (the shared store's state, with replicas).
     pub health: Option<HealthRender>,
+    /// The flight recorder: boot requests are reported to it, and
+    /// `/api/machines…` serve its views.
+    pub recorder: Option<Arc<recorder_server::Recorder>>,
+    /// The other replicas, whose views `/api/` and `/ui/` merge.
+    pub peers: Option<Peers>,
+    /// Serve the web UI under `/ui/`.
+    pub ui: bool,
 }
 
 /// Lines appended to `/healthz`, given the snapshot it reports.
@@ -64,6 +74,9 @@ pub struct App {
     leases: Option<LeasesRender>,
     boot_files: Option<Arc<bootfiles::BootFiles>>,
     health: Option<HealthRender>,
+    recorder: Option<Arc<recorder_server::Recorder>>,
+    peers: Option<Peers>,
+    ui: bool,
     counters: counters::Counters,
 }
 
@@ -91,6 +104,9 @@ impl App {
             leases: config.leases.clone(),
             boot_files: config.boot_files.clone(),
             health: config.health.clone(),
+            recorder: config.recorder.clone(),
+            peers: config.peers.clone(),
+            ui: config.ui,
             counters: counters::Counters::new(),
         })
     }
