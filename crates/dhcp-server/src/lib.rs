@@ -314,6 +314,11 @@ fn unix_millis() -> u64 {
 /// the machine alike.
 pub fn uuid_text(option97: &[u8]) -> Option<String> {
     let b: &[u8; 16] = option97.get(1..17)?.try_into().ok()?;
+    // All zeros or all ones: firmware that has no UUID (QEMU without
+    // -uuid, many boards); it names no machine.
+    if b.iter().all(|x| *x == 0) || b.iter().all(|x| *x == 0xff) {
+        return None;
+    }
     Some(format!(
         "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
         b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]

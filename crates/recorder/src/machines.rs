@@ -33,7 +33,7 @@ pub enum Stage {
     Script,
     Kernel,
     Initrd,
-    /// The OS configuration (`/ignition`, `/cloud`, `/generic`).
+    /// The OS configuration (`/ignition`, `/cloud`, `/generic`, `/metadata`).
     Config,
 }
 
@@ -391,6 +391,7 @@ impl Machines {
                     .map(|m| m.octets().to_vec());
                 let by_uuid = || {
                     h.label("uuid")
+                        .filter(|u| is_real_uuid(u))
                         .and_then(|u| self.by_uuid.get(&u.to_ascii_lowercase()).cloned())
                 };
                 let by_ip = || h.client.and_then(|ip| self.by_ip.get(&ip).cloned());
@@ -493,7 +494,7 @@ impl Machines {
                     }
                 }
                 EventKind::Http(h) => {
-                    if let Some(u) = h.label("uuid") {
+                    if let Some(u) = h.label("uuid").filter(|u| is_real_uuid(u)) {
                         let u = u.to_ascii_lowercase();
                         m.uuid = Some(u.clone());
                         uuid_link = Some(u);
@@ -616,10 +617,18 @@ impl Machines {
     }
 }
 
+/// Whether a UUID names a machine: not the all-zero or all-ones value of
+/// firmware without one (which would tie every such machine together).
+fn is_real_uuid(u: &str) -> bool {
+    let digits: Vec<char> = u.chars().filter(|c| *c != '-').collect();
+    !(digits.iter().all(|c| *c == '0') || digits.iter().all(|c| c.eq_ignore_ascii_case(&'f')))
+}
+
 /// Whether `event` begins a new boot after `current`: firmware asking DHCP
 /// again once the boot got past its boot program (a PXE ROM or UEFI), or
-/// iPXE asking again once the boot got past its script (a chainloaded
-/// iPXE's own DHCP continues the boot that loaded it).
+/// iPXE (or GRUB) asking again once the boot got to its kernel or failed.
+/// A chainloaded iPXE's own DHCP (after TFTP, or after a script that
+/// chains another iPXE) continues the boot that loaded it.
 fn starts_boot(event: &Event, current: &Boot) -> bool {
     let EventKind::Dhcp(d) = &event.kind else {
         return false;
@@ -630,7 +639,7 @@ fn starts_boot(event: &Event, current: &Boot) -> bool {
     let reached = current.stage();
     match d.firmware.kind.as_str() {
         "plain" => false,
-        "ipxe" | "grub" => reached >= Some(Stage::Script),
+        "ipxe" | "grub" => reached >= Some(Stage::Kernel) || current.failure.is_some(),
         _ => reached >= Some(Stage::BootProgram),
     }
 }
@@ -673,7 +682,8 @@ fn classify(m: &Machine, event: &Event) -> (Option<Stage>, Option<String>) {
             }
             let stage = match h.route.as_str() {
                 "/boot.ipxe" | "/ipxe" | "/grub" => Some(Stage::Script),
-                "/ignition" | "/cloud" | "/generic" => Some(Stage::Config),
+                // /metadata too: provisioning scripts read it as their configuration.
+                "/ignition" | "/cloud" | "/generic" | "/metadata" => Some(Stage::Config),
                 "bootfile" => Some(Stage::BootProgram),
                 "/assets/" => asset_stage(m.boots.back(), &h.path),
                 _ => None,
