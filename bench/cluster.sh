@@ -20,7 +20,8 @@
 #
 # Needs root, iproute2, perfdhcp (kea-admin), kea-dhcp4 (kea-dhcp4-server),
 # PostgreSQL 15 (postgresql), etcd (etcd-server, etcd-client).
-# Usage: bench/cluster.sh     (STEP=5 seconds per rate; RATES to override)
+# Usage: bench/cluster.sh     (STEP=5 seconds per rate; RATES to override;
+#        RECORDER=false runs kindling without its flight recorder, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${STEP:-5}
@@ -108,6 +109,7 @@ ladder() {
 }
 
 kindling_cfg() {
+  mkdir -p "$work/data/groups"
   printf '[dhcp]\nmode = "full"\ninterfaces = ["lan"]\n[[dhcp.subnet]]\nnetwork = "10.232.0.0/16"\nranges = ["10.232.1.0-10.232.250.255"]\nlease_time = "1h"\n' >"$work/kindling.toml"
 }
 
@@ -135,6 +137,7 @@ start_replica() {  # NS NAME ADDRESS
   mkdir -p "$work/data/groups"
   ip netns exec "$1" "$BIN" serve --address "$3:8080" --assets-path= --log-level warn \
     --store etcd --etcd-endpoints "$ENDPOINTS" --replica-name "$2" \
+    --recorder="${RECORDER:-true}" --recorder-file "$work/recorder-$2.redb" \
     --config "$work/kindling.toml" 2>"$work/kindling-$2.log" &
   pids+=($!)
 }
@@ -196,7 +199,8 @@ fi
 if [[ " $SETUPS " == *" single "* ]]; then
 echo "one kindling on its lease file:" >&2
 ip netns exec "$A" "$BIN" serve --address 10.232.0.1:8080 --data-path "$work/data" --assets-path= --log-level warn \
-  --config "$work/kindling.toml" --dhcp-lease-file "$work/leases.redb" 2>"$work/kindling-single.log" &
+  --config "$work/kindling.toml" --dhcp-lease-file "$work/leases.redb" \
+  --recorder="${RECORDER:-true}" --recorder-file "$work/recorder-single.redb" 2>"$work/kindling-single.log" &
 single=$!; pids+=($single)
 sleep 1
 read -r k_single k_single_loss < <(ladder "kindling, lease file" 1)

@@ -13,7 +13,8 @@
 #
 # Needs root, iproute2, perfdhcp (kea-admin), dnsmasq (dnsmasq-base),
 # kea-dhcp4 (kea-dhcp4-server).
-# Usage: bench/dhcp.sh     (STEP=5 seconds per rate; RATES to override)
+# Usage: bench/dhcp.sh     (STEP=5 seconds per rate; RATES to override;
+#        RECORDER=false runs kindling without its flight recorder, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${STEP:-5}
@@ -89,7 +90,8 @@ start_kindling() {  # MODE
   fi
   rm -f "$work/leases.redb"
   ip netns exec "$S" "$BIN" serve --address 10.232.0.1:8080 --data-path "$work/data" --assets-path= --log-level warn \
-    --config "$cfg" --dhcp-lease-file "$work/leases.redb" 2>"$work/kindling.log" &
+    --config "$cfg" --dhcp-lease-file "$work/leases.redb" \
+    --recorder="${RECORDER:-true}" --recorder-file "$work/recorder.redb" 2>"$work/kindling.log" &
   server_pid=$!; wait_port 1
 }
 start_dnsmasq() {  # MODE

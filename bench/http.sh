@@ -6,7 +6,8 @@
 # throughput, the kindling/nginx ratio, p99 latency and kindling's RSS.
 #
 # Needs: wrk, nginx (apt-get install wrk nginx-light), python3.
-# Usage: bench/http.sh            (DURATION=10 CONNECTIONS=64 by default)
+# Usage: bench/http.sh            (DURATION=10 CONNECTIONS=64 by default;
+#        RECORDER=false runs kindling without its flight recorder, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -51,7 +52,8 @@ for groups in 100 10000; do
   python3 bench/gen_data.py "$data" "$groups"
   export MACS_FILE=$data/macs.txt
   port=$(free_port)
-  "$BIN" serve --address "127.0.0.1:$port" --data-path "$data" --assets-path= 2>"$work/kindling-$groups.log" &
+  "$BIN" serve --address "127.0.0.1:$port" --data-path "$data" --assets-path= \
+    --recorder="${RECORDER:-true}" --recorder-file "$work/recorder-$groups.redb" 2>"$work/kindling-$groups.log" &
   kpid=$!; pids+=("$kpid")
   for _ in $(seq 1 200); do grep -q 'listening' "$work/kindling-$groups.log" 2>/dev/null && break; sleep 0.05; done
   mac=$(head -n1 "$MACS_FILE")

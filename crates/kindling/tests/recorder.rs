@@ -54,7 +54,10 @@ fn stages(m: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|s| (s["at"].as_u64().unwrap(), s["stage"].as_str().unwrap().to_owned()))
         .collect();
-    assert!(s.windows(2).all(|w| w[0].0 <= w[1].0), "stages out of time order: {s:?}");
+    assert!(
+        s.windows(2).all(|w| w[0].0 <= w[1].0),
+        "stages out of time order: {s:?}"
+    );
     s.into_iter().map(|(_, n)| n).collect()
 }
 
@@ -98,12 +101,18 @@ fn boots_are_told_stage_by_stage_and_survive_a_restart() {
     assert_eq!(m["state"], "configured");
     assert_eq!(m["group"], "node1.json");
     // The UUID and the address lead to it too.
-    assert_eq!(explain(&s.addr, "A1B2C3D4-0000-0000-0000-000000000001")["mac"], "52:54:00:89:d8:10");
+    assert_eq!(
+        explain(&s.addr, "A1B2C3D4-0000-0000-0000-000000000001")["mac"],
+        "52:54:00:89:d8:10"
+    );
     let unknown = explain(&s.addr, "52-54-00-00-00-77");
     assert_eq!(unknown["state"], "failed");
     assert_eq!(unknown["reason"], "no-matching-group");
     let advice = unknown["advice"].as_str().unwrap();
-    assert!(advice.contains("`worker`") && advice.contains("os=installed (it sent os=live)"), "{advice}");
+    assert!(
+        advice.contains("`worker`") && advice.contains("os=installed (it sent os=live)"),
+        "{advice}"
+    );
     // The text form says what to do, and exits 3 for a failed machine.
     let out = Command::new(BIN)
         .args(["explain", "52:54:00:00:00:77", "--address", &s.addr])
@@ -116,7 +125,10 @@ fn boots_are_told_stage_by_stage_and_survive_a_restart() {
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&list.stdout);
-    assert!(table.contains("52:54:00:00:00:77") && !table.contains("52:54:00:89:d8:10"), "{table}");
+    assert!(
+        table.contains("52:54:00:00:00:77") && !table.contains("52:54:00:89:d8:10"),
+        "{table}"
+    );
 
     // After a restart on the same file, the history is back.
     assert_eq!(s.terminate(), Some(0));
@@ -137,7 +149,10 @@ fn redacted_queries_stay_redacted_and_the_ui_can_be_turned_off() {
     // an address a DHCP exchange linked would), and nothing leaks.
     std::thread::sleep(Duration::from_millis(300));
     let body = s.get("/api/machines").text();
-    assert!(!body.contains("secret-host") && !body.contains("52:54:00:89:d8:10"), "{body}");
+    assert!(
+        !body.contains("secret-host") && !body.contains("52:54:00:89:d8:10"),
+        "{body}"
+    );
     assert_eq!(s.get("/ui/").status, 404);
     assert_eq!(s.get("/ui/").reason(), "ui-disabled");
     // Recording off: the API says so.
@@ -204,7 +219,14 @@ fn a_real_dhcp_tftp_and_http_client_make_one_machine() {
     let explain_in_ns = || {
         let out = lab
             .in_server(BIN)
-            .args(["explain", &mac, "--address", &format!("{server_ip}:8080"), "--output", "json"])
+            .args([
+                "explain",
+                &mac,
+                "--address",
+                &format!("{server_ip}:8080"),
+                "--output",
+                "json",
+            ])
             .output()
             .unwrap();
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
@@ -222,5 +244,8 @@ fn a_real_dhcp_tftp_and_http_client_make_one_machine() {
         .iter()
         .map(|e| e["summary"].as_str().unwrap().to_owned())
         .collect();
-    assert!(events.iter().any(|e| e.starts_with("TFTP boot.bin: 3000 bytes")), "{events:?}");
+    assert!(
+        events.iter().any(|e| e.starts_with("TFTP boot.bin: 3000 bytes")),
+        "{events:?}"
+    );
 }

@@ -165,6 +165,7 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
             reason: s(v, "reason"),
             detail: s(v, "detail"),
             selection: v.get("selection").and_then(selection),
+            raw_query: None,
         }),
         _ => return None,
     };
@@ -230,6 +231,7 @@ mod tests {
                         kernel: Some("/k".into()),
                         initrd: vec!["/i".into()],
                     }),
+                    raw_query: None,
                 }),
             },
         ];

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use recorder::{Event, EventKind, EventSink, Http, Limits, Machines};
+use recorder::{EventKind, EventSink, Http, Limits, Machines, Stage};
 use tokio::sync::broadcast;
 
 pub use store::{RecorderDb, RecorderDbError};
@@ -48,8 +48,31 @@ pub struct Options {
     pub replica: String,
 }
 
+/// Counters by stage, registered once (a registry lookup per event would
+/// cost more than recording it).
+struct StageCounters {
+    by_stage: Vec<metrics::Counter>,
+    failure: metrics::Counter,
+    other: metrics::Counter,
+}
+
+impl StageCounters {
+    fn new() -> StageCounters {
+        StageCounters {
+            by_stage: recorder::Stage::ALL
+                .iter()
+                .map(|s| metrics::counter!("kindling_recorder_events_total", "stage" => s.name()))
+                .collect(),
+            failure: metrics::counter!("kindling_recorder_events_total", "stage" => "failure"),
+            other: metrics::counter!("kindling_recorder_events_total", "stage" => "other"),
+        }
+    }
+}
+
 pub struct Recorder {
     sink: Arc<EventSink>,
+    counters: std::sync::OnceLock<StageCounters>,
+    last_full_write: Mutex<Instant>,
     machines: Mutex<Machines>,
     db: Option<RecorderDb>,
     live: broadcast::Sender<Arc<str>>,
@@ -85,10 +108,10 @@ impl Recorder {
             let started = Instant::now();
             match db.load() {
                 Ok(mut events) => {
-                    events.sort_by_key(|e| e.at);
+                    events.sort_by_key(|(e, _, _)| e.at);
                     let n = events.len();
-                    for e in events {
-                        machines.apply(e);
+                    for (e, repeats, last) in events {
+                        machines.apply_repeated(e, repeats, last);
                     }
                     let _ = machines.take_changes();
                     tracing::info!(machines = machines.len(), events = n, millis = started.elapsed().as_millis() as u64, path = %db.path().display(), "flight recorder history loaded");
@@ -98,6 +121,8 @@ impl Recorder {
         }
         Recorder {
             sink: Arc::new(EventSink::new(recorder::DEFAULT_CAPACITY)),
+            counters: std::sync::OnceLock::new(),
+            last_full_write: Mutex::new(Instant::now()),
             machines: Mutex::new(machines),
             db,
             live: broadcast::Sender::new(1024),
@@ -139,7 +164,10 @@ impl Recorder {
         if n == 0 {
             return 0;
         }
-        let mut lines = Vec::with_capacity(n);
+        let counters = self.counters.get_or_init(StageCounters::new);
+        // The live lines are made only while someone watches.
+        let watched = self.live.receiver_count() > 0;
+        let mut lines = Vec::new();
         {
             let mut machines = self.machines();
             for mut event in events {
@@ -147,35 +175,45 @@ impl Recorder {
                     event.replica.clone_from(&self.replica);
                 }
                 if let EventKind::Http(h) = &mut event.kind {
+                    h.split_query();
+                }
+                // A repeat is just counted; selection only for what is new.
+                let repeat = machines.count_repeat(&event, 0, 0);
+                if repeat.is_none()
+                    && let EventKind::Http(h) = &mut event.kind
+                {
                     (self.enrich)(h);
                 }
-                let summary = event.describe();
+                let line = watched.then(|| (event.at, event.describe()));
                 let kind = match &event.kind {
                     EventKind::Dhcp(_) => "dhcp",
                     EventKind::Tftp(_) => "tftp",
                     EventKind::Http(_) => "http",
                 };
-                let at = event.at;
-                let key = machines.apply(event);
-                let (stage, failure, mac) = match key.as_deref().and_then(|k| machines.get_mac(k)) {
-                    Some(m) => {
-                        let entry = m.current().and_then(|b| b.entries.last());
-                        (
-                            entry.and_then(|e| e.stage).map(|s| s.name()),
-                            entry.and_then(|e| e.failure.clone()),
-                            Some(m.mac_text()),
-                        )
-                    }
-                    None => (None, None, None),
+                let key = match repeat {
+                    Some(k) => Some(k),
+                    None => machines.apply(event),
                 };
-                metrics::counter!("kindling_recorder_events_total", "stage" => stage.unwrap_or(if failure.is_some() { "failure" } else { "other" })).increment(1);
-                lines.push(
-                    serde_json::json!({
-                        "at": at, "type": kind, "mac": mac, "stage": stage,
-                        "failure": failure, "summary": summary,
-                    })
-                    .to_string(),
-                );
+                let m = key.as_deref().and_then(|k| machines.get_mac(k));
+                let entry = m.and_then(|m| m.current()).and_then(|b| b.entries.last());
+                let stage = entry.and_then(|e| e.stage);
+                let failure = entry.and_then(|e| e.failure.as_deref());
+                match (stage, failure) {
+                    (_, Some(_)) => counters.failure.increment(1),
+                    (Some(s), None) => {
+                        counters.by_stage[Stage::ALL.iter().position(|x| *x == s).unwrap_or(0)].increment(1)
+                    }
+                    (None, None) => counters.other.increment(1),
+                }
+                if let Some((at, summary)) = line {
+                    lines.push(
+                        serde_json::json!({
+                            "at": at, "type": kind, "mac": m.map(|m| m.mac_text()),
+                            "stage": stage.map(|s| s.name()), "failure": failure, "summary": summary,
+                        })
+                        .to_string(),
+                    );
+                }
             }
             let c = machines.counts();
             metrics::gauge!("kindling_recorder_machines", "class" => "known").set(c.known as f64);
@@ -192,15 +230,33 @@ impl Recorder {
 
     /// Writes the machines that changed since the last write.
     pub fn write(&self) {
+        self.write_changes(false);
+    }
+
+    fn write_changes(&self, final_write: bool) {
         let Some(db) = &self.db else {
-            let _ = self.machines().take_changes();
+            let _ = self.machines().take_changes_with(true);
             return;
         };
         let (records, removed) = {
             let mut machines = self.machines();
-            let (dirty, removed) = machines.take_changes();
-            let records: Vec<(Vec<u8>, Vec<Event>)> =
-                dirty.into_iter().map(|k| (k.clone(), machines.events_of(&k))).collect();
+            // Counted repeats are written every half minute, and at the end.
+            let repeats = final_write
+                || self
+                    .last_full_write
+                    .lock()
+                    .map(|t| t.elapsed() >= Duration::from_secs(30))
+                    .unwrap_or(true);
+            if repeats {
+                if let Ok(mut t) = self.last_full_write.lock() {
+                    *t = Instant::now();
+                }
+            }
+            let (dirty, removed) = machines.take_changes_with(repeats);
+            let records: Vec<(Vec<u8>, Vec<recorder::Entry>)> = dirty
+                .into_iter()
+                .map(|k| (k.clone(), machines.entries_of(&k)))
+                .collect();
             (records, removed)
         };
         if records.is_empty() && removed.is_empty() {
@@ -225,7 +281,7 @@ impl Recorder {
                 }
             }
             self.drain();
-            self.write();
+            self.write_changes(true);
         })
     }
 }
@@ -233,7 +289,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recorder::{Dhcp, Firmware, Selection};
+    use recorder::{Dhcp, Event, Firmware, Selection};
 
     fn dhcp(at: u64, mac: u8) -> Event {
         Event {
@@ -270,6 +326,7 @@ mod tests {
                 reason: None,
                 detail: None,
                 selection: None,
+                raw_query: None,
             }),
         }
     }

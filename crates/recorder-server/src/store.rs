@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use recorder::Event;
+use recorder::{Entry, Event};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 const MACHINES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("machines");
@@ -66,8 +66,9 @@ impl RecorderDb {
         }
     }
 
-    /// Every stored event; records that do not decode are skipped.
-    pub fn load(&self) -> Result<Vec<Event>, RecorderDbError> {
+    /// Every stored event, with how many times more it happened and when
+    /// last; records that do not decode are skipped.
+    pub fn load(&self) -> Result<Vec<(Event, u32, u64)>, RecorderDbError> {
         let txn = self.db.begin_read().map_err(|e| self.err("reading", e))?;
         let table = txn.open_table(MACHINES).map_err(|e| self.err("opening the table", e))?;
         let mut out = Vec::new();
@@ -77,20 +78,25 @@ impl RecorderDb {
                 tracing::warn!(path = %self.path.display(), "skipping a flight recorder record that does not decode");
                 continue;
             };
-            out.extend(events.iter().filter_map(crate::json::event_from_json));
+            out.extend(events.iter().filter_map(|v| {
+                let e = crate::json::event_from_json(v)?;
+                let repeats = v.get("repeats").and_then(serde_json::Value::as_u64).unwrap_or(0) as u32;
+                let last = v.get("last").and_then(serde_json::Value::as_u64).unwrap_or(e.at);
+                Some((e, repeats, last))
+            }));
         }
         Ok(out)
     }
 
     /// Replaces the records of `machines` and removes those of `removed`, in
     /// one transaction.
-    pub fn write(&self, machines: &[(Vec<u8>, Vec<Event>)], removed: &[Vec<u8>]) -> Result<(), RecorderDbError> {
+    pub fn write(&self, machines: &[(Vec<u8>, Vec<Entry>)], removed: &[Vec<u8>]) -> Result<(), RecorderDbError> {
         // One transaction (one fsync) every couple of seconds at most.
         let txn = self.db.begin_write().map_err(|e| self.err("starting a write", e))?;
         {
             let mut table = txn.open_table(MACHINES).map_err(|e| self.err("opening the table", e))?;
-            for (key, events) in machines {
-                let value = serde_json::Value::Array(events.iter().map(crate::json::event_json).collect()).to_string();
+            for (key, entries) in machines {
+                let value = serde_json::Value::Array(entries.iter().map(entry_json).collect()).to_string();
                 table
                     .insert(key.as_slice(), value.as_bytes())
                     .map_err(|e| self.err("writing", e))?;
@@ -101,4 +107,16 @@ impl RecorderDb {
         }
         txn.commit().map_err(|e| self.err("committing", e))
     }
+}
+
+/// A stored entry: its event, and how many times more it happened.
+fn entry_json(e: &Entry) -> serde_json::Value {
+    let mut v = crate::json::event_json(&e.event);
+    if e.repeats > 0
+        && let serde_json::Value::Object(o) = &mut v
+    {
+        o.insert("repeats".into(), e.repeats.into());
+        o.insert("last".into(), e.last_at.into());
+    }
+    v
 }

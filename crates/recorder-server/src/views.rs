@@ -59,6 +59,8 @@ fn boot_json(b: &Boot, now: u64, limits: &Limits) -> Value {
         })).collect::<Vec<_>>(),
         "events": b.entries.iter().map(|e| json!({
             "at": e.event.at,
+            "repeats": e.repeats,
+            "last_at": e.last_at,
             "stage": e.stage.map(|s| s.name()),
             "failure": e.failure,
             "summary": e.event.describe(),

@@ -90,6 +90,9 @@ pub struct Http {
     /// The labels of the query (`mac`, `uuid`, `os`, …), in order; with
     /// redacted queries only the keys, with empty values.
     pub labels: Vec<(String, String)>,
+    /// The query as it came, when the request path left splitting it into
+    /// `labels` to the recorder (which does so before anything else).
+    pub raw_query: Option<String>,
     pub status: u16,
     /// The failure's reason code (`no-matching-group`, …) and detail.
     pub reason: Option<String>,
@@ -109,6 +112,13 @@ pub struct Selection {
 }
 
 impl Http {
+    /// Splits `raw_query` into `labels` (at most 32), if it is still there.
+    pub fn split_query(&mut self) {
+        if let Some(q) = self.raw_query.take() {
+            self.labels = model::parse_query(&q).take(32).collect();
+        }
+    }
+
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels
             .iter()

@@ -17,7 +17,7 @@
 //! first and never the known ones), boots per machine, events per boot,
 //! and events waiting for their address.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
 use crate::event::{Event, EventKind, Firmware, Millis, Selection};
@@ -90,6 +90,29 @@ pub struct Entry {
     pub event: Event,
     pub stage: Option<Stage>,
     pub failure: Option<String>,
+    /// The same exchange again right after (a client retrying, a loop):
+    /// counted here instead of stored again, with the time of the last one.
+    pub repeats: u32,
+    pub last_at: Millis,
+}
+
+impl Entry {
+    /// Whether `event` is this entry's exchange again, with the same result.
+    fn same_as(&self, event: &Event, stage: Option<Stage>, failure: &Option<String>) -> bool {
+        if self.stage != stage || self.failure != *failure {
+            return false;
+        }
+        match (&self.event.kind, &event.kind) {
+            (EventKind::Dhcp(a), EventKind::Dhcp(b)) => {
+                a.request == b.request && a.reply == b.reply && a.ip == b.ip && a.ignored == b.ignored
+            }
+            (EventKind::Tftp(a), EventKind::Tftp(b)) => a.file == b.file && a.failure == b.failure,
+            (EventKind::Http(a), EventKind::Http(b)) => {
+                a.route == b.route && a.path == b.path && a.status == b.status && a.labels == b.labels
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,13 +197,22 @@ impl Boot {
     }
 
     fn push(&mut self, entry: Entry, cap: usize) {
+        if let Some(last) = self.entries.last_mut()
+            && last.event.at <= entry.event.at
+            && last.same_as(&entry.event, entry.stage, &entry.failure)
+        {
+            last.repeats = last.repeats.saturating_add(1 + entry.repeats);
+            last.last_at = last.last_at.max(entry.last_at);
+            self.last = self.last.max(entry.last_at);
+            return;
+        }
         if self.entries.len() >= cap {
             // Keep the milestones: drop the oldest event that reached no stage.
             let victim = self.entries.iter().position(|e| e.stage.is_none()).unwrap_or(0);
             self.entries.remove(victim);
             self.truncated += 1;
         }
-        self.last = self.last.max(entry.event.at);
+        self.last = self.last.max(entry.last_at);
         self.started = self.started.min(entry.event.at);
         // In time order: events that waited for their address come late.
         let at = self.entries.partition_point(|e| e.event.at <= entry.event.at);
@@ -266,7 +298,7 @@ impl Default for Limits {
             unknown: 4_000,
             boots_known: 8,
             boots_unknown: 2,
-            events_known: 96,
+            events_known: 64,
             events_unknown: 16,
             pending_addresses: 1_024,
             pending_events: 8,
@@ -294,13 +326,15 @@ pub struct Machines {
     machines: HashMap<Vec<u8>, Machine>,
     by_uuid: HashMap<String, Vec<u8>>,
     by_ip: HashMap<IpAddr, Vec<u8>>,
-    /// Eviction order per class: (touched, key); [0] unknown, [1] known.
-    lru: [BTreeSet<(u64, Vec<u8>)>; 2],
+    /// Eviction order per class: touched → key; [0] unknown, [1] known.
+    lru: [BTreeMap<u64, Vec<u8>>; 2],
     pending: HashMap<IpAddr, Vec<Event>>,
     pending_order: VecDeque<IpAddr>,
     clock: u64,
     counts: Counts,
     dirty: HashSet<Vec<u8>>,
+    /// Machines changed only by counted repeats (written less often).
+    repeated: HashSet<Vec<u8>>,
     removed: HashSet<Vec<u8>>,
 }
 
@@ -352,6 +386,16 @@ impl Machines {
         self.by_ip.get(&ip).and_then(|k| self.machines.get(k))
     }
 
+    /// Machines changed and removed since the last call (for storage);
+    /// with `repeats`, also those changed only by counted repeats.
+    pub fn take_changes_with(&mut self, repeats: bool) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        if repeats {
+            let r: Vec<Vec<u8>> = self.repeated.drain().collect();
+            self.dirty.extend(r);
+        }
+        self.take_changes()
+    }
+
     /// Machines changed and removed since the last call (for storage).
     pub fn take_changes(&mut self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         let removed: Vec<Vec<u8>> = self.removed.drain().collect();
@@ -359,51 +403,78 @@ impl Machines {
         (dirty, removed)
     }
 
-    /// Every event of a machine, oldest first (what storage keeps: the
+    /// Every entry of a machine, oldest first (what storage keeps: the
     /// machine is rebuilt by applying them again).
-    pub fn events_of(&self, mac: &[u8]) -> Vec<Event> {
+    pub fn entries_of(&self, mac: &[u8]) -> Vec<Entry> {
         self.machines
             .get(mac)
-            .map(|m| {
-                m.boots
-                    .iter()
-                    .flat_map(|b| b.entries.iter().map(|e| e.event.clone()))
-                    .collect()
-            })
+            .map(|m| m.boots.iter().flat_map(|b| b.entries.iter().cloned()).collect())
             .unwrap_or_default()
+    }
+
+    /// Every event of a machine, oldest first.
+    pub fn events_of(&self, mac: &[u8]) -> Vec<Event> {
+        self.entries_of(mac).into_iter().map(|e| e.event).collect()
     }
 
     /// Ties an event to its machine and its boot. Returns the machine's key,
     /// or `None` when the event waits for its address to be linked (or
     /// carries nothing to tie it to).
     pub fn apply(&mut self, event: Event) -> Option<Vec<u8>> {
-        let key = match &event.kind {
+        self.apply_repeated(event, 0, 0)
+    }
+
+    /// Whether `event` repeats the last event of its machine's current boot
+    /// (same exchange, same result): applying it then only counts it, and a
+    /// caller can skip work that only matters for new events.
+    pub fn is_repeat(&self, event: &Event) -> bool {
+        self.key_of(event).is_some_and(|k| self.repeats_last(&k, event))
+    }
+
+    fn repeats_last(&self, key: &[u8], event: &Event) -> bool {
+        let Some(m) = self.machines.get(key) else { return false };
+        let Some(boot) = m.boots.back() else { return false };
+        if event.at.saturating_sub(boot.last) > self.limits.boot_gap || starts_boot(event, boot) {
+            return false;
+        }
+        let (stage, failure) = classify(m, event);
+        boot.entries
+            .last()
+            .is_some_and(|last| last.event.at <= event.at && last.same_as(event, stage, &failure))
+    }
+
+    /// The machine an event names, if it can be told now.
+    fn key_of(&self, event: &Event) -> Option<Vec<u8>> {
+        match &event.kind {
             EventKind::Dhcp(d) => {
                 if d.hw.is_empty() || d.hw.len() > 20 || d.hw.iter().all(|b| *b == 0) {
                     return None;
                 }
                 Some(d.hw.clone())
             }
-            EventKind::Http(h) => {
-                let by_mac = h
-                    .label("mac")
-                    .and_then(|m| model::Mac::parse(m).ok())
-                    .map(|m| m.octets().to_vec());
-                let by_uuid = || {
+            EventKind::Http(h) => h
+                .label("mac")
+                .and_then(|m| model::Mac::parse(m).ok())
+                .map(|m| m.octets().to_vec())
+                .or_else(|| {
                     h.label("uuid")
                         .filter(|u| is_real_uuid(u))
                         .and_then(|u| self.by_uuid.get(&u.to_ascii_lowercase()).cloned())
-                };
-                let by_ip = || h.client.and_then(|ip| self.by_ip.get(&ip).cloned());
-                by_mac.or_else(by_uuid).or_else(by_ip)
-            }
+                })
+                .or_else(|| h.client.and_then(|ip| self.by_ip.get(&ip).cloned())),
             EventKind::Tftp(t) => self.by_ip.get(&t.client).cloned(),
-        };
+        }
+    }
+
+    /// [`Machines::apply`] for an event that happened `1 + repeats` times,
+    /// the last at `last_at` (as storage keeps coalesced entries).
+    pub fn apply_repeated(&mut self, event: Event, repeats: u32, last_at: Millis) -> Option<Vec<u8>> {
+        let key = self.key_of(&event);
         let Some(key) = key else {
             self.park(event);
             return None;
         };
-        self.apply_to(key.clone(), event);
+        self.apply_to(key.clone(), event, repeats, last_at);
         Some(key)
     }
 
@@ -443,12 +514,36 @@ impl Machines {
         if let Some(waiting) = self.pending.remove(&ip) {
             self.pending_order.retain(|i| *i != ip);
             for e in waiting {
-                self.apply_to(key.to_vec(), e);
+                self.apply_to(key.to_vec(), e, 0, 0);
             }
         }
     }
 
-    fn apply_to(&mut self, key: Vec<u8>, event: Event) {
+    /// Counts `event` when it repeats the last event of its machine's boot
+    /// (a client retrying, a loop): nothing else about the machine changes,
+    /// and it need not be written again at once. Returns the machine's key
+    /// then; `None` when the event is new (apply it).
+    pub fn count_repeat(&mut self, event: &Event, repeats: u32, last_at: Millis) -> Option<Vec<u8>> {
+        let key = self.key_of(event)?;
+        if !self.repeats_last(&key, event) {
+            return None;
+        }
+        let m = self.machines.get_mut(&key)?;
+        m.last_seen = m.last_seen.max(event.at);
+        let boot = m.boots.back_mut()?;
+        let last = boot.entries.last_mut()?;
+        last.repeats = last.repeats.saturating_add(1 + repeats);
+        last.last_at = last.last_at.max(event.at).max(last_at);
+        boot.last = boot.last.max(last.last_at);
+        self.touch(&key);
+        self.repeated.insert(key.clone());
+        Some(key)
+    }
+
+    fn apply_to(&mut self, key: Vec<u8>, event: Event, repeats: u32, last_at: Millis) {
+        if self.count_repeat(&event, repeats, last_at).is_some() {
+            return;
+        }
         let limits = self.limits.clone();
         if !self.machines.contains_key(&key) {
             self.machines.insert(
@@ -505,12 +600,14 @@ impl Machines {
                     if let Some(ip) = h.client {
                         links.push(ip);
                     }
-                    if !h.labels.is_empty() {
+                    if !h.labels.is_empty() && m.labels != h.labels {
                         m.labels = h.labels.clone();
                     }
                     if let Some(sel) = &h.selection {
                         m.known = true;
-                        m.selection = Some(sel.clone());
+                        if m.selection.as_ref() != Some(sel) {
+                            m.selection = Some(sel.clone());
+                        }
                     }
                 }
                 EventKind::Tftp(_) => {}
@@ -540,6 +637,7 @@ impl Machines {
             if let EventKind::Http(h) = &event.kind
                 && let Some(sel) = &h.selection
                 && sel.kernel.is_some()
+                && boot.kernel != sel.kernel
             {
                 boot.kernel = sel.kernel.clone();
                 boot.initrd = sel.initrd.clone();
@@ -558,7 +656,17 @@ impl Machines {
                 }
                 (None, None) => {}
             }
-            boot.push(Entry { event, stage, failure }, events_cap);
+            let at = event.at;
+            boot.push(
+                Entry {
+                    event,
+                    stage,
+                    failure,
+                    repeats,
+                    last_at: at.max(last_at),
+                },
+                events_cap,
+            );
         }
         self.touch(&key);
         if let Some(u) = uuid_link {
@@ -576,10 +684,11 @@ impl Machines {
         let clock = self.clock;
         let Some(m) = self.machines.get_mut(key) else { return };
         let class = m.known as usize;
-        self.lru[0].remove(&(m.touched, key.to_vec()));
-        self.lru[1].remove(&(m.touched, key.to_vec()));
+        let old = self.lru[0]
+            .remove(&m.touched)
+            .or_else(|| self.lru[1].remove(&m.touched));
         m.touched = clock;
-        self.lru[class].insert((clock, key.to_vec()));
+        self.lru[class].insert(clock, old.unwrap_or_else(|| key.to_vec()));
     }
 
     fn evict(&mut self) {
@@ -612,6 +721,7 @@ impl Machines {
                 self.counts.evicted_unknown += 1;
             }
             self.dirty.remove(&key);
+            self.repeated.remove(&key);
             self.removed.insert(key);
         }
     }

@@ -49,6 +49,7 @@ fn http(at: Millis, route: &str, path: &str, query: &[(&str, &str)], status: u16
             reason: (status >= 400).then(|| "no-matching-group".into()),
             detail: None,
             selection: None,
+            raw_query: None,
         }),
     )
 }
@@ -242,17 +243,25 @@ fn boots_and_events_per_machine_are_bounded() {
     }
     let machine = m.find("52:54:00:89:d8:10").unwrap();
     assert_eq!(machine.boots.len(), 3);
+    // The same request in a loop is one entry, counted.
     for _ in 0..50 {
         m.apply(http(
             9_030_000,
-            "/metadata",
-            "/metadata",
+            "/boot.ipxe",
+            "/boot.ipxe",
             &[("mac", "52:54:00:89:d8:10")],
-            200,
+            404,
         ));
     }
     let boot = m.find("52:54:00:89:d8:10").unwrap().current().unwrap();
+    assert_eq!(boot.entries.last().unwrap().repeats, 49);
+    // Different requests are each stored, within the bound.
+    for i in 0..50 {
+        let path = format!("/assets/x{i}");
+        m.apply(http(9_030_001, "/assets/", &path, &[("mac", "52:54:00:89:d8:10")], 404));
+    }
+    let boot = m.find("52:54:00:89:d8:10").unwrap().current().unwrap();
     assert_eq!(boot.entries.len(), 10);
-    assert!(boot.truncated >= 50);
+    assert!(boot.truncated >= 40, "{}", boot.truncated);
     assert_eq!(boot.reached.len(), 6, "milestones are kept");
 }

@@ -53,10 +53,18 @@ pub(crate) fn record_event(
     failure: Option<&crate::Failure>,
 ) {
     let Some(rec) = &app.recorder else { return };
-    let labels: Vec<(String, String)> = match query {
-        None | Some("") => Vec::new(),
-        Some(q) if app.redact_queries => model::parse_query(q).map(|(k, _)| (k, String::new())).collect(),
-        Some(q) => model::parse_query(q).take(32).collect(),
+    // The query is split by the recorder, off this path; redacted, only the
+    // names of its labels leave the request.
+    let (labels, raw_query) = match query {
+        None | Some("") => (Vec::new(), None),
+        Some(q) if app.redact_queries => (
+            model::parse_query(q)
+                .take(32)
+                .map(|(k, _)| (k, String::new()))
+                .collect(),
+            None,
+        ),
+        Some(q) => (Vec::new(), Some(q.to_owned())),
     };
     let path = match route {
         Route::Assets | Route::BootFile => path.to_owned(),
@@ -74,6 +82,7 @@ pub(crate) fn record_event(
             reason: failure.map(|f| f.code.to_owned()),
             detail: failure.map(|f| f.detail.clone()),
             selection: None,
+            raw_query,
         }),
     });
 }
