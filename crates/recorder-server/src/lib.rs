@@ -241,17 +241,14 @@ impl Recorder {
         let (records, removed) = {
             let mut machines = self.machines();
             // Counted repeats are written every half minute, and at the end.
-            let repeats = final_write
-                || self
-                    .last_full_write
-                    .lock()
-                    .map(|t| t.elapsed() >= Duration::from_secs(30))
-                    .unwrap_or(true);
-            if repeats {
-                if let Ok(mut t) = self.last_full_write.lock() {
-                    *t = Instant::now();
+            let repeats = {
+                let mut last = self.last_full_write.lock().unwrap_or_else(|e| e.into_inner());
+                let due = final_write || last.elapsed() >= Duration::from_secs(30);
+                if due {
+                    *last = Instant::now();
                 }
-            }
+                due
+            };
             let (dirty, removed) = machines.take_changes_with(repeats);
             let records: Vec<(Vec<u8>, Vec<recorder::Entry>)> = dirty
                 .into_iter()
