@@ -66,8 +66,13 @@ done
 
 echo "flood: $FLOOD distinct MACs..." >&2
 start true
-ip netns exec "$C" perfdhcp -4 -l 10.232.0.2 -r 20000 -R "$FLOOD" -n "$FLOOD" -b mac=02:00:00:00:00:00 10.232.0.1 >/dev/null 2>&1 || true
+# Each of perfdhcp's FLOOD clients has its own MAC (from a range of -R);
+# the pool (64,000 addresses) runs out on the way, as in a real starvation
+# attempt. The count that reached the recorder is printed: kept + evicted.
+flood=$(ip netns exec "$C" perfdhcp -4 -l 10.232.0.2 -r 8000 -R "$((FLOOD * 100))" -n "$FLOOD" -b mac=02:00:00:00:00:00 10.232.0.1 2>&1 || true)
+sent=$(awk '/sent packets:/ {print $3; exit}' <<<"$flood")
 sleep 1
+dropped=$(ip netns exec "$S" curl -s "http://10.232.0.1:8080/metrics" | awk '/^kindling_recorder_dropped/ {print $2}')
 rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
 machines=$(ip netns exec "$S" curl -s "http://10.232.0.1:8080/api/machines?local=1" \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["machines"]), d["evicted_unknown"])')
@@ -82,4 +87,4 @@ echo "| off | ${cpu[false]}|"
 echo "| on | ${cpu[true]}|"
 echo
 read -r kept evicted <<<"$machines"
-echo "flood of $FLOOD distinct MACs: peak RSS $rss MiB; $kept machines kept, $evicted unknown machines evicted"
+echo "flood of $FLOOD clients with distinct MACs: ${sent:-?} DISCOVERs sent, $((kept + evicted)) distinct machines recorded, ${dropped:-0} events dropped by the full queue; peak RSS $rss MiB; $kept kept, $evicted unknown machines evicted"

@@ -176,7 +176,17 @@ pub struct LeaseTable {
     /// Seconds an expired lease of another client stays blocked (clock skew
     /// between replicas).
     grace: u64,
+    /// Subnets whose last search found no free address, and until when a
+    /// DISCOVER is told so without searching again: a starvation flood
+    /// keeps DISCOVERing once the pool is gone, and a full search per
+    /// DISCOVER would cost milliseconds each.
+    exhausted: HashMap<Ipv4Addr, UnixTime>,
 }
+
+/// Seconds a subnet found exhausted is not searched again (an address freed
+/// meanwhile is offered at most this much later; clients retry DISCOVER
+/// after 4 s or more).
+const EXHAUSTED_FOR: UnixTime = 2;
 
 impl LeaseTable {
     pub fn new(reservations: &[Reservation], existing: impl IntoIterator<Item = Lease>) -> LeaseTable {
@@ -254,6 +264,7 @@ impl LeaseTable {
     pub fn reset(&mut self, records: impl IntoIterator<Item = Lease>) {
         self.by_ip.clear();
         self.by_client.clear();
+        self.exhausted.clear();
         for lease in records {
             self.apply_remote(lease.ip, Some(lease));
         }
@@ -362,6 +373,9 @@ impl LeaseTable {
             return None;
         }
         let key = subnet.net.network();
+        if self.exhausted.get(&key).is_some_and(|until| now < *until) {
+            return None;
+        }
         let start = u64::from(*self.cursors.get(&key).unwrap_or(&0)) % total;
         self.compute_owned_blocks(key, total);
         let owned = self.share.as_ref().and_then(|_| self.owned.get(&key));
@@ -389,7 +403,11 @@ impl LeaseTable {
                 }
             }
         }
-        let (idx, ip) = found?;
+        let Some((idx, ip)) = found else {
+            self.exhausted.insert(key, now + EXHAUSTED_FOR);
+            return None;
+        };
+        self.exhausted.remove(&key);
         self.cursors.insert(key, ((idx + 1) % total) as u32);
         Some(ip)
     }
@@ -447,7 +465,9 @@ impl LeaseTable {
             .filter(|l| l.client == *client && l.state == LeaseState::Active)?;
         lease.state = LeaseState::Released;
         lease.expires = now;
-        Some(lease.clone())
+        let released = lease.clone();
+        self.exhausted.clear();
+        Some(released)
     }
 
     /// DHCPDECLINE: `ip` is in use by someone else; keep it out of use.
@@ -560,6 +580,23 @@ mod tests {
         assert!(t.choose(&s, &key(4), &[], None, None, 200).is_ok());
         // The same client gets the same offer back.
         assert_eq!(t.choose(&s, &key(1), &[], None, None, 110), Ok(a));
+    }
+
+    #[test]
+    fn an_exhausted_pool_is_not_searched_again_for_two_seconds_unless_a_lease_is_released() {
+        let s = subnet();
+        let ips = [10, 11, 12].map(|n| Ipv4Addr::new(10, 0, 0, n));
+        let mut t = LeaseTable::new(&[], ips.iter().enumerate().map(|(i, ip)| lease(*ip, i as u8 + 1, 101)));
+        assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Err(NoAddress::PoolExhausted));
+        // The leases expire at 101, but the search is skipped until 102.
+        assert_eq!(t.choose(&s, &key(9), &[], None, None, 101), Err(NoAddress::PoolExhausted));
+        assert!(t.choose(&s, &key(9), &[], None, None, 102).is_ok());
+
+        let mut t = LeaseTable::new(&[], ips.iter().enumerate().map(|(i, ip)| lease(*ip, i as u8 + 1, 4000)));
+        assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Err(NoAddress::PoolExhausted));
+        // A release frees an address at once.
+        assert!(t.release(&key(2), ips[1], 100).is_some());
+        assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Ok(ips[1]));
     }
 
     #[test]
