@@ -587,13 +587,22 @@ mod tests {
         let s = subnet();
         let ips = [10, 11, 12].map(|n| Ipv4Addr::new(10, 0, 0, n));
         let mut t = LeaseTable::new(&[], ips.iter().enumerate().map(|(i, ip)| lease(*ip, i as u8 + 1, 101)));
-        assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Err(NoAddress::PoolExhausted));
+        assert_eq!(
+            t.choose(&s, &key(9), &[], None, None, 100),
+            Err(NoAddress::PoolExhausted)
+        );
         // The leases expire at 101, but the search is skipped until 102.
-        assert_eq!(t.choose(&s, &key(9), &[], None, None, 101), Err(NoAddress::PoolExhausted));
+        assert_eq!(
+            t.choose(&s, &key(9), &[], None, None, 101),
+            Err(NoAddress::PoolExhausted)
+        );
         assert!(t.choose(&s, &key(9), &[], None, None, 102).is_ok());
 
         let mut t = LeaseTable::new(&[], ips.iter().enumerate().map(|(i, ip)| lease(*ip, i as u8 + 1, 4000)));
-        assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Err(NoAddress::PoolExhausted));
+        assert_eq!(
+            t.choose(&s, &key(9), &[], None, None, 100),
+            Err(NoAddress::PoolExhausted)
+        );
         // A release frees an address at once.
         assert!(t.release(&key(2), ips[1], 100).is_some());
         assert_eq!(t.choose(&s, &key(9), &[], None, None, 100), Ok(ips[1]));
