@@ -90,6 +90,10 @@ fn boots_are_told_stage_by_stage_and_survive_a_restart() {
     }
     // An unknown machine.
     assert_eq!(s.get("/ipxe?mac=52-54-00-00-00-77&os=live&region=a").status, 404);
+    // The same request again (a client retrying) is counted, not stored twice.
+    for _ in 0..2 {
+        assert_eq!(s.get("/ipxe?mac=52-54-00-00-00-77&os=live&region=a").status, 404);
+    }
     assert!(
         wait_until(Duration::from_secs(5), || {
             s.get("/api/machines").text().contains("52:54:00:00:00:77")
@@ -107,6 +111,7 @@ fn boots_are_told_stage_by_stage_and_survive_a_restart() {
     );
     let unknown = explain(&s.addr, "52-54-00-00-00-77");
     assert_eq!(unknown["state"], "failed");
+    assert_eq!(last_event(&unknown)["repeats"], 2, "{unknown}");
     assert_eq!(unknown["reason"], "no-matching-group");
     let advice = unknown["advice"].as_str().unwrap();
     assert!(
@@ -135,7 +140,15 @@ fn boots_are_told_stage_by_stage_and_survive_a_restart() {
     let s = Server::start(d.path(), &f.iter().map(String::as_str).collect::<Vec<_>>());
     let m = explain(&s.addr, "52:54:00:89:d8:10");
     assert_eq!(stages(&m), ["script", "kernel", "initrd", "config"]);
-    assert_eq!(explain(&s.addr, "52:54:00:00:00:77")["reason"], "no-matching-group");
+    let unknown = explain(&s.addr, "52:54:00:00:00:77");
+    assert_eq!(unknown["reason"], "no-matching-group");
+    assert_eq!(last_event(&unknown)["repeats"], 2, "{unknown}");
+}
+
+fn last_event(m: &serde_json::Value) -> &serde_json::Value {
+    let boots = m["boots_detail"].as_array().expect("boots");
+    let events = boots.last().expect("a boot")["events"].as_array().expect("events");
+    events.last().expect("an event")
 }
 
 #[test]

@@ -166,6 +166,7 @@ pub fn event_from_json(v: &Value) -> Option<Event> {
             detail: s(v, "detail"),
             selection: v.get("selection").and_then(selection),
             raw_query: None,
+            query_hash: 0,
         }),
         _ => return None,
     };
@@ -232,6 +233,7 @@ mod tests {
                         initrd: vec!["/i".into()],
                     }),
                     raw_query: None,
+                    query_hash: 0,
                 }),
             },
         ];

@@ -79,6 +79,8 @@ pub struct Recorder {
     enrich: Enrich,
     replica: String,
     file: Option<PathBuf>,
+    /// The drained buffer, kept for the next swap (see `EventSink::drain_into`).
+    spare: Mutex<Vec<recorder::Event>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -129,7 +131,14 @@ impl Recorder {
             enrich,
             replica: opts.replica,
             file: opts.file,
+            spare: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Keeps a drained (empty) buffer for the next swap.
+    fn give_back(&self, mut events: Vec<recorder::Event>) {
+        events.clear();
+        *self.spare.lock().unwrap_or_else(|e| e.into_inner()) = events;
     }
 
     /// Where the servers push events.
@@ -159,7 +168,8 @@ impl Recorder {
     /// Applies everything pushed so far (the thread does this every
     /// [`DRAIN_EVERY`]; tests and shutdown call it directly).
     pub fn drain(&self) -> usize {
-        let events = self.sink.drain();
+        let mut events = std::mem::take(&mut *self.spare.lock().unwrap_or_else(|e| e.into_inner()));
+        self.sink.drain_into(&mut events);
         let n = events.len();
         if n == 0 {
             return 0;
@@ -170,18 +180,21 @@ impl Recorder {
         let mut lines = Vec::new();
         {
             let mut machines = self.machines();
-            for mut event in events {
+            for mut event in events.drain(..) {
                 if event.replica.is_empty() {
                     event.replica.clone_from(&self.replica);
                 }
+                // A repeat is just counted (told by the query's hash, which
+                // is cheaper than splitting it); the rest is split, and gets
+                // selection, only when new.
                 if let EventKind::Http(h) = &mut event.kind {
-                    h.split_query();
+                    h.hash_query();
                 }
-                // A repeat is just counted; selection only for what is new.
                 let repeat = machines.count_repeat(&event, 0, 0);
                 if repeat.is_none()
                     && let EventKind::Http(h) = &mut event.kind
                 {
+                    h.split_query();
                     (self.enrich)(h);
                 }
                 let line = watched.then(|| (event.at, event.describe()));
@@ -222,6 +235,7 @@ impl Recorder {
             metrics::gauge!("kindling_recorder_evicted", "class" => "unknown").set(c.evicted_unknown as f64);
         }
         metrics::gauge!("kindling_recorder_dropped").set(self.sink.dropped() as f64);
+        self.give_back(events);
         for line in lines {
             let _ = self.live.send(Arc::from(line));
         }
@@ -324,6 +338,7 @@ mod tests {
                 detail: None,
                 selection: None,
                 raw_query: None,
+                query_hash: 0,
             }),
         }
     }

@@ -42,10 +42,14 @@ impl RecorderDb {
                 source,
             })?;
         }
-        let db = Database::create(path).map_err(|source| RecorderDbError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // History is written often and read at start: a small page cache does.
+        let db = Database::builder()
+            .set_cache_size(16 << 20)
+            .create(path)
+            .map_err(|source| RecorderDbError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let this = RecorderDb {
             db,
             path: path.to_path_buf(),

@@ -141,30 +141,40 @@ pub fn merge_summaries(lists: Vec<Vec<Value>>) -> Vec<Value> {
     out
 }
 
-/// The events of a detail view (to merge a machine seen by several replicas).
-pub fn events_of_detail(detail: &Value) -> Vec<Event> {
+/// One recorded entry as views carry it: the event, how many times it
+/// repeated after the first, and when it last did.
+pub type Recorded = (Event, u32, u64);
+
+/// The entries of a detail view (to merge a machine seen by several
+/// replicas).
+pub fn entries_of_detail(detail: &Value) -> Vec<Recorded> {
     detail["boots_detail"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|b| b["events"].as_array().into_iter().flatten())
-        .filter_map(|e| event_from_json(&e["event"]))
+        .filter_map(|e| {
+            let event = event_from_json(&e["event"])?;
+            let repeats = e["repeats"].as_u64().map_or(0, |r| r.min(u64::from(u32::MAX)) as u32);
+            let last_at = e["last_at"].as_u64().unwrap_or(event.at);
+            Some((event, repeats, last_at))
+        })
         .collect()
 }
 
-/// One machine as all replicas saw it: their events together, in time order,
-/// told again by the model's rules.
-pub fn merge_machine(mac: &[u8], events: Vec<Event>, limits: &Limits) -> Option<Machines> {
-    let mut events = events;
-    events.sort_by_key(|e| e.at);
-    events.dedup();
+/// One machine as all replicas saw it: their entries together, in time
+/// order, told again by the model's rules (repeat counts kept).
+pub fn merge_machine(mac: &[u8], entries: Vec<Recorded>, limits: &Limits) -> Option<Machines> {
+    let mut entries = entries;
+    entries.sort_by_key(|e| e.0.at);
+    entries.dedup_by(|a, b| a.0 == b.0);
     let mut m = Machines::new(Limits {
         machines: 1_000,
         unknown: 1_000,
         ..limits.clone()
     });
-    for e in events {
-        m.apply(e);
+    for (event, repeats, last_at) in entries {
+        m.apply_repeated(event, repeats, last_at);
     }
     m.get_mac(mac)?;
     Some(m)

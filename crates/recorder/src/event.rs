@@ -3,6 +3,8 @@
 //! machine. Built on the hot paths from data those paths already have; the
 //! recorder ties each to a machine later, off those paths.
 
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Milliseconds since the Unix epoch (the recorder has no clock: every
@@ -99,6 +101,9 @@ pub struct Http {
     pub detail: Option<String>,
     /// The group and profile the labels selected, filled in by the recorder.
     pub selection: Option<Selection>,
+    /// A hash of the query as it came (0: not known), so that a repeat is
+    /// told without splitting the query again.
+    pub query_hash: u64,
 }
 
 /// What selection decided for a request, and the profile's boot files (to
@@ -112,20 +117,77 @@ pub struct Selection {
 }
 
 impl Http {
+    /// Hashes `raw_query` into `query_hash`, if it is still there.
+    pub fn hash_query(&mut self) {
+        if let Some(q) = &self.raw_query
+            && self.query_hash == 0
+        {
+            let mut h = std::hash::DefaultHasher::new();
+            q.hash(&mut h);
+            self.query_hash = h.finish().max(1);
+        }
+    }
+
     /// Splits `raw_query` into `labels` (at most 32), if it is still there.
     pub fn split_query(&mut self) {
+        self.hash_query();
         if let Some(q) = self.raw_query.take() {
             self.labels = model::parse_query(&q).take(32).collect();
         }
     }
 
-    pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+    /// The first value of label `key`, unless empty; read from the query
+    /// as it came when it is not split yet.
+    pub fn label(&self, key: &str) -> Option<Cow<'_, str>> {
+        let value = match &self.raw_query {
+            None => self
+                .labels
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| Cow::Borrowed(v.as_str())),
+            Some(q) => raw_label(q, key),
+        };
+        value.filter(|v| !v.is_empty())
     }
+
+    /// Whether two requests sent the same query.
+    pub fn same_query(&self, other: &Http) -> bool {
+        if self.query_hash != 0 && other.query_hash != 0 {
+            return self.query_hash == other.query_hash;
+        }
+        self.raw_query.is_none() && other.raw_query.is_none() && self.labels == other.labels
+    }
+}
+
+/// The first value of `key` in an unsplit query, read as
+/// [`model::parse_query`] reads it (pairs with `;` or a bad escape skipped).
+fn raw_label<'q>(query: &'q str, key: &str) -> Option<Cow<'q, str>> {
+    let plain = |s: &str| !s.bytes().any(|b| b == b'%' || b == b'+');
+    for pair in query.split('&') {
+        if pair.is_empty() || pair.contains(';') {
+            continue;
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let Some(value) = (if plain(v) {
+            Some(Cow::Borrowed(v))
+        } else {
+            model::query_unescape(v).map(Cow::Owned)
+        }) else {
+            continue;
+        };
+        let same = if plain(k) {
+            k == key
+        } else {
+            match model::query_unescape(k) {
+                Some(k) => k == key,
+                None => continue,
+            }
+        };
+        if same {
+            return Some(value);
+        }
+    }
+    None
 }
 
 impl Event {

@@ -108,7 +108,7 @@ impl Entry {
             }
             (EventKind::Tftp(a), EventKind::Tftp(b)) => a.file == b.file && a.failure == b.failure,
             (EventKind::Http(a), EventKind::Http(b)) => {
-                a.route == b.route && a.path == b.path && a.status == b.status && a.labels == b.labels
+                a.route == b.route && a.path == b.path && a.status == b.status && a.same_query(b)
             }
             _ => false,
         }
@@ -239,8 +239,12 @@ pub struct Machine {
     pub labels: Vec<(String, String)>,
     /// Its last boots, oldest first.
     pub boots: VecDeque<Boot>,
-    /// Its place in eviction order.
+    /// When it was last used, and its place in eviction order (which a
+    /// counted repeat leaves behind: `evict` moves it then).
     touched: u64,
+    lru_at: u64,
+    /// Counted repeats not written yet.
+    repeat_unwritten: bool,
 }
 
 impl Machine {
@@ -390,8 +394,12 @@ impl Machines {
     /// with `repeats`, also those changed only by counted repeats.
     pub fn take_changes_with(&mut self, repeats: bool) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         if repeats {
-            let r: Vec<Vec<u8>> = self.repeated.drain().collect();
-            self.dirty.extend(r);
+            for key in self.repeated.drain() {
+                if let Some(m) = self.machines.get_mut(&key) {
+                    m.repeat_unwritten = false;
+                }
+                self.dirty.insert(key);
+            }
         }
         self.take_changes()
     }
@@ -454,7 +462,7 @@ impl Machines {
             }
             EventKind::Http(h) => h
                 .label("mac")
-                .and_then(|m| model::Mac::parse(m).ok())
+                .and_then(|m| model::Mac::parse(&m).ok())
                 .map(|m| m.octets().to_vec())
                 .or_else(|| {
                     h.label("uuid")
@@ -535,8 +543,13 @@ impl Machines {
         last.repeats = last.repeats.saturating_add(1 + repeats);
         last.last_at = last.last_at.max(event.at).max(last_at);
         boot.last = boot.last.max(last.last_at);
-        self.touch(&key);
-        self.repeated.insert(key.clone());
+        // Eviction order is brought up to date lazily (see `evict`).
+        self.clock += 1;
+        m.touched = self.clock;
+        if !m.repeat_unwritten {
+            m.repeat_unwritten = true;
+            self.repeated.insert(key.clone());
+        }
         Some(key)
     }
 
@@ -561,6 +574,8 @@ impl Machines {
                     labels: Vec::new(),
                     boots: VecDeque::new(),
                     touched: 0,
+                    lru_at: 0,
+                    repeat_unwritten: false,
                 },
             );
         }
@@ -595,7 +610,7 @@ impl Machines {
                         uuid_link = Some(u);
                     }
                     if let Some(host) = h.label("hostname") {
-                        m.hostname = Some(host.to_owned());
+                        m.hostname = Some(host.into_owned());
                     }
                     if let Some(ip) = h.client {
                         links.push(ip);
@@ -684,10 +699,9 @@ impl Machines {
         let clock = self.clock;
         let Some(m) = self.machines.get_mut(key) else { return };
         let class = m.known as usize;
-        let old = self.lru[0]
-            .remove(&m.touched)
-            .or_else(|| self.lru[1].remove(&m.touched));
+        let old = self.lru[0].remove(&m.lru_at).or_else(|| self.lru[1].remove(&m.lru_at));
         m.touched = clock;
+        m.lru_at = clock;
         self.lru[class].insert(clock, old.unwrap_or_else(|| key.to_vec()));
     }
 
@@ -702,7 +716,15 @@ impl Machines {
             } else {
                 None
             };
-            let Some(((_, key), known)) = victim else { return };
+            let Some(((at, key), known)) = victim else { return };
+            // Used since (a counted repeat): it goes back in its new place.
+            if let Some(m) = self.machines.get_mut(&key)
+                && m.touched > at
+            {
+                m.lru_at = m.touched;
+                self.lru[m.known as usize].insert(m.touched, key);
+                continue;
+            }
             if let Some(m) = self.machines.remove(&key) {
                 if let Some(u) = &m.uuid
                     && self.by_uuid.get(u) == Some(&key)

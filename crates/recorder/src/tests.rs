@@ -50,6 +50,7 @@ fn http(at: Millis, route: &str, path: &str, query: &[(&str, &str)], status: u16
             detail: None,
             selection: None,
             raw_query: None,
+            query_hash: 0,
         }),
     )
 }
@@ -264,4 +265,119 @@ fn boots_and_events_per_machine_are_bounded() {
     assert_eq!(boot.entries.len(), 10);
     assert!(boot.truncated >= 40, "{}", boot.truncated);
     assert_eq!(boot.reached.len(), 6, "milestones are kept");
+}
+
+fn raw_http(at: Millis, query: &str) -> Event {
+    let mut e = http(at, "/ipxe", "/ipxe", &[], 200);
+    if let EventKind::Http(h) = &mut e.kind {
+        h.raw_query = Some(query.into());
+    }
+    e
+}
+
+/// Reading a label from the query as it came agrees with splitting it.
+#[test]
+fn labels_read_from_an_unsplit_query_agree_with_the_split_labels() {
+    let pieces = [
+        "mac",
+        "uuid",
+        "os",
+        "=",
+        "&",
+        ";",
+        "%41",
+        "%zz",
+        "+",
+        "a",
+        "",
+        "52-54-00-89-d8-10",
+        "%6dac",
+    ];
+    let mut seed: u64 = 0x2545f4914f6cdd1d;
+    for _ in 0..20_000 {
+        let mut q = String::new();
+        for _ in 0..(seed % 9) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            q.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        let mut raw = Http {
+            client: None,
+            route: "/ipxe".into(),
+            path: String::new(),
+            labels: Vec::new(),
+            raw_query: Some(q.clone()),
+            status: 200,
+            reason: None,
+            detail: None,
+            selection: None,
+            query_hash: 0,
+        };
+        let unsplit: Vec<Option<String>> = ["mac", "uuid", "os", "A"]
+            .iter()
+            .map(|k| raw.label(k).map(|v| v.into_owned()))
+            .collect();
+        raw.split_query();
+        let split: Vec<Option<String>> = ["mac", "uuid", "os", "A"]
+            .iter()
+            .map(|k| raw.label(k).map(|v| v.into_owned()))
+            .collect();
+        assert_eq!(unsplit, split, "query {q:?}");
+    }
+}
+
+/// The same query is a repeat, told by its hash before it is split; a
+/// different one is a new entry.
+#[test]
+fn a_repeated_query_is_counted_before_it_is_split() {
+    let mut m = Machines::new(Limits::default());
+    let q = "mac=52-54-00-89-d8-10&os=installed";
+    let mut first = raw_http(1_000, q);
+    if let EventKind::Http(h) = &mut first.kind {
+        h.split_query();
+    }
+    m.apply(first);
+    for i in 0..5 {
+        let mut again = raw_http(2_000 + i, q);
+        if let EventKind::Http(h) = &mut again.kind {
+            h.hash_query();
+        }
+        assert!(m.count_repeat(&again, 0, 0).is_some());
+    }
+    let mut other = raw_http(3_000, "mac=52-54-00-89-d8-10&os=other");
+    if let EventKind::Http(h) = &mut other.kind {
+        h.hash_query();
+    }
+    assert!(m.count_repeat(&other, 0, 0).is_none());
+    let boot = m.find("52:54:00:89:d8:10").unwrap().current().unwrap();
+    assert_eq!(boot.entries.len(), 1);
+    assert_eq!(boot.entries[0].repeats, 5);
+    assert_eq!(boot.entries[0].last_at, 2_004);
+}
+
+/// A machine kept busy only by counted repeats is still recently used: a
+/// flood evicts the machines that went quiet first.
+#[test]
+fn counted_repeats_keep_a_machine_from_eviction() {
+    let limits = Limits {
+        machines: 100,
+        unknown: 10,
+        ..Limits::default()
+    };
+    let mut m = Machines::new(limits);
+    let busy = [0x02, 0, 0, 0, 0, 0xff];
+    m.apply(dhcp(0, &busy, "plain", "DISCOVER", None));
+    for i in 0..100u64 {
+        let mac = [0x02, 0, 0, 0, (i >> 8) as u8, i as u8];
+        m.apply(dhcp(1 + i, &mac, "plain", "DISCOVER", None));
+        // The busy machine repeats its DISCOVER between newcomers.
+        assert!(
+            m.count_repeat(&dhcp(1 + i, &busy, "plain", "DISCOVER", None), 0, 0)
+                .is_some()
+        );
+    }
+    assert!(m.get_mac(&busy).is_some(), "the busy machine was evicted");
+    assert_eq!(m.counts().unknown, 10);
+    assert_eq!(m.counts().evicted_unknown, 91);
 }

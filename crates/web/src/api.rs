@@ -83,6 +83,7 @@ pub(crate) fn record_event(
             detail: failure.map(|f| f.detail.clone()),
             selection: None,
             raw_query,
+            query_hash: 0,
         }),
     });
 }
@@ -223,7 +224,14 @@ pub(crate) async fn machine(app: &App, id: &str, query: &str) -> Result<Response
         let m = rec.machines();
         let limits = m.limits().clone();
         match m.find(id) {
-            Some(x) => (m.events_of(&x.mac), Some(x.mac.clone()), limits),
+            Some(x) => (
+                m.entries_of(&x.mac)
+                    .into_iter()
+                    .map(|e| (e.event, e.repeats, e.last_at))
+                    .collect::<Vec<_>>(),
+                Some(x.mac.clone()),
+                limits,
+            ),
             None => (Vec::new(), None, limits),
         }
     };
@@ -239,7 +247,7 @@ pub(crate) async fn machine(app: &App, id: &str, query: &str) -> Result<Response
                     .and_then(|t| model::Mac::parse(t).ok())
                     .map(|m| m.octets().to_vec());
             }
-            events.extend(recorder_server::views::events_of_detail(&a));
+            events.extend(recorder_server::views::entries_of_detail(&a));
         }
     }
     let found = match mac {
