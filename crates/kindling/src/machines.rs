@@ -8,14 +8,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use crate::cli::{ExplainArgs, MachinesArgs};
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+use recorder_server::views::{age, clock, text};
 
 fn query_escape(s: &str) -> String {
     s.bytes()
@@ -33,16 +26,6 @@ fn ask(address: &str, path: &str) -> anyhow::Result<Value> {
         )
     })?;
     serde_json::from_str(&body).context("the server's answer is not JSON")
-}
-
-fn ago(now: u64, at: u64) -> String {
-    let s = now.saturating_sub(at) / 1000;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
 }
 
 pub fn list(args: MachinesArgs) -> anyhow::Result<ExitCode> {
@@ -93,7 +76,7 @@ pub fn list(args: MachinesArgs) -> anyhow::Result<ExitCode> {
             sel,
             text(&m["stage"]),
             text(&m["state"]),
-            ago(now, m["last_seen"].as_u64().unwrap_or(0)),
+            age(now, m["last_seen"].as_u64().unwrap_or(0)),
             text(&m["reason"])
         );
     }
@@ -106,17 +89,6 @@ pub fn list(args: MachinesArgs) -> anyhow::Result<ExitCode> {
         eprintln!("not merged: replica {} ({})", text(&m["replica"]), text(&m["error"]));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn clock(ms: u64) -> String {
-    let secs = ms / 1000;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
-        secs % 60,
-        ms % 1000
-    )
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {

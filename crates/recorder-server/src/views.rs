@@ -179,3 +179,37 @@ pub fn merge_machine(mac: &[u8], entries: Vec<Recorded>, limits: &Limits) -> Opt
     m.get_mac(mac)?;
     Some(m)
 }
+
+/// A JSON value as text for tables and pages: strings without quotes,
+/// null as nothing.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The time of day (UTC) of a time in milliseconds since the epoch:
+/// `14:03:07.250`.
+pub fn clock(ms: u64) -> String {
+    let secs = ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+        ms % 1000
+    )
+}
+
+/// How long ago `at` was, roughly: `12 s`, `5 min`, `3 h`, `2 d`.
+pub fn age(now: u64, at: u64) -> String {
+    let s = now.saturating_sub(at) / 1000;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}

@@ -9,7 +9,13 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, header};
 use serde_json::Value;
 
+use recorder_server::views::{age, clock, text};
+
 use crate::{App, Failure};
+
+fn ago_text(now: u64, at: u64) -> String {
+    format!("{} ago", age(now, at))
+}
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -24,35 +30,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn ago(now: u64, at: u64) -> String {
-    let s = now.saturating_sub(at) / 1000;
-    match s {
-        0..=59 => format!("{s} s ago"),
-        60..=3599 => format!("{} min ago", s / 60),
-        3600..=86_399 => format!("{} h ago", s / 3600),
-        _ => format!("{} d ago", s / 86_400),
-    }
-}
-
-fn clock(ms: u64) -> String {
-    let secs = ms / 1000;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
-        secs % 60,
-        ms % 1000
-    )
 }
 
 const STYLE: &str = r#"
@@ -213,7 +190,7 @@ async fn machines(app: &App, query: &str) -> Result<Response<Body>, Failure> {
             esc(&text(&m["stage"])),
             state_badge(&m["state"]),
             esc(&reason),
-            ago(now, m["last_seen"].as_u64().unwrap_or(0)),
+            ago_text(now, m["last_seen"].as_u64().unwrap_or(0)),
             mac = esc(&mac),
         ));
     }
@@ -264,7 +241,7 @@ async fn machine(app: &App, id: &str) -> Result<Response<Body>, Failure> {
             )
         },
     ));
-    body.push_str(&row("First seen", ago(now, m["first_seen"].as_u64().unwrap_or(0))));
+    body.push_str(&row("First seen", ago_text(now, m["first_seen"].as_u64().unwrap_or(0))));
     body.push_str("</table>");
     if let Some(advice) = m["advice"].as_str() {
         body.push_str(&format!("<div class=\"advice\" id=\"advice\">{}</div>", esc(advice)));
@@ -275,7 +252,7 @@ async fn machine(app: &App, id: &str) -> Result<Response<Body>, Failure> {
         body.push_str(&format!(
             "<h2>Boot {} <small class=\"muted\">started {}</small> {}</h2>",
             i + 1,
-            ago(now, b["started"].as_u64().unwrap_or(0)),
+            ago_text(now, b["started"].as_u64().unwrap_or(0)),
             state_badge(&b["state"])
         ));
         if !b["reason"].is_null() {
