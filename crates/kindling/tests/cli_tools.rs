@@ -205,3 +205,33 @@ fn validate_and_render_translate_butane() {
         "{out}"
     );
 }
+
+/// The README's quick-start requests answer as their comments say: 2xx,
+/// or, where the comment promises a failure, 404 with the reason header.
+#[test]
+fn the_readme_quick_start_examples_answer_as_they_say() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data");
+    let s = common::Server::start(std::path::Path::new(examples), &["--recorder=false"]);
+    let mut checked = 0;
+    for line in readme.lines().filter(|l| l.starts_with("curl ")) {
+        let Some(url) = line
+            .split('\'')
+            .nth(1)
+            .filter(|u| u.starts_with("http://127.0.0.1:8080/"))
+        else {
+            continue;
+        };
+        let target = &url["http://127.0.0.1:8080".len()..];
+        let comment = line.split_once('#').map(|(_, c)| c).unwrap_or("");
+        let r = s.get(target);
+        if comment.contains("404") || comment.contains("X-Kindling-Reason") {
+            assert_eq!(r.status, 404, "{line}");
+            assert!(r.header("X-Kindling-Reason").is_some(), "{line}: no reason header");
+        } else {
+            assert!((200..300).contains(&r.status), "{line}: {}", r.status);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} quick-start requests found in README.md");
+}
