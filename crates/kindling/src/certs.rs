@@ -1,7 +1,9 @@
 //! `kindling certs init DIR`: a CA, a server certificate and a client
 //! certificate for the gRPC API's mutual TLS, in the file names matchbox's
 //! `scripts/tls/cert-gen` uses (ca.crt, server.crt/.key, client.crt/.key),
-//! so a new setup needs one command instead of openssl incantations.
+//! so a new setup needs one command instead of openssl incantations. With
+//! `--web-san`, also the HTTPS certificate for `--web-ssl`, under `ssl/` as
+//! matchbox's default `-web-cert-file` and `-web-key-file` expect.
 
 use std::io::Write;
 use std::path::Path;
@@ -34,6 +36,10 @@ pub fn init(args: CertsInitArgs) -> anyhow::Result<()> {
         "client.crt",
         "client.key",
     ];
+    let mut files = files.to_vec();
+    if !args.web_san.is_empty() {
+        files.extend(["ssl/server.crt", "ssl/server.key"]);
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if !args.force {
         let existing: Vec<&str> = files.iter().copied().filter(|f| dir.join(f).exists()).collect();
@@ -86,6 +92,24 @@ pub fn init(args: CertsInitArgs) -> anyhow::Result<()> {
     let d = dir.display();
     println!("wrote {d}/{{ca.crt,ca.key,server.crt,server.key,client.crt,client.key}}");
     println!("server names: {}", sans.join(", "));
+    if !args.web_san.is_empty() {
+        let (web_crt, web_key) = leaf(
+            "kindling web",
+            args.web_san.clone(),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )?;
+        let ssl = dir.join("ssl");
+        std::fs::create_dir_all(&ssl).with_context(|| format!("creating {}", ssl.display()))?;
+        write(&ssl, "server.crt", &web_crt, false)?;
+        write(&ssl, "server.key", &web_key, true)?;
+        println!(
+            "wrote {d}/ssl/{{server.crt,server.key}} for HTTPS, names: {}",
+            args.web_san.join(", ")
+        );
+        println!(
+            "https:   kindling serve --web-ssl --web-cert-file {d}/ssl/server.crt --web-key-file {d}/ssl/server.key (clients trust {d}/ca.crt)"
+        );
+    }
     println!(
         "serve:   kindling serve --rpc-address 0.0.0.0:8081 --ca-file {d}/ca.crt --cert-file {d}/server.crt --key-file {d}/server.key"
     );

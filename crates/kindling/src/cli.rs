@@ -224,6 +224,12 @@ pub struct CertsInitArgs {
     #[arg(long, default_value = "kindling client", value_name = "NAME")]
     pub client_name: String,
 
+    /// Also write an HTTPS certificate for `kindling serve --web-ssl`, valid for these names
+    /// (DNS names or IP addresses; repeat or separate with commas), as DIR/ssl/server.crt and
+    /// DIR/ssl/server.key: the default --web-cert-file and --web-key-file when DIR is /etc/matchbox.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub web_san: Vec<String>,
+
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
@@ -331,6 +337,12 @@ pub struct ServeArgs {
     /// HTTPS private key (PEM), used with --web-ssl.
     #[arg(long, default_value = "/etc/matchbox/ssl/server.key", value_name = "FILE")]
     pub web_key_file: PathBuf,
+
+    /// With --web-ssl: also serve plain HTTP on this address, for firmware that
+    /// cannot speak TLS (GRUB, most iPXE builds). DHCP's boot URLs then point here.
+    /// Both files are read again when they change, so a renewed certificate needs no restart.
+    #[arg(long, default_value = "", value_name = "HOST:PORT")]
+    pub http_address: String,
 
     /// Restore matchbox quirks kindling corrects, comma-separated (see `kindling serve --help` and docs/compatibility.md):
     /// ignition-empty, metadata-content-type, bare-404, redirect-unclean-paths, assets-listing,

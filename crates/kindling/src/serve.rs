@@ -47,11 +47,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "--key-ring-path: signed responses (.sig/.asc) are not available in this kindling build yet; remove the flag to serve unsigned responses"
         );
     }
-    if args.web_ssl {
-        bail!(
-            "--web-ssl: HTTPS is not available in this kindling build yet; serve HTTP, or terminate TLS in front of kindling"
-        );
-    }
+    let tls = if args.web_ssl {
+        Some(web::tls::ReloadingCert::open(&args.web_cert_file, &args.web_key_file)?)
+    } else {
+        if !args.http_address.is_empty() {
+            bail!(
+                "--http-address adds a plain HTTP listener beside HTTPS on --address: it needs --web-ssl (without it, --address already serves plain HTTP)"
+            );
+        }
+        None
+    };
     let mut compat = web::Compat::parse_list(&args.compat)?;
     if args.matchbox_exact {
         compat = web::Compat::all();
@@ -65,7 +70,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     describe_metrics();
 
-    serve(args, file_config, shared, assets_path, compat, metrics_handle)
+    serve(args, file_config, shared, assets_path, compat, tls, metrics_handle)
 }
 
 fn describe_metrics() {
@@ -165,6 +170,7 @@ fn serve(
     shared: Option<cluster::Settings>,
     assets_path: Option<PathBuf>,
     compat: web::Compat,
+    tls: Option<Arc<web::tls::ReloadingCert>>,
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
     let stop = CancellationToken::new();
@@ -200,8 +206,17 @@ fn serve(
     let shutdown = signals.block_on(async { ShutdownSignals::install() })?;
 
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let listeners = bind(&args.address, workers)?;
+    let listeners = bind(&args.address, "--address", workers)?;
     let local = listeners[0].local_addr()?;
+    // With HTTPS, an optional plain listener for firmware without TLS.
+    let plain = if args.http_address.is_empty() {
+        Vec::new()
+    } else {
+        bind(&args.http_address, "--http-address", workers)?
+    };
+    let plain_local = plain.first().map(|l| l.local_addr()).transpose()?;
+    // Where DHCP's boot URLs (http://…) send firmware.
+    let boot_http = plain_local.unwrap_or(local);
 
     let recorder = if args.recorder {
         Some(crate::recorder::start(
@@ -214,7 +229,12 @@ fn serve(
     };
     let events = recorder.as_ref().map(|r| r.recorder.sink());
 
-    let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), local, cluster.is_some())?;
+    let (mut dhcp_cfg, lease_file) = crate::dhcp::configure(&args, file_config.as_ref(), boot_http, cluster.is_some())?;
+    if tls.is_some() && plain_local.is_none() && dhcp_cfg.mode != dhcp::Mode::Off {
+        tracing::warn!(
+            "DHCP hands firmware http:// boot URLs, but --address speaks HTTPS only: add --http-address for a plain HTTP listener, or set dhcp.http_port in --config to a plain HTTP server"
+        );
+    }
     let dns_config = crate::dns::configure(&args, file_config.as_ref())?;
     if let Some((cfg, addr)) = &dns_config {
         crate::dns::offer_in_dhcp(cfg, *addr, &mut dhcp_cfg);
@@ -304,11 +324,25 @@ fn serve(
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
     let router = app.router();
 
+    let tls_config_present = tls.is_some();
+    let tls_config = tls.map(|cert| {
+        let watched = cert.clone();
+        let stop = stop.clone();
+        // Renewals are picked up within a second; the thread ends with the server.
+        let _ = std::thread::Builder::new()
+            .name("https-cert".into())
+            .spawn(move || watched.watch(Duration::from_secs(1), &stop));
+        web::tls::server_config(cert)
+    });
+
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut threads = Vec::with_capacity(workers);
+    let mut plain = plain.into_iter();
     for (i, listener) in listeners.into_iter().enumerate() {
         let router = router.clone();
         let stop = stop.clone();
+        let tls_config = tls_config.clone();
+        let plain = plain.next();
         let thread = std::thread::Builder::new().name(format!("http-{i}")).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -318,15 +352,44 @@ fn serve(
                 }
             };
             runtime.block_on(async move {
-                match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => web::serve(listener, router, stop.cancelled_owned(), grace).await,
-                    Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
-                }
+                let main = async {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            web::serve(
+                                listener,
+                                router.clone(),
+                                tls_config,
+                                stop.clone().cancelled_owned(),
+                                grace,
+                            )
+                            .await
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
+                    }
+                };
+                let second = async {
+                    if let Some(listener) = plain {
+                        match tokio::net::TcpListener::from_std(listener) {
+                            Ok(listener) => {
+                                web::serve(listener, router.clone(), None, stop.clone().cancelled_owned(), grace).await
+                            }
+                            Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
+                        }
+                    }
+                };
+                tokio::join!(main, second);
             });
         })?;
         threads.push(thread);
     }
-    ready_line("http", local);
+    if tls_config_present {
+        ready_line("https", local);
+    } else {
+        ready_line("http", local);
+    }
+    if let Some(addr) = plain_local {
+        ready_line("http", addr);
+    }
     tracing::info!(compat = %compat, workers, "matchbox compatibility switches");
 
     signals.block_on(shutdown.recv());
@@ -395,12 +458,12 @@ fn check_port_free(addr: SocketAddr) -> std::io::Result<()> {
 /// The listening sockets, one per worker: `address` parsed like Go's
 /// `net.Listen("tcp", addr)` (an empty host listens on every address, IPv6
 /// and IPv4; a host name is resolved).
-fn bind(address: &str, workers: usize) -> anyhow::Result<Vec<std::net::TcpListener>> {
+fn bind(address: &str, flag: &str, workers: usize) -> anyhow::Result<Vec<std::net::TcpListener>> {
     use std::net::ToSocketAddrs;
     let candidates: Vec<SocketAddr> = if let Some(port) = address.strip_prefix(':') {
         let port: u16 = port
             .parse()
-            .with_context(|| format!("invalid port in --address {address:?}"))?;
+            .with_context(|| format!("invalid port in {flag} {address:?}"))?;
         vec![
             SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port)),
             SocketAddr::from(([0, 0, 0, 0], port)),
@@ -408,7 +471,7 @@ fn bind(address: &str, workers: usize) -> anyhow::Result<Vec<std::net::TcpListen
     } else {
         address
             .to_socket_addrs()
-            .with_context(|| format!("cannot resolve --address {address:?}"))?
+            .with_context(|| format!("cannot resolve {flag} {address:?}"))?
             .collect()
     };
     let mut last_error = None;
@@ -430,7 +493,7 @@ fn bind(address: &str, workers: usize) -> anyhow::Result<Vec<std::net::TcpListen
         Some(e) => Err(anyhow::Error::new(e).context(format!(
             "cannot listen on {address} (is another server using the port?)"
         ))),
-        None => bail!("--address {address:?} resolves to no address"),
+        None => bail!("{flag} {address:?} resolves to no address"),
     }
 }
 

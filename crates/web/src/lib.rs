@@ -19,6 +19,7 @@ pub mod gourl;
 mod handlers;
 mod server;
 pub mod sniff;
+pub mod tls;
 mod ui;
 mod vars;
 

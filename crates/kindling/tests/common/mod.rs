@@ -68,7 +68,8 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = ready_addr(&line, "http")
+                // The first listener is --address's: HTTP, or HTTPS with --web-ssl.
+                if let Some(addr) = ready_addr(&line, "http").or_else(|| ready_addr(&line, "https"))
                     && let Some(tx) = tx.take()
                 {
                     let _ = tx.send(addr);
