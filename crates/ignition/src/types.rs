@@ -13,6 +13,10 @@
 //!
 //! The embedded Go structs `Node`, `FileEmbedded1`, `DirectoryEmbedded1` and `LinkEmbedded1` are
 //! flattened into [`File`], [`Directory`] and [`Link`], which is also how they appear in JSON.
+//!
+//! The Go oracle's structs (`tests/oracle/v3_*/schema.go`) are generated from the `go_struct!`
+//! invocations below by `tests/oracle/schema_gen.rs`, which reads this file as text: keep one
+//! field per line in the `pub name: Type => "json", omit, exists::…, dec::…;` form.
 
 use crate::codec::{Decoder, Encoder, FieldSpec, GoValue, dec, exists};
 

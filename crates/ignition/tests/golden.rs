@@ -1,6 +1,7 @@
 //! Golden tests: every `tests/fixtures/NAME.ign` with a `NAME.golden.json` beside it must produce
 //! exactly the golden bytes, which `tests/oracle/regenerate.sh` generates with Go's real
-//! `encoding/json` and transcribed Ignition structs. Also checks the three `/ignition` goldens of
+//! `encoding/json` and the Go structs that `tests/oracle/schema_gen.rs` generates from
+//! `src/types.rs`. Also checks the three `/ignition` goldens of
 //! the matchbox contract (§1.6) verbatim, and that every output parses back to the same config
 //! and bytes.
 //!

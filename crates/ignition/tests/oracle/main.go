@@ -1,15 +1,17 @@
 // Command oracle produces the golden outputs for kindling's ignition crate with Go's real
-// encoding/json and transcriptions of Ignition's generated schema structs (see v3_*/schema.go).
+// encoding/json, decoding into the Go structs of v3_*/schema.go, which are generated from the
+// crate's own field table (src/types.rs) by schema_gen.rs.
 //
 // Usage: oracle < config.ign > golden.json
 //
-// Like Ignition's util.GetConfigVersion it first decodes only ignition.version, then decodes the
-// whole input into that spec's struct. Specs 3.0 to 3.3 are translated forward to 3.4 one version
-// at a time by re-encoding through the next version's struct, which performs exactly the
-// translations Ignition's config/v3_N/translate packages perform (plain strings that became
-// pointers become pointers to the same, possibly empty, string; a nil *Clevis / *Custom stays
-// absent); the version is set to each target version on the way, as Ignition does. A 3.5 config
-// is kept at 3.5. The result is written with json.Marshal and no trailing newline.
+// It reads the version first, decoding only ignition.version the way Ignition's version probe
+// does (untagged Go fields, so the keys match case-insensitively), then decodes the whole input
+// into that spec's structs. A 3.0 to 3.3 config is carried forward to 3.4 one spec at a time by
+// marshalling it and unmarshalling the bytes into the next spec's structs, setting the version
+// string to each target on the way. The struct differences make that hop do what Ignition's
+// translators do: a field that was a plain string and became a pointer arrives as a pointer to
+// the same, possibly empty, string, and an absent 3.2 clevis or custom pin stays absent. A 3.4 or
+// 3.5 config is kept at its spec. The result is written with json.Marshal and no trailing newline.
 //
 // The oracle does not validate: goldens are only generated for configs the Rust crate accepts.
 // It needs only the Go standard library (GOPROXY=off works).
@@ -30,12 +32,6 @@ import (
 	"oracle/v3_4"
 	"oracle/v3_5"
 )
-
-type versionStub struct {
-	Ignition struct {
-		Version string
-	}
-}
 
 // specOf maps a version string to "3.N.0" the way Ignition compares go-semver versions: the
 // string is split like semver.Version.Set does and must equal 3.N.0 with no pre-release or
@@ -89,8 +85,13 @@ func main() {
 	if err != nil {
 		fail("read: %v", err)
 	}
-	var stub versionStub
-	decode(raw, &stub)
+	// The field names are facts: untagged, they match "ignition" and "version" in any case.
+	var probe struct {
+		Ignition struct {
+			Version string
+		}
+	}
+	decode(raw, &probe)
 
 	var c30 v3_0.Config
 	var c31 v3_1.Config
@@ -98,7 +99,7 @@ func main() {
 	var c33 v3_3.Config
 	var c34 v3_4.Config
 	var result any
-	switch specOf(stub.Ignition.Version) {
+	switch specOf(probe.Ignition.Version) {
 	case "3.5.0":
 		var c35 v3_5.Config
 		decode(raw, &c35)
@@ -107,7 +108,7 @@ func main() {
 		decode(raw, &c34)
 		result = c34
 	case "3.0.0", "3.1.0", "3.2.0", "3.3.0":
-		v := specOf(stub.Ignition.Version)
+		v := specOf(probe.Ignition.Version)
 		if v == "3.0.0" {
 			decode(raw, &c30)
 			hop(c30, &c31)
@@ -134,7 +135,7 @@ func main() {
 		c34.Ignition.Version = "3.4.0"
 		result = c34
 	default:
-		fail("unsupported version %q (the oracle takes exact versions only)", stub.Ignition.Version)
+		fail("unsupported version %q (the oracle takes exact versions only)", probe.Ignition.Version)
 	}
 	out, err := json.Marshal(result)
 	if err != nil {

@@ -5,6 +5,9 @@
 # main.go) and overwrites the golden. Needs only a Go toolchain with its standard library; no
 # network. The Rust tests never run Go: they compare against the committed goldens.
 #
+# The oracle's structs (v3_*/schema.go) are generated from src/types.rs; after changing that
+# table, first run `KINDLING_REGENERATE=1 cargo test -p ignition --test oracle_schema`.
+#
 #   GO=/usr/lib/go-1.19/bin/go crates/ignition/tests/oracle/regenerate.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
