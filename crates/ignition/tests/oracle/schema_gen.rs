@@ -44,10 +44,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// (struct, JSON name, where it applies, `omitempty`).
+type OlderTag = (&'static str, &'static str, fn(u32, Role) -> bool, bool);
+
 /// Where an older spec's Go tag differed from what the rules above derive: (struct, JSON name,
 /// applies at spec minor / role, `omitempty` or not). None of these changes the oracle's output:
 /// a `null` or missing value decodes the same in the next spec.
-const OLDER_TAGS: &[(&str, &str, fn(u32, Role) -> bool, bool)] = &[
+const OLDER_TAGS: &[OlderTag] = &[
     ("Ignition", "version", |minor, _| minor < 4, true),
     ("Raid", "devices", |minor, _| minor < 3, false),
     (
