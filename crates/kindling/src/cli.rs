@@ -322,7 +322,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "/etc/matchbox/ca.crt", value_name = "FILE")]
     pub ca_file: PathBuf,
 
-    /// OpenPGP keyring for signing responses (.sig/.asc endpoints); empty keeps them off.
+    /// OpenPGP secret keyring (gpg --export-secret-keys) whose first key signs responses:
+    /// /ipxe.sig (binary) and /ipxe.asc (armored) beside /ipxe, and likewise for /boot.ipxe,
+    /// /boot.ipxe.0, /grub, /ignition, /cloud, /generic and /metadata. Its passphrase comes from
+    /// the environment only: MATCHBOX_PASSPHRASE (or KINDLING_PASSPHRASE). Empty keeps signing off.
     #[arg(long, default_value = "", value_name = "FILE")]
     pub key_ring_path: String,
 

@@ -119,6 +119,7 @@ pub fn offline_app(store: Arc<store::Store>, compat: web::Compat) -> anyhow::Res
             recorder: None,
             peers: None,
             ui: false,
+            signer: None,
         },
         None,
     )?))

@@ -42,11 +42,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         Some(p)
     };
-    if !args.key_ring_path.is_empty() {
-        bail!(
-            "--key-ring-path: signed responses (.sig/.asc) are not available in this kindling build yet; remove the flag to serve unsigned responses"
-        );
-    }
+    let signer = if args.key_ring_path.is_empty() {
+        None
+    } else {
+        Some(Arc::new(open_signer(&args.key_ring_path)?))
+    };
     let tls = if args.web_ssl {
         Some(web::tls::ReloadingCert::open(&args.web_cert_file, &args.web_key_file)?)
     } else {
@@ -70,7 +70,44 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     describe_metrics();
 
-    serve(args, file_config, shared, assets_path, compat, tls, metrics_handle)
+    let http = HttpSetup {
+        assets_path,
+        compat,
+        tls,
+        signer,
+    };
+    serve(args, file_config, shared, http, metrics_handle)
+}
+
+/// What the checks above settled for the HTTP side.
+struct HttpSetup {
+    assets_path: Option<PathBuf>,
+    compat: web::Compat,
+    /// With --web-ssl: the certificate, watched for renewals.
+    tls: Option<Arc<web::tls::ReloadingCert>>,
+    /// With --key-ring-path: the unlocked key.
+    signer: Option<Arc<sign::Signer>>,
+}
+
+/// The keyring of `--key-ring-path`, its first key unlocked with the
+/// passphrase from the environment (KINDLING_PASSPHRASE, or matchbox's
+/// MATCHBOX_PASSPHRASE); never a flag, so it stays out of `ps`.
+fn open_signer(path: &str) -> anyhow::Result<sign::Signer> {
+    let keyring = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read the --key-ring-path keyring {path} (export one with gpg --export-secret-keys KEYID > FILE)"
+        )
+    })?;
+    let passphrase = std::env::var("KINDLING_PASSPHRASE")
+        .or_else(|_| std::env::var("MATCHBOX_PASSPHRASE"))
+        .unwrap_or_default();
+    let signer = sign::Signer::from_keyring(&keyring, &passphrase)?;
+    tracing::info!(
+        keyring = path,
+        key_id = signer.key_id(),
+        "signing responses (.sig, .asc)"
+    );
+    Ok(signer)
 }
 
 fn describe_metrics() {
@@ -168,11 +205,15 @@ fn serve(
     args: ServeArgs,
     file_config: Option<config::Config>,
     shared: Option<cluster::Settings>,
-    assets_path: Option<PathBuf>,
-    compat: web::Compat,
-    tls: Option<Arc<web::tls::ReloadingCert>>,
+    http: HttpSetup,
     metrics_handle: metrics_exporter_prometheus::PrometheusHandle,
 ) -> anyhow::Result<ExitCode> {
+    let HttpSetup {
+        assets_path,
+        compat,
+        tls,
+        signer,
+    } = http;
     let stop = CancellationToken::new();
     // The runtime of the etcd tasks outlives everything that uses it.
     let mut cluster_runtime = None;
@@ -314,6 +355,7 @@ fn serve(
             peers
         }),
         ui: args.ui,
+        signer,
     };
     let rpc_thread = if args.rpc_address.is_empty() {
         None

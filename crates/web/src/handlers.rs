@@ -97,9 +97,75 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Bod
     let raw_path = req.uri().path().to_owned();
     let raw_query = req.uri().query().map(str::to_owned);
     let peer = req.extensions().get::<crate::server::Peer>().map(|p| p.0);
+    if let Some(signer) = &app.signer
+        && let Some((stem, form)) = signed_target(&raw_path)
+    {
+        let outcome = signed(&app, signer, &method, req.headers(), stem, form, raw_query.as_deref()).await;
+        record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), peer, started);
+        return outcome.response;
+    }
     let outcome = route(&app, &method, req.headers(), &raw_path, raw_query.as_deref()).await;
     record(&app, &outcome, &method, &raw_path, raw_query.as_deref(), peer, started);
     outcome.response
+}
+
+/// The endpoints matchbox signs, each with `.sig` and `.asc`.
+const SIGNED: [&str; 8] = [
+    "/boot.ipxe",
+    "/boot.ipxe.0",
+    "/ipxe",
+    "/grub",
+    "/ignition",
+    "/cloud",
+    "/generic",
+    "/metadata",
+];
+
+/// `/ipxe.sig` → (`/ipxe`, binary); other paths are not signature requests.
+fn signed_target(path: &str) -> Option<(&str, sign::Form)> {
+    sign::Form::of_path(path).filter(|(stem, _)| SIGNED.contains(stem))
+}
+
+/// A signature request: the unsigned endpoint runs as usual (a HEAD as a
+/// GET, so that the signature covers the body a GET would get), its
+/// headers are dropped and its body signed. Its status is kept, so a
+/// machine no group matches gets a 404 whose body is the signature of the
+/// 404 text. The response type is sniffed from the signature, as matchbox's is.
+async fn signed(
+    app: &App,
+    signer: &sign::Signer,
+    method: &Method,
+    headers: &HeaderMap,
+    stem: &str,
+    form: sign::Form,
+    raw_query: Option<&str>,
+) -> Outcome {
+    let inner_method = if method == Method::HEAD { &Method::GET } else { method };
+    let inner = route(app, inner_method, headers, stem, raw_query).await;
+    let status = inner.response.status();
+    let body = match http_body_util::BodyExt::collect(inner.response.into_body()).await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => Bytes::from(format!("reading the response to sign: {e}")),
+    };
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+        .unwrap_or(0);
+    let (status, signature) = match signer.sign(&body, created, form) {
+        Ok(sig) => (status, Bytes::from(sig)),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Bytes::from(format!("{e}\n"))),
+    };
+    let mut response = Response::new(Body::from(signature.clone()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::sniff::detect_content_type(&signature)),
+    );
+    Outcome {
+        route: inner.route,
+        response,
+        failure: inner.failure,
+    }
 }
 
 fn record(
@@ -115,7 +181,9 @@ fn record(
     let route = o.route.label();
     let status = o.response.status();
     app.counters.request(o.route, status);
-    if crate::api::is_boot_route(o.route) {
+    // A signature is not a boot step of its own: its endpoint's is recorded
+    // when the machine fetches the endpoint.
+    if crate::api::is_boot_route(o.route) && signed_target(path).is_none() {
         crate::api::record_event(app, o.route, path, query, client.0, status, o.failure.as_ref());
     }
     let micros = started.elapsed().as_micros() as u64;

@@ -53,6 +53,9 @@ pub struct Config {
     pub peers: Option<Peers>,
     /// Serve the web UI under `/ui/`.
     pub ui: bool,
+    /// Sign responses: `/ipxe.sig`, `/ipxe.asc` and so on for the eight
+    /// signed endpoints (matchbox's `-key-ring-path`).
+    pub signer: Option<Arc<sign::Signer>>,
 }
 
 /// Lines appended to `/healthz`, given the snapshot it reports.
@@ -78,6 +81,7 @@ pub struct App {
     recorder: Option<Arc<recorder_server::Recorder>>,
     peers: Option<Peers>,
     ui: bool,
+    signer: Option<Arc<sign::Signer>>,
     counters: counters::Counters,
 }
 
@@ -108,6 +112,7 @@ impl App {
             recorder: config.recorder.clone(),
             peers: config.peers.clone(),
             ui: config.ui,
+            signer: config.signer.clone(),
             counters: counters::Counters::new(),
         })
     }
