@@ -349,7 +349,7 @@ pub struct ServeArgs {
 
     /// Restore matchbox quirks kindling corrects, comma-separated (see `kindling serve --help` and docs/compatibility.md):
     /// ignition-empty, metadata-content-type, bare-404, redirect-unclean-paths, assets-listing,
-    /// assets-follow-symlinks, assets-dotfiles, any-method, or all.
+    /// assets-follow-symlinks, assets-dotfiles, any-method, grpc-status, or all.
     #[arg(long, default_value = "", value_name = "LIST")]
     pub compat: String,
 

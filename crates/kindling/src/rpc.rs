@@ -26,17 +26,23 @@ fn address(text: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("--rpc-address {text:?} resolves to no address"))
 }
 
-pub fn start(args: &ServeArgs, store: Arc<store::Store>, stop: CancellationToken) -> anyhow::Result<JoinHandle<()>> {
+pub fn start(
+    args: &ServeArgs,
+    store: Arc<store::Store>,
+    compat: web::Compat,
+    stop: CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
     let addr = address(&args.rpc_address)?;
     let tls = rpc::server_tls(&args.cert_file, &args.key_file, &args.ca_file)?;
     let api = rpc::Api::new(store);
+    let matchbox_codes = compat.has(web::Quirk::GrpcStatus);
     let (thread, local) = crate::runtime::service_thread("rpc".into(), move || async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("the gRPC API cannot listen on {addr} (--rpc-address)"))?;
         let local = listener.local_addr()?;
         let run = async move {
-            if let Err(e) = rpc::serve(listener, tls, api, stop.cancelled_owned()).await {
+            if let Err(e) = rpc::serve(listener, tls, api, matchbox_codes, stop.cancelled_owned()).await {
                 tracing::error!(error = %e, "the gRPC API stopped");
             }
         };

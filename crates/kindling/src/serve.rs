@@ -360,7 +360,7 @@ fn serve(
     let rpc_thread = if args.rpc_address.is_empty() {
         None
     } else {
-        Some(crate::rpc::start(&args, store.clone(), stop.clone())?)
+        Some(crate::rpc::start(&args, store.clone(), compat, stop.clone())?)
     };
     let render: web::MetricsRender = Arc::new(move || metrics_handle.render());
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);

@@ -42,6 +42,17 @@ fn files(root: &Path) -> Vec<String> {
 
 #[test]
 fn python_grpcio_calls_every_rpc_over_mutual_tls() {
+    grpcio_client(&[], None);
+}
+
+/// With `--compat grpc-status`, the same client sees matchbox's codes:
+/// Unknown for every failure but a Select without a match.
+#[test]
+fn compat_grpc_status_answers_with_matchbox_codes() {
+    grpcio_client(&["--compat", "grpc-status"], Some("matchbox-codes"));
+}
+
+fn grpcio_client(server_flags: &[&str], mode: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
     let (ours, other, stubs) = (
         tmp.path().join("certs"),
@@ -55,7 +66,7 @@ fn python_grpcio_calls_every_rpc_over_mutual_tls() {
 
     // An empty data directory outside the one the Python client could aim at.
     let data = DataDir::new();
-    let (s, flags) = rpc_server(tmp.path(), &data);
+    let (s, flags) = rpc_server(tmp.path(), &data, server_flags);
     let rpc = flags[1].clone();
     let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grpc/client.py");
     let out = Command::new(PYTHON)
@@ -65,6 +76,7 @@ fn python_grpcio_calls_every_rpc_over_mutual_tls() {
         .arg(&s.addr)
         .arg(&ours)
         .arg(&other)
+        .args(mode)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -109,7 +121,7 @@ fn rpc_needs_its_certificates() {
 
 /// A server with fresh certificates in `tmp`; returns it with the client's
 /// certificate flags.
-fn rpc_server(tmp: &Path, data: &DataDir) -> (Server, Vec<String>) {
+fn rpc_server(tmp: &Path, data: &DataDir, extra: &[&str]) -> (Server, Vec<String>) {
     let certs_dir = tmp.join("certs");
     certs(&certs_dir);
     let c = |f: &str| certs_dir.join(f).display().to_string();
@@ -124,7 +136,10 @@ fn rpc_server(tmp: &Path, data: &DataDir) -> (Server, Vec<String>) {
             &c("server.crt"),
             "--key-file",
             &c("server.key"),
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
     );
     let endpoint = s.wait_service_addr("rpc");
     let flags = vec![
@@ -155,7 +170,7 @@ fn cli(flags: &[String], args: &[&str]) -> (bool, String, String) {
 fn cli_client_manages_every_kind() {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::new();
-    let (s, flags) = rpc_server(tmp.path(), &data);
+    let (s, flags) = rpc_server(tmp.path(), &data, &[]);
     let file = |name: &str, text: &str| {
         let p = tmp.path().join(name);
         std::fs::write(&p, text).unwrap();
@@ -234,7 +249,7 @@ fn cli_client_manages_every_kind() {
 fn concurrent_writers_and_readers_never_see_a_torn_file() {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::new();
-    let (s, flags) = rpc_server(tmp.path(), &data);
+    let (s, flags) = rpc_server(tmp.path(), &data, &[]);
     let version = |n: usize| -> (String, String) {
         (
             format!(

@@ -10,6 +10,7 @@
 //! MAC selector must be a MAC; Ignition and generic templates can be listed;
 //! and every write reloads the snapshot, so HTTP answers change at once.
 
+pub mod codes;
 pub mod convert;
 mod service;
 mod tls;
@@ -34,11 +35,13 @@ pub mod pb {
 /// bounds Ignition and generic uploads).
 pub const MAX_MESSAGE: usize = 4 << 20;
 
-/// Serves the API on `listener` with `tls` until `shutdown` completes.
+/// Serves the API on `listener` with `tls` until `shutdown` completes;
+/// `matchbox_codes` answers failures with matchbox's codes (see [`codes`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     tls: tonic::transport::ServerTlsConfig,
     api: Api,
+    matchbox_codes: bool,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     use pb::rpcpb::{
@@ -48,6 +51,9 @@ pub async fn serve(
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .tls_config(tls)?
+        .layer(tower_layer::layer_fn(move |inner| {
+            codes::MatchboxCodes::new(inner, matchbox_codes)
+        }))
         .add_service(GroupsServer::new(api.clone()).max_decoding_message_size(MAX_MESSAGE))
         .add_service(ProfilesServer::new(api.clone()).max_decoding_message_size(MAX_MESSAGE))
         .add_service(IgnitionServer::new(api.clone()).max_decoding_message_size(MAX_MESSAGE))

@@ -2,7 +2,9 @@
 //! kindling corrects by default (the D-numbers of the compatibility
 //! contract). `all` (the binary's `--matchbox-exact`) turns every one on.
 //!
-//! Switches that concern the gRPC API live with the gRPC server.
+//! One switch concerns the gRPC API (`grpc-status`); it is listed here so
+//! that `--compat` and `--matchbox-exact` name every quirk in one place,
+//! and the gRPC server reads it.
 
 use std::fmt;
 
@@ -26,10 +28,12 @@ pub enum Quirk {
     AssetsDotfiles,
     /// D16: every HTTP method is accepted on every route.
     AnyMethod,
+    /// D4: every gRPC failure but a Select without a match is `Unknown`.
+    GrpcStatus,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 8] = [
+    pub const ALL: [Quirk; 9] = [
         Quirk::IgnitionEmpty,
         Quirk::MetadataContentType,
         Quirk::Bare404,
@@ -38,6 +42,7 @@ impl Quirk {
         Quirk::AssetsFollowSymlinks,
         Quirk::AssetsDotfiles,
         Quirk::AnyMethod,
+        Quirk::GrpcStatus,
     ];
 
     /// The name used on the command line (`--compat NAME`).
@@ -51,6 +56,7 @@ impl Quirk {
             Quirk::AssetsFollowSymlinks => "assets-follow-symlinks",
             Quirk::AssetsDotfiles => "assets-dotfiles",
             Quirk::AnyMethod => "any-method",
+            Quirk::GrpcStatus => "grpc-status",
         }
     }
 
@@ -62,6 +68,7 @@ impl Quirk {
             Quirk::RedirectUncleanPaths => "D8",
             Quirk::AssetsListing | Quirk::AssetsFollowSymlinks | Quirk::AssetsDotfiles => "D9",
             Quirk::AnyMethod => "D16",
+            Quirk::GrpcStatus => "D4",
         }
     }
 
@@ -75,6 +82,9 @@ impl Quirk {
             Quirk::AssetsFollowSymlinks => "follow symlinks that lead out of the assets path",
             Quirk::AssetsDotfiles => "serve asset files whose names start with a dot",
             Quirk::AnyMethod => "accept every HTTP method, not only GET and HEAD",
+            Quirk::GrpcStatus => {
+                "answer gRPC failures with Unknown where kindling says NotFound, InvalidArgument, Internal, DataLoss or Unavailable (a Select without a match stays NotFound)"
+            }
         }
     }
 
