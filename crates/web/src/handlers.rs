@@ -151,7 +151,7 @@ async fn signed(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
         .unwrap_or(0);
-    let (status, signature) = match signer.sign(&body, created, form) {
+    let (status, signature) = match signer.sign_cached(&body, created, form) {
         Ok(sig) => (status, Bytes::from(sig)),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Bytes::from(format!("{e}\n"))),
     };
