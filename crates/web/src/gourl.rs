@@ -201,3 +201,50 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod recorded {
+    use super::*;
+    use crate::sniff::{decode_hex, recorded_rows};
+
+    fn text(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
+    /// Paths built from empty, `.`, `..`, `%2F`, non-ASCII and plain segments behind no, one or
+    /// two slashes, with trailing `/`, `/.`, `/..`: the lexical clean (which agrees with Go 1.19's
+    /// `path.Clean`) and the request-path clean.
+    #[test]
+    fn clean_table() {
+        for (input, columns) in recorded_rows(include_str!("testdata/clean.tsv")) {
+            let input = text(input);
+            assert_eq!(clean(&input), columns[0], "clean({input:?})");
+            assert_eq!(clean_request_path(&input), columns[1], "clean_request_path({input:?})");
+        }
+    }
+
+    /// Every `%XX` in both cases, short and non-hex escapes, `+`, non-UTF-8 results.
+    #[test]
+    fn unescape_table() {
+        for (input, columns) in recorded_rows(include_str!("testdata/unescape.tsv")) {
+            let input = text(input);
+            let want = (columns[0] != "ERR").then(|| text(decode_hex(columns[0])));
+            assert_eq!(unescape_path(&input), want, "unescape_path({input:?})");
+        }
+    }
+
+    /// Every ASCII character inside a path, and non-ASCII ones.
+    #[test]
+    fn escape_table() {
+        for (input, columns) in recorded_rows(include_str!("testdata/escape.tsv")) {
+            let input = text(input);
+            assert_eq!(escape_path(&input), columns[0], "escape_path({input:?})");
+            assert_eq!(
+                html_escape(&input),
+                text(decode_hex(columns[1])),
+                "html_escape({input:?})"
+            );
+            assert_eq!(hex_escape_non_ascii(&input), text(decode_hex(columns[2])), "{input:?}");
+        }
+    }
+}

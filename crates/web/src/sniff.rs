@@ -243,3 +243,41 @@ mod tests {
         assert_eq!(type_by_extension("initrd.img"), None);
     }
 }
+
+/// Rows of a recorded table: tab-separated columns, the first being hex-encoded input bytes.
+#[cfg(test)]
+pub(crate) fn recorded_rows(table: &'static str) -> impl Iterator<Item = (Vec<u8>, Vec<&'static str>)> {
+    table.lines().map(|line| {
+        let mut columns = line.split('\t');
+        let input = decode_hex(columns.next().unwrap_or(""));
+        (input, columns.collect())
+    })
+}
+
+#[cfg(test)]
+pub(crate) fn decode_hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    /// Every signature of the table whole, cut short by a byte, behind whitespace and with
+    /// trailing bytes; each HTML tag in both cases with each terminator; MP4 boxes of many sizes;
+    /// every byte value alone and inside text; bodies around the 512-byte limit. The types were
+    /// recorded from the implementation this one replaced and agree with Go 1.19's
+    /// `http.DetectContentType` run on the same bytes.
+    #[test]
+    fn sniff_table() {
+        let mut rows = 0;
+        for (input, columns) in recorded_rows(include_str!("testdata/sniff.tsv")) {
+            assert_eq!(detect_content_type(&input), columns[0], "{:02x?}", input);
+            rows += 1;
+        }
+        assert!(rows > 2000);
+    }
+}

@@ -662,6 +662,55 @@ pub(crate) fn decode_data_url(s: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[path = "url_cases.rs"]
+mod cases;
+
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    fn outcome(r: Result<(), Issue>) -> String {
+        match r {
+            Ok(()) => "ok".to_owned(),
+            Err(issue) => format!("{issue:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_table() {
+        for &(input, want) in cases::PARSE {
+            let got = parse(input);
+            let got = got
+                .as_ref()
+                .map(|u| (u.scheme.as_str(), u.opaque.as_str(), u.raw_query.as_str()));
+            assert_eq!(got, want, "parse({input:?})");
+        }
+    }
+
+    #[test]
+    fn source_table() {
+        let specs = [Spec::V3_0, Spec::V3_1, Spec::V3_2, Spec::V3_3, Spec::V3_4, Spec::V3_5];
+        for &(source, per_spec, tang) in cases::SOURCES {
+            for (spec, want) in specs.into_iter().zip(per_spec) {
+                assert_eq!(outcome(validate_source(source, spec)), want, "{source:?} at {spec:?}");
+            }
+            assert_eq!(
+                outcome(validate_http_url(source)),
+                tang,
+                "validate_http_url({source:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn data_url_table() {
+        for &(input, want) in cases::DATA {
+            assert_eq!(decode_data_url(input).err().as_deref(), want, "{input:?}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
