@@ -1,94 +1,81 @@
-//! The pieces of Go's `net/url`, `path` and `http.ServeMux` behaviour that
-//! decide which handler a request reaches and how redirects look: path
-//! unescaping, `path.Clean`, the mux's `cleanPath`, and path escaping for
-//! `Location` headers.
+//! Request paths and the text of redirects, as matchbox's Go server treats them: decoding the
+//! path of a request, cleaning it before routing, and escaping paths for `Location` headers and
+//! HTML. The rules come from RFC 3986 (percent-encoding, dot segments) and from Go's documented
+//! and observed behaviour; the recorded tables in `testdata/` (`clean.tsv`, `unescape.tsv`,
+//! `escape.tsv`) hold the expected results, and their cleaned paths and escapes agree with Go
+//! 1.19's `path.Clean` and `url.URL.EscapedPath` run as a black box.
 
-/// Go's `url.PathUnescape` as used when parsing a request URI: `%XX` must be
-/// two hex digits (otherwise Go's server answers 400), `+` stays `+`.
+/// Decodes the `%XX` escapes of a request path (RFC 3986 §2.1). An escape that is not `%` and two
+/// hex digits makes the request malformed (`None`; Go's server answers 400). `+` means itself in
+/// a path. Bytes that do not form UTF-8 become U+FFFD.
 pub fn unescape_path(raw: &str) -> Option<String> {
-    if !raw.contains('%') {
-        return Some(raw.to_owned());
-    }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex)?;
-            let lo = bytes.get(i + 2).copied().and_then(hex)?;
-            out.push(hi << 4 | lo);
-            i += 3;
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let high = hex_digit(bytes.next()?)?;
+            let low = hex_digit(bytes.next()?)?;
+            decoded.push(high << 4 | low);
         } else {
-            out.push(bytes[i]);
-            i += 1;
+            decoded.push(b);
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    Some(String::from_utf8_lossy(&decoded).into_owned())
 }
 
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b).to_digit(16).map(|d| d as u8)
 }
 
-/// Go's `path.Clean`: the shortest equivalent path, purely lexically.
+/// The shortest path naming the same place, found by reading the text alone (Go documents the
+/// rules for `path.Clean`): runs of `/` count as one, `.` segments go, `..` removes the segment
+/// before it, and a `..` at the start of a rooted path goes too (one of a relative path stays).
+/// The result has no trailing `/` unless it is the root, and an empty result is `.`.
 pub fn clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_owned();
-    }
     let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in p.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        if segment != ".." {
+            kept.push(segment);
+        } else if kept.last().is_some_and(|last| *last != "..") {
+            kept.pop();
+        } else if !rooted {
+            kept.push("..");
         }
     }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
-}
-
-/// `http.ServeMux`'s `cleanPath`: rooted, cleaned, trailing slash kept.
-pub fn clean_request_path(p: &str) -> String {
-    if p.is_empty() {
-        return "/".to_owned();
-    }
-    let rooted;
-    let p = if p.starts_with('/') {
-        p
+    let joined = kept.join("/");
+    if rooted {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_owned()
     } else {
-        rooted = format!("/{p}");
-        rooted.as_str()
-    };
-    let mut np = clean(p);
-    if p.ends_with('/') && np != "/" {
-        np.push('/');
+        joined
     }
-    np
 }
 
-/// Go's `url.URL{Path: p}.EscapedPath()` for a rooted path: escapes every
-/// byte except unreserved characters and `$&+,/:;=@`.
+/// The path Go's request router matches against: made rooted, cleaned, and keeping a trailing
+/// `/` when the request had one (so `/assets/x/` stays a directory). An empty path is `/`.
+pub fn clean_request_path(p: &str) -> String {
+    let rooted = if p.starts_with('/') {
+        p.to_owned()
+    } else {
+        format!("/{p}")
+    };
+    let mut cleaned = clean(&rooted);
+    if rooted.ends_with('/') && cleaned != "/" {
+        cleaned.push('/');
+    }
+    cleaned
+}
+
+/// Percent-encodes a rooted path for a URL, as Go writes a path it built itself: RFC 3986's
+/// unreserved characters, `/` and the `pchar` delimiters `$&+,:;=@` stay, and every other byte
+/// becomes `%XX` with upper-case hex (RFC 3986 §2.1). So `!'()*` and `?`, `#` are escaped.
 pub fn escape_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     for &b in p.as_bytes() {
-        let keep = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@'
-            );
-        if keep {
-            out.push(b as char);
+        if b.is_ascii_alphanumeric() || b"-._~/$&+,:;=@".contains(&b) {
+            out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
@@ -96,8 +83,8 @@ pub fn escape_path(p: &str) -> String {
     out
 }
 
-/// Go's `html.EscapeString` subset used by `http.Redirect` and directory
-/// listings (`htmlReplacer`).
+/// Escapes text for HTML the way Go's redirect and directory-listing pages do: `&`, `<`, `>`,
+/// and both quotes, the quotes as numeric references (`&#34;`, `&#39;`).
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -113,14 +100,15 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
-/// `http.Redirect`'s `hexEscapeNonASCII` for the Location header.
+/// Makes a redirect target fit a header: every byte above ASCII becomes `%xx` (lower-case hex, as
+/// Go's redirects write it); everything else is kept.
 pub fn hex_escape_non_ascii(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
-        if b >= 0x80 {
-            out.push_str(&format!("%{b:02x}"));
+        if b.is_ascii() {
+            out.push(char::from(b));
         } else {
-            out.push(b as char);
+            out.push_str(&format!("%{b:02x}"));
         }
     }
     out
@@ -131,52 +119,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn go_path_clean_vectors() {
-        // From Go's path/path_test.go.
+    fn clean_examples() {
         for (input, want) in [
             ("", "."),
-            ("abc", "abc"),
-            ("abc/def", "abc/def"),
-            ("a/b/c", "a/b/c"),
-            (".", "."),
-            ("..", ".."),
-            ("../..", "../.."),
-            ("../../abc", "../../abc"),
-            ("/abc", "/abc"),
-            ("/", "/"),
-            ("abc/", "abc"),
             ("abc/def/", "abc/def"),
-            ("a/b/c/", "a/b/c"),
-            ("./", "."),
-            ("../", ".."),
-            ("../../", "../.."),
-            ("/abc/", "/abc"),
-            ("abc//def//ghi", "abc/def/ghi"),
-            ("//abc", "/abc"),
-            ("///abc", "/abc"),
+            ("../../abc", "../../abc"),
             ("//abc//", "/abc"),
-            ("abc//", "abc"),
             ("abc/./def", "abc/def"),
-            ("/./abc/def", "/abc/def"),
-            ("abc/.", "abc"),
-            ("abc/def/ghi/../jkl", "abc/def/jkl"),
-            ("abc/def/../ghi/../jkl", "abc/jkl"),
-            ("abc/def/..", "abc"),
             ("abc/def/../..", "."),
-            ("/abc/def/../..", "/"),
-            ("abc/def/../../..", ".."),
             ("/abc/def/../../..", "/"),
             ("abc/def/../../../ghi/jkl/../../../mno", "../../mno"),
-            ("abc/./../def", "def"),
             ("abc//./../def", "def"),
-            ("abc/../../././../def", "../../def"),
         ] {
             assert_eq!(clean(input), want, "clean({input:?})");
         }
     }
 
     #[test]
-    fn mux_clean_path() {
+    fn request_paths() {
         assert_eq!(clean_request_path("//ipxe"), "/ipxe");
         assert_eq!(clean_request_path("/a/../ipxe"), "/ipxe");
         assert_eq!(clean_request_path("/assets/x/"), "/assets/x/");
