@@ -1,676 +1,548 @@
-//! The template lexer: a line-by-line port of Go's `text/template/parse`
-//! lexer (Go 1.19), producing the same items with the same positions and line
-//! numbers, because parse error messages quote both.
+//! Scanning: template source → a flat list of tokens.
 //!
-//! Go runs the lexer as a goroutine feeding the parser; the item sequence does
-//! not depend on the parser, so here it is produced eagerly into a vector.
-//! Only the default `{{ }}` delimiters exist (matchbox never changes them),
-//! and comments are dropped, as Go does without `parse.ParseComments`.
+//! The source alternates between plain text and actions. Text runs up to the
+//! next `{{`; an action runs from `{{` to `}}` and is cut into words,
+//! literals and punctuation. The whole input is scanned in one pass before
+//! parsing starts, so the parser can look ahead and back freely.
+//!
+//! Facts this follows (Go's documented template syntax and its observable
+//! behaviour, which error messages expose):
+//!
+//! - `{{- ` and ` -}}` trim the whitespace (space, tab, CR, LF) before and
+//!   after the action; the `-` must be separated from the rest of the action
+//!   by one of those whitespace characters.
+//! - `{{/* ... */}}` is a comment (trim markers allowed around it); it
+//!   produces nothing. The `*/` must be followed directly by the closing
+//!   delimiter.
+//! - Inside an action, whitespace is a token of its own: arguments are
+//!   separated by it, and a field chain must follow its operand directly
+//!   (`(x).a` is one operand, `(x) .a` two).
+//! - Every token records its byte offset and its 1-based line, because parse
+//!   errors quote the line of the last token the parser looked at.
+//! - Scanning stops at the first error, which becomes the last token.
 
 use std::borrow::Cow;
 
+use crate::strconv::{append_quote, bytes_to_string};
 use crate::unicode::{is_digit, is_letter, is_print};
 
-/// The kind of a lexical item. The order matters: keywords sort after
-/// `Keyword`, as in Go, which `Item::describe` relies on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum ItemType {
-    Error,
-    Bool,
-    Char,
-    CharConstant,
-    Complex,
-    Assign,
-    Declare,
-    Eof,
-    Field,
-    Identifier,
-    LeftDelim,
-    LeftParen,
-    Number,
-    Pipe,
-    RawString,
-    RightDelim,
-    RightParen,
-    Space,
-    String,
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tok {
+    /// Plain text outside actions.
     Text,
-    Variable,
-    Keyword,
+    /// `{{`
+    Open,
+    /// `}}`
+    Close,
+    /// A run of whitespace inside an action.
+    Space,
+    /// `:=`
+    Declare,
+    /// `=`
+    Assign,
+    /// `|`
+    Bar,
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// Any other printable ASCII character, such as `,`.
+    Punct,
+    /// `.name`, one segment: `.a.b` is two tokens.
+    Field,
+    /// `$` or `$name`.
+    Var,
+    /// A function name.
+    Ident,
+    /// `true` or `false`.
+    Bool,
+    /// A numeric literal such as `12`, `0x1F`, `1.5e3` or `2i`.
+    Number,
+    /// A complex literal written as a sum, such as `1+2i`.
+    Complex,
+    /// A character literal such as `'a'`.
+    CharLit,
+    /// A `"..."` literal.
+    Str,
+    /// A `` `...` `` literal.
+    RawStr,
+    /// `.` on its own.
+    Dot,
+    /// `nil`
+    Nil,
+    /// A control word: `if`, `range`, `end`, ...
+    Word(Keyword),
+    /// The end of the input.
+    Eof,
+    /// A scanning error; the token's text is the message.
+    Bad,
+}
+
+/// The reserved words that introduce or close control structures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keyword {
     Block,
     Break,
     Continue,
-    Dot,
     Define,
     Else,
     End,
     If,
-    Nil,
     Range,
     Template,
     With,
 }
 
-/// A token or text string returned from the scanner.
+/// One scanned token.
 #[derive(Debug, Clone)]
-pub(crate) struct Item<'s> {
-    pub(crate) typ: ItemType,
-    /// Byte offset of the item in the input.
+pub(crate) struct Token<'s> {
+    pub(crate) tok: Tok,
+    /// Byte offset in the source.
     pub(crate) pos: usize,
-    /// The item's text, or the message of an `Error` item.
-    pub(crate) val: Cow<'s, str>,
-    /// Line number (1-based) at the start of the item.
+    /// 1-based line of `pos`.
     pub(crate) line: usize,
+    /// The source text of the token, or the message of a `Bad` token.
+    pub(crate) text: Cow<'s, str>,
 }
 
-impl Item<'_> {
-    /// What Go reads from a closed item channel: an empty error item.
-    pub(crate) fn closed() -> Item<'static> {
-        Item {
-            typ: ItemType::Error,
-            pos: 0,
-            val: Cow::Borrowed(""),
-            line: 0,
-        }
-    }
-
-    /// Go's `item.String()`, used in "unexpected ..." parse errors.
+impl Token<'_> {
+    /// How the token is named in "unexpected ..." messages: reserved words
+    /// (including `.` and `nil`) in angle brackets, the end as `EOF`, an
+    /// error as its message, anything else Go-quoted and cut to ten
+    /// characters when longer than ten bytes.
     pub(crate) fn describe(&self) -> String {
-        match self.typ {
-            ItemType::Eof => "EOF".to_owned(),
-            ItemType::Error => self.val.clone().into_owned(),
-            t if t > ItemType::Keyword => format!("<{}>", self.val),
+        match self.tok {
+            Tok::Eof => "EOF".to_owned(),
+            Tok::Bad => self.text.to_string(),
+            Tok::Word(_) | Tok::Dot | Tok::Nil => format!("<{}>", self.text),
             _ => {
-                let mut buf = Vec::new();
-                if self.val.len() > 10 {
-                    // %.10q: quote the first ten runes, then an ellipsis.
-                    let cut: String = self.val.chars().take(10).collect();
-                    crate::strconv::append_quote(&mut buf, cut.as_bytes(), b'"', false);
-                    buf.extend_from_slice(b"...");
+                let long = self.text.len() > 10;
+                let shown: String = if long {
+                    self.text.chars().take(10).collect()
                 } else {
-                    crate::strconv::append_quote(&mut buf, self.val.as_bytes(), b'"', false);
+                    self.text.to_string()
+                };
+                let mut out = go_quote(&shown);
+                if long {
+                    out.push_str("...");
                 }
-                crate::strconv::bytes_to_string(buf)
+                out
             }
         }
     }
 }
 
-fn keyword(word: &str) -> Option<ItemType> {
-    Some(match word {
-        "." => ItemType::Dot,
-        "block" => ItemType::Block,
-        "break" => ItemType::Break,
-        "continue" => ItemType::Continue,
-        "define" => ItemType::Define,
-        "else" => ItemType::Else,
-        "end" => ItemType::End,
-        "if" => ItemType::If,
-        "range" => ItemType::Range,
-        "nil" => ItemType::Nil,
-        "template" => ItemType::Template,
-        "with" => ItemType::With,
-        _ => return None,
-    })
+fn go_quote(s: &str) -> String {
+    let mut buf = Vec::with_capacity(s.len() + 2);
+    append_quote(&mut buf, s.as_bytes(), b'"', false);
+    bytes_to_string(buf)
 }
 
-const LEFT_DELIM: &str = "{{";
-const RIGHT_DELIM: &str = "}}";
-const LEFT_COMMENT: &str = "/*";
-const RIGHT_COMMENT: &str = "*/";
-/// The trim marker plus the space before or after it.
-const TRIM_MARKER_LEN: usize = 2;
-const EOF: i64 = -1;
-
-/// Lexes the whole input. The last item is `Eof` or an `Error`.
-pub(crate) fn lex(input: &str) -> Vec<Item<'_>> {
-    let mut l = Lexer {
-        input,
-        pos: 0,
-        start: 0,
-        at_eof: false,
-        items: Vec::new(),
-        paren_depth: 0,
-        line: 1,
-        start_line: 1,
+/// Scans all of `src`. The last token is `Eof`, or `Bad` if scanning failed.
+pub(crate) fn tokenize(src: &str) -> Vec<Token<'_>> {
+    let mut sc = Scanner {
+        src,
+        at: 0,
+        out: Vec::new(),
+        counted_to: 0,
+        counted_line: 1,
     };
-    let mut state = State::Text;
-    loop {
-        state = match state {
-            State::Text => l.lex_text(),
-            State::LeftDelim => l.lex_left_delim(),
-            State::Comment => l.lex_comment(),
-            State::RightDelim => l.lex_right_delim(),
-            State::InsideAction => l.lex_inside_action(),
-            State::Space => l.lex_space(),
-            State::Identifier => l.lex_identifier(),
-            State::Field => l.lex_field_or_variable(ItemType::Field),
-            State::Variable => l.lex_variable(),
-            State::Char => l.lex_char(),
-            State::Number => l.lex_number(),
-            State::Quote => l.lex_quote(),
-            State::RawQuote => l.lex_raw_quote(),
-            State::Done => break,
-        };
+    sc.run();
+    sc.out
+}
+
+/// The whitespace that separates things inside actions and that trim
+/// markers remove.
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn is_blank_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Characters that may make up a name: letters, digits and `_`.
+fn is_word_char(c: char) -> bool {
+    c == '_' || is_letter(u32::from(c)) || is_digit(u32::from(c))
+}
+
+/// `U+0041 'A'`, or `U+0001` for a character that does not print (Go's `%#U`).
+fn describe_char(c: char) -> String {
+    let code = u32::from(c);
+    if is_print(code) {
+        format!("U+{code:04X} '{c}'")
+    } else {
+        format!("U+{code:04X}")
     }
-    l.items
 }
 
-/// The lexer's state functions, as an enum instead of Go's function values.
-#[derive(Clone, Copy)]
-enum State {
-    Text,
-    LeftDelim,
-    Comment,
-    RightDelim,
-    InsideAction,
-    Space,
-    Identifier,
-    Field,
-    Variable,
-    Char,
-    Number,
-    Quote,
-    RawQuote,
-    Done,
-}
-
-struct Lexer<'s> {
-    input: &'s str,
-    pos: usize,
-    start: usize,
-    at_eof: bool,
-    items: Vec<Item<'s>>,
-    paren_depth: i64,
-    line: usize,
-    start_line: usize,
-}
-
-fn is_space(r: i64) -> bool {
-    r == i64::from(b' ') || r == i64::from(b'\t') || r == i64::from(b'\r') || r == i64::from(b'\n')
-}
-
-fn is_alpha_numeric(r: i64) -> bool {
-    r == i64::from(b'_') || u32::try_from(r).is_ok_and(|r| is_letter(r) || is_digit(r))
-}
-
-fn has_left_trim_marker(s: &[u8]) -> bool {
-    s.len() >= 2 && s[0] == b'-' && is_space(i64::from(s[1]))
-}
-
-fn has_right_trim_marker(s: &[u8]) -> bool {
-    s.len() >= 2 && is_space(i64::from(s[0])) && s[1] == b'-'
-}
-
-fn count_newlines(s: &str) -> usize {
-    s.bytes().filter(|&b| b == b'\n').count()
-}
-
-/// Formats a rune as Go's `%#U` does: `U+0041 'A'` or `U+0001`.
-pub(crate) fn sharp_u(r: i64) -> String {
-    let mut s = format!("U+{r:04X}");
-    if let Some(c) = u32::try_from(r).ok().filter(|&c| is_print(c)).and_then(char::from_u32) {
-        s.push_str(" '");
-        s.push(c);
-        s.push('\'');
+/// Whether `rest` starts with a closing delimiter; `Some(true)` when it is
+/// the trimming form ` -}}`.
+fn closing_delimiter(rest: &[u8]) -> Option<bool> {
+    match rest {
+        [b, b'-', b'}', b'}', ..] if is_blank_byte(*b) => Some(true),
+        [b'}', b'}', ..] => Some(false),
+        _ => None,
     }
-    s
 }
 
-impl<'s> Lexer<'s> {
-    fn rest(&self) -> &'s [u8] {
-        self.input.as_bytes().get(self.pos..).unwrap_or_default()
+/// Whether an opening delimiter is followed by a trim marker: `-` then blank.
+fn opens_with_trim(after_open: &[u8]) -> bool {
+    matches!(after_open, [b'-', b, ..] if is_blank_byte(*b))
+}
+
+struct Scanner<'s> {
+    src: &'s str,
+    /// The next byte to look at.
+    at: usize,
+    out: Vec<Token<'s>>,
+    /// Line bookkeeping: the line number at byte `counted_to`.
+    counted_to: usize,
+    counted_line: usize,
+}
+
+/// A failed scan: where the offending token starts, and why.
+type Failure = (usize, String);
+
+impl<'s> Scanner<'s> {
+    fn bytes(&self) -> &'s [u8] {
+        self.src.as_bytes()
     }
 
-    fn next(&mut self) -> i64 {
-        let Some(c) = self.input.get(self.pos..).and_then(|s| s.chars().next()) else {
-            self.at_eof = true;
-            return EOF;
-        };
-        self.pos += c.len_utf8();
-        if c == '\n' {
-            self.line += 1;
+    fn rest_at(&self, at: usize) -> &'s str {
+        self.src.get(at..).unwrap_or_default()
+    }
+
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.rest_at(at).chars().next()
+    }
+
+    fn line_of(&mut self, pos: usize) -> usize {
+        if pos < self.counted_to {
+            self.counted_to = 0;
+            self.counted_line = 1;
         }
-        i64::from(u32::from(c))
+        let span = self.bytes().get(self.counted_to..pos).unwrap_or_default();
+        self.counted_line += span.iter().filter(|&&b| b == b'\n').count();
+        self.counted_to = pos;
+        self.counted_line
     }
 
-    fn peek(&mut self) -> i64 {
-        let r = self.next();
-        self.backup();
-        r
-    }
-
-    fn backup(&mut self) {
-        if !self.at_eof
-            && self.pos > 0
-            && let Some(c) = self.input.get(..self.pos).and_then(|s| s.chars().next_back())
-        {
-            {
-                self.pos -= c.len_utf8();
-                if c == '\n' {
-                    self.line -= 1;
-                }
-            }
-        }
-    }
-
-    fn emit(&mut self, typ: ItemType) {
-        let val = self.input.get(self.start..self.pos).unwrap_or_default();
-        self.items.push(Item {
-            typ,
-            pos: self.start,
-            val: Cow::Borrowed(val),
-            line: self.start_line,
+    fn push(&mut self, tok: Tok, start: usize, end: usize) {
+        let line = self.line_of(start);
+        let text = Cow::Borrowed(self.src.get(start..end).unwrap_or_default());
+        self.out.push(Token {
+            tok,
+            pos: start,
+            line,
+            text,
         });
-        self.start = self.pos;
-        self.start_line = self.line;
     }
 
-    fn ignore(&mut self) {
-        self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or_default());
-        self.start = self.pos;
-        self.start_line = self.line;
-    }
-
-    fn accept(&mut self, valid: &str) -> bool {
-        let r = self.next();
-        if r != EOF && valid.bytes().any(|b| i64::from(b) == r) {
-            return true;
-        }
-        self.backup();
-        false
-    }
-
-    fn accept_run(&mut self, valid: &str) {
-        loop {
-            let r = self.next();
-            if r == EOF || !valid.bytes().any(|b| i64::from(b) == r) {
-                break;
-            }
-        }
-        self.backup();
-    }
-
-    fn errorf(&mut self, msg: String) -> State {
-        self.items.push(Item {
-            typ: ItemType::Error,
-            pos: self.start,
-            val: Cow::Owned(msg),
-            line: self.start_line,
+    fn push_failure(&mut self, (pos, msg): Failure) {
+        let line = self.line_of(pos);
+        self.out.push(Token {
+            tok: Tok::Bad,
+            pos,
+            line,
+            text: Cow::Owned(msg),
         });
-        State::Done
     }
 
-    fn lex_text(&mut self) -> State {
-        if let Some(x) = self.input.get(self.pos..).and_then(|s| s.find(LEFT_DELIM)) {
-            let ldn = LEFT_DELIM.len();
-            self.pos += x;
-            let mut trim_length = 0;
-            if has_left_trim_marker(self.input.as_bytes().get(self.pos + ldn..).unwrap_or_default()) {
-                let text = self.input.get(self.start..self.pos).unwrap_or_default();
-                trim_length = text.len() - text.trim_end_matches([' ', '\t', '\r', '\n']).len();
-            }
-            self.pos -= trim_length;
-            if self.pos > self.start {
-                self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or_default());
-                self.emit(ItemType::Text);
-            }
-            self.pos += trim_length;
-            self.ignore();
-            return State::LeftDelim;
-        }
-        self.pos = self.input.len();
-        if self.pos > self.start {
-            self.line += count_newlines(self.input.get(self.start..self.pos).unwrap_or_default());
-            self.emit(ItemType::Text);
-        }
-        self.emit(ItemType::Eof);
-        State::Done
-    }
-
-    fn at_right_delim(&self) -> (bool, bool) {
-        let rest = self.rest();
-        if has_right_trim_marker(rest) && rest[TRIM_MARKER_LEN..].starts_with(RIGHT_DELIM.as_bytes()) {
-            return (true, true);
-        }
-        if rest.starts_with(RIGHT_DELIM.as_bytes()) {
-            return (true, false);
-        }
-        (false, false)
-    }
-
-    fn left_trim_length(&self) -> usize {
-        let s = self.input.get(self.pos..).unwrap_or_default();
-        s.len() - s.trim_start_matches([' ', '\t', '\r', '\n']).len()
-    }
-
-    fn lex_left_delim(&mut self) -> State {
-        self.pos += LEFT_DELIM.len();
-        let trim_space = has_left_trim_marker(self.rest());
-        let after_marker = if trim_space { TRIM_MARKER_LEN } else { 0 };
-        if self
-            .rest()
-            .get(after_marker..)
-            .unwrap_or_default()
-            .starts_with(LEFT_COMMENT.as_bytes())
-        {
-            self.pos += after_marker;
-            self.ignore();
-            return State::Comment;
-        }
-        self.emit(ItemType::LeftDelim);
-        self.pos += after_marker;
-        self.ignore();
-        self.paren_depth = 0;
-        State::InsideAction
-    }
-
-    fn lex_comment(&mut self) -> State {
-        self.pos += LEFT_COMMENT.len();
-        let Some(i) = self.input.get(self.pos..).and_then(|s| s.find(RIGHT_COMMENT)) else {
-            return self.errorf("unclosed comment".to_owned());
-        };
-        self.pos += i + RIGHT_COMMENT.len();
-        let (delim, trim_space) = self.at_right_delim();
-        if !delim {
-            return self.errorf("comment ends before closing delimiter".to_owned());
-        }
-        if trim_space {
-            self.pos += TRIM_MARKER_LEN;
-        }
-        self.pos += RIGHT_DELIM.len();
-        if trim_space {
-            self.pos += self.left_trim_length();
-        }
-        self.ignore();
-        State::Text
-    }
-
-    fn lex_right_delim(&mut self) -> State {
-        let trim_space = has_right_trim_marker(self.rest());
-        if trim_space {
-            self.pos += TRIM_MARKER_LEN;
-            self.ignore();
-        }
-        self.pos += RIGHT_DELIM.len();
-        self.emit(ItemType::RightDelim);
-        if trim_space {
-            self.pos += self.left_trim_length();
-            self.ignore();
-        }
-        State::Text
-    }
-
-    fn lex_inside_action(&mut self) -> State {
-        let (delim, _) = self.at_right_delim();
-        if delim {
-            if self.paren_depth == 0 {
-                return State::RightDelim;
-            }
-            return self.errorf("unclosed left paren".to_owned());
-        }
-        let r = self.next();
-        if r == EOF {
-            return self.errorf("unclosed action".to_owned());
-        }
-        if is_space(r) {
-            self.backup();
-            return State::Space;
-        }
-        let c = u8::try_from(r).ok();
-        match c {
-            Some(b'=') => self.emit(ItemType::Assign),
-            Some(b':') => {
-                if self.next() != i64::from(b'=') {
-                    return self.errorf("expected :=".to_owned());
-                }
-                self.emit(ItemType::Declare);
-            }
-            Some(b'|') => self.emit(ItemType::Pipe),
-            Some(b'"') => return State::Quote,
-            Some(b'`') => return State::RawQuote,
-            Some(b'$') => return State::Variable,
-            Some(b'\'') => return State::Char,
-            Some(b'.') => {
-                // Special look-ahead for ".field" so backup keeps working.
-                if let Some(&next) = self.input.as_bytes().get(self.pos)
-                    && !next.is_ascii_digit()
-                {
-                    return State::Field;
-                }
-                self.backup();
-                return State::Number;
-            }
-            Some(b'+' | b'-' | b'0'..=b'9') => {
-                self.backup();
-                return State::Number;
-            }
-            _ if is_alpha_numeric(r) => {
-                self.backup();
-                return State::Identifier;
-            }
-            Some(b'(') => {
-                self.emit(ItemType::LeftParen);
-                self.paren_depth += 1;
-            }
-            Some(b')') => {
-                self.emit(ItemType::RightParen);
-                self.paren_depth -= 1;
-                if self.paren_depth < 0 {
-                    return self.errorf(format!("unexpected right paren {}", sharp_u(r)));
-                }
-            }
-            Some(b) if b <= 0x7F && is_print(u32::from(b)) => self.emit(ItemType::Char),
-            _ => return self.errorf(format!("unrecognized character in action: {}", sharp_u(r))),
-        }
-        State::InsideAction
-    }
-
-    fn lex_space(&mut self) -> State {
-        let mut num_spaces = 0;
+    /// Alternates between text and actions until the input or a scan ends.
+    fn run(&mut self) {
         loop {
-            let r = self.peek();
-            if !is_space(r) {
-                break;
-            }
-            self.next();
-            num_spaces += 1;
-        }
-        // Be careful about a trim-marked closing delimiter, which has a minus
-        // after a space: the space belongs to the delimiter.
-        let before = self
-            .input
-            .as_bytes()
-            .get(self.pos.saturating_sub(1)..)
-            .unwrap_or_default();
-        if has_right_trim_marker(before) && before[TRIM_MARKER_LEN..].starts_with(RIGHT_DELIM.as_bytes()) {
-            self.backup();
-            if num_spaces == 1 {
-                return State::RightDelim;
-            }
-        }
-        self.emit(ItemType::Space);
-        State::InsideAction
-    }
-
-    fn lex_identifier(&mut self) -> State {
-        loop {
-            let r = self.next();
-            if is_alpha_numeric(r) {
-                continue;
-            }
-            self.backup();
-            let word = self.input.get(self.start..self.pos).unwrap_or_default();
-            if !self.at_terminator() {
-                return self.errorf(format!("bad character {}", sharp_u(r)));
-            }
-            match keyword(word) {
-                Some(k) if k > ItemType::Keyword => self.emit(k),
-                _ if word.starts_with('.') => self.emit(ItemType::Field),
-                _ if word == "true" || word == "false" => self.emit(ItemType::Bool),
-                _ => self.emit(ItemType::Identifier),
-            }
-            return State::InsideAction;
-        }
-    }
-
-    fn lex_variable(&mut self) -> State {
-        if self.at_terminator() {
-            self.emit(ItemType::Variable);
-            return State::InsideAction;
-        }
-        self.lex_field_or_variable(ItemType::Variable)
-    }
-
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> State {
-        if self.at_terminator() {
-            if typ == ItemType::Variable {
-                self.emit(ItemType::Variable);
+            let Some(offset) = self.rest_at(self.at).find("{{") else {
+                let end = self.src.len();
+                if end > self.at {
+                    self.push(Tok::Text, self.at, end);
+                }
+                self.push(Tok::Eof, end, end);
+                return;
+            };
+            let open = self.at + offset;
+            let after_open = open + 2;
+            let trim_before = opens_with_trim(self.bytes().get(after_open..).unwrap_or_default());
+            let text = self.src.get(self.at..open).unwrap_or_default();
+            let text_end = if trim_before {
+                self.at + text.trim_end_matches(is_blank).len()
             } else {
-                self.emit(ItemType::Dot);
+                open
+            };
+            if text_end > self.at {
+                self.push(Tok::Text, self.at, text_end);
             }
-            return State::InsideAction;
-        }
-        let mut r;
-        loop {
-            r = self.next();
-            if !is_alpha_numeric(r) {
-                self.backup();
-                break;
+            let body = if trim_before { after_open + 2 } else { after_open };
+            let result = if self.rest_at(body).starts_with("/*") {
+                self.skip_comment(body)
+            } else {
+                self.push(Tok::Open, open, after_open);
+                self.action(body)
+            };
+            match result {
+                Ok(next) => self.at = next,
+                Err(failure) => {
+                    self.push_failure(failure);
+                    return;
+                }
             }
         }
-        if !self.at_terminator() {
-            return self.errorf(format!("bad character {}", sharp_u(r)));
-        }
-        self.emit(typ);
-        State::InsideAction
     }
 
-    fn at_terminator(&mut self) -> bool {
-        let r = self.peek();
-        if is_space(r) {
-            return true;
+    /// Skips a comment starting at the `/*` at `start`, and its closing
+    /// delimiter; returns where the text after it begins.
+    fn skip_comment(&mut self, start: usize) -> Result<usize, Failure> {
+        let Some(len) = self.rest_at(start + 2).find("*/") else {
+            return Err((start, "unclosed comment".to_owned()));
+        };
+        let after = start + 2 + len + 2;
+        match closing_delimiter(self.bytes().get(after..).unwrap_or_default()) {
+            Some(false) => Ok(after + 2),
+            Some(true) => Ok(self.skip_blanks(after + 4)),
+            None => Err((start, "comment ends before closing delimiter".to_owned())),
         }
-        if r == EOF || matches!(u8::try_from(r), Ok(b'.' | b',' | b'|' | b':' | b')' | b'(')) {
-            return true;
-        }
-        self.rest().starts_with(RIGHT_DELIM.as_bytes())
     }
 
-    fn lex_char(&mut self) -> State {
+    fn skip_blanks(&self, from: usize) -> usize {
+        let rest = self.rest_at(from);
+        from + (rest.len() - rest.trim_start_matches(is_blank).len())
+    }
+
+    /// Scans the inside of an action starting at `at` up to and including
+    /// its closing delimiter; returns where the following text begins.
+    fn action(&mut self, mut at: usize) -> Result<usize, Failure> {
+        let mut open_parens = 0usize;
         loop {
-            let r = self.next();
-            if r == i64::from(b'\\') {
-                let r2 = self.next();
-                if r2 != EOF && r2 != i64::from(b'\n') {
+            if let Some(trim) = closing_delimiter(self.bytes().get(at..).unwrap_or_default()) {
+                if open_parens > 0 {
+                    return Err((at, "unclosed left paren".to_owned()));
+                }
+                let delim = if trim { at + 2 } else { at };
+                self.push(Tok::Close, delim, delim + 2);
+                return Ok(if trim { self.skip_blanks(delim + 2) } else { delim + 2 });
+            }
+            let Some(c) = self.char_at(at) else {
+                return Err((at, "unclosed action".to_owned()));
+            };
+            let start = at;
+            let single = |tok| (tok, start + 1);
+            let (tok, end) = match c {
+                c if is_blank(c) => {
+                    let mut end = self.skip_blanks(start);
+                    // In `x  -}}` the blank just before the `-` belongs to
+                    // the closing delimiter, not to this run.
+                    if self.rest_at(end).starts_with("-}}") {
+                        end -= 1;
+                    }
+                    (Tok::Space, end)
+                }
+                '=' => single(Tok::Assign),
+                '|' => single(Tok::Bar),
+                ':' => {
+                    if self.bytes().get(start + 1) != Some(&b'=') {
+                        return Err((start, "expected :=".to_owned()));
+                    }
+                    (Tok::Declare, start + 2)
+                }
+                '"' => (Tok::Str, self.quoted(start, '"', "unterminated quoted string")?),
+                '\'' => (
+                    Tok::CharLit,
+                    self.quoted(start, '\'', "unterminated character constant")?,
+                ),
+                '`' => match self.rest_at(start + 1).find('`') {
+                    Some(len) => (Tok::RawStr, start + 1 + len + 1),
+                    None => return Err((start, "unterminated raw quoted string".to_owned())),
+                },
+                '$' => (Tok::Var, self.name_after(start, start + 1)?),
+                '.' if self.bytes().get(start + 1).is_some_and(|b| !b.is_ascii_digit()) => {
+                    let end = self.name_after(start, start + 1)?;
+                    (if end == start + 1 { Tok::Dot } else { Tok::Field }, end)
+                }
+                '.' | '+' | '-' | '0'..='9' => self.number(start)?,
+                c if is_word_char(c) => self.word(start)?,
+                '(' => {
+                    open_parens += 1;
+                    single(Tok::LParen)
+                }
+                ')' => {
+                    self.push(Tok::RParen, start, start + 1);
+                    let Some(depth) = open_parens.checked_sub(1) else {
+                        return Err((start + 1, format!("unexpected right paren {}", describe_char(c))));
+                    };
+                    open_parens = depth;
+                    at = start + 1;
                     continue;
                 }
-                return self.errorf("unterminated character constant".to_owned());
-            }
-            if r == EOF || r == i64::from(b'\n') {
-                return self.errorf("unterminated character constant".to_owned());
-            }
-            if r == i64::from(b'\'') {
-                break;
-            }
-        }
-        self.emit(ItemType::CharConstant);
-        State::InsideAction
-    }
-
-    fn lex_number(&mut self) -> State {
-        if !self.scan_number() {
-            return self.bad_number();
-        }
-        let sign = self.peek();
-        if sign == i64::from(b'+') || sign == i64::from(b'-') {
-            // Complex: 1+2i. No spaces, must end in 'i'.
-            if !self.scan_number() || self.input.as_bytes().get(self.pos - 1) != Some(&b'i') {
-                return self.bad_number();
-            }
-            self.emit(ItemType::Complex);
-        } else {
-            self.emit(ItemType::Number);
-        }
-        State::InsideAction
-    }
-
-    fn bad_number(&mut self) -> State {
-        let text = self.input.get(self.start..self.pos).unwrap_or_default();
-        let mut q = Vec::new();
-        crate::strconv::append_quote(&mut q, text.as_bytes(), b'"', false);
-        let msg = format!("bad number syntax: {}", crate::strconv::bytes_to_string(q));
-        self.errorf(msg)
-    }
-
-    fn scan_number(&mut self) -> bool {
-        self.accept("+-");
-        let mut digits = "0123456789_";
-        if self.accept("0") {
-            // A leading 0 does not mean octal in floats.
-            if self.accept("xX") {
-                digits = "0123456789abcdefABCDEF_";
-            } else if self.accept("oO") {
-                digits = "01234567_";
-            } else if self.accept("bB") {
-                digits = "01_";
-            }
-        }
-        self.accept_run(digits);
-        if self.accept(".") {
-            self.accept_run(digits);
-        }
-        if digits.len() == 10 + 1 && self.accept("eE") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
-        }
-        if digits.len() == 16 + 6 + 1 && self.accept("pP") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
-        }
-        // Is it imaginary?
-        self.accept("i");
-        // The next thing must not be alphanumeric.
-        if is_alpha_numeric(self.peek()) {
-            self.next();
-            return false;
-        }
-        true
-    }
-
-    fn lex_quote(&mut self) -> State {
-        loop {
-            let r = self.next();
-            if r == i64::from(b'\\') {
-                let r2 = self.next();
-                if r2 != EOF && r2 != i64::from(b'\n') {
-                    continue;
+                c if c.is_ascii() && is_print(u32::from(c)) => single(Tok::Punct),
+                c => {
+                    return Err((start, format!("unrecognized character in action: {}", describe_char(c))));
                 }
-                return self.errorf("unterminated quoted string".to_owned());
-            }
-            if r == EOF || r == i64::from(b'\n') {
-                return self.errorf("unterminated quoted string".to_owned());
-            }
-            if r == i64::from(b'"') {
-                break;
-            }
+            };
+            self.push(tok, start, end);
+            at = end;
         }
-        self.emit(ItemType::String);
-        State::InsideAction
     }
 
-    fn lex_raw_quote(&mut self) -> State {
-        loop {
-            let r = self.next();
-            if r == EOF {
-                return self.errorf("unterminated raw quoted string".to_owned());
-            }
-            if r == i64::from(b'`') {
-                break;
+    /// The end of a quoted literal opened at `start`. A backslash escapes
+    /// the next character; the literal may not span lines.
+    fn quoted(&self, start: usize, quote: char, unterminated: &str) -> Result<usize, Failure> {
+        let mut chars = self.rest_at(start + 1).char_indices();
+        while let Some((i, c)) = chars.next() {
+            let escaped = if c == '\\' {
+                chars.next().map(|(_, e)| e)
+            } else {
+                Some(c)
+            };
+            match escaped {
+                None | Some('\n') => break,
+                Some(_) if c == quote => return Ok(start + 1 + i + 1),
+                Some(_) => {}
             }
         }
-        self.emit(ItemType::RawString);
-        State::InsideAction
+        Err((start, unterminated.to_owned()))
+    }
+
+    /// Whether a name, word or number may end at `at`: at the end, before
+    /// blank, one of `.,|:()`, or a closing delimiter.
+    fn ends_here(&self, at: usize) -> bool {
+        match self.char_at(at) {
+            None => true,
+            Some(c) => is_blank(c) || ".,|:()".contains(c) || self.rest_at(at).starts_with("}}"),
+        }
+    }
+
+    /// The end of a run of word characters from `from`.
+    fn word_end(&self, from: usize) -> usize {
+        let rest = self.rest_at(from);
+        from + (rest.len() - rest.trim_start_matches(is_word_char).len())
+    }
+
+    /// Checks that a token begun at `start` may end at `end`.
+    fn terminated(&self, start: usize, end: usize) -> Result<usize, Failure> {
+        match self.char_at(end) {
+            Some(c) if !self.ends_here(end) => Err((start, format!("bad character {}", describe_char(c)))),
+            _ => Ok(end),
+        }
+    }
+
+    /// The end of a `$name` or `.name` whose sigil is at `start`; the name
+    /// may be empty (`$`, `.`).
+    fn name_after(&self, start: usize, from: usize) -> Result<usize, Failure> {
+        if self.ends_here(from) {
+            return Ok(from);
+        }
+        self.terminated(start, self.word_end(from))
+    }
+
+    /// A bare word: a keyword, `true`/`false`, `nil` or a function name.
+    fn word(&self, start: usize) -> Result<(Tok, usize), Failure> {
+        let end = self.terminated(start, self.word_end(start))?;
+        let tok = match self.src.get(start..end).unwrap_or_default() {
+            "block" => Tok::Word(Keyword::Block),
+            "break" => Tok::Word(Keyword::Break),
+            "continue" => Tok::Word(Keyword::Continue),
+            "define" => Tok::Word(Keyword::Define),
+            "else" => Tok::Word(Keyword::Else),
+            "end" => Tok::Word(Keyword::End),
+            "if" => Tok::Word(Keyword::If),
+            "range" => Tok::Word(Keyword::Range),
+            "template" => Tok::Word(Keyword::Template),
+            "with" => Tok::Word(Keyword::With),
+            "nil" => Tok::Nil,
+            "true" | "false" => Tok::Bool,
+            _ => Tok::Ident,
+        };
+        Ok((tok, end))
+    }
+
+    /// A number, or a complex sum of two numbers written without spaces
+    /// (`1+2i`, whose second part must end in `i`).
+    fn number(&self, start: usize) -> Result<(Tok, usize), Failure> {
+        let bad = |end: usize| {
+            let text = self.src.get(start..end).unwrap_or_default();
+            (start, format!("bad number syntax: {}", go_quote(text)))
+        };
+        let first = self.numeral(start).map_err(bad)?;
+        if !matches!(self.bytes().get(first), Some(b'+' | b'-')) {
+            return Ok((Tok::Number, first));
+        }
+        let second = self.numeral(first).map_err(bad)?;
+        if second == 0 || self.bytes().get(second - 1) != Some(&b'i') {
+            return Err(bad(second));
+        }
+        Ok((Tok::Complex, second))
+    }
+
+    /// Scans one numeral from `at`, leniently: an optional sign, an optional
+    /// base prefix (`0x`, `0o`, `0b`), digits and underscores of that base,
+    /// a fraction, an exponent (`e` for decimal, `p` for hexadecimal) and an
+    /// imaginary `i`, each part optional. Whether the result means anything
+    /// is the parser's question. A word character right after it makes it
+    /// malformed; the error then covers that character too.
+    fn numeral(&self, mut at: usize) -> Result<usize, usize> {
+        let b = self.bytes();
+        let peek = |at: usize| b.get(at).copied().unwrap_or(0);
+        let run = |mut at: usize, ok: &dyn Fn(u8) -> bool| {
+            while at < b.len() && ok(b[at]) {
+                at += 1;
+            }
+            at
+        };
+        if matches!(peek(at), b'+' | b'-') {
+            at += 1;
+        }
+        enum Base {
+            Dec,
+            Hex,
+            Other,
+        }
+        let mut base = Base::Dec;
+        let mut digit: fn(u8) -> bool = |c| c.is_ascii_digit() || c == b'_';
+        if peek(at) == b'0' {
+            at += 1;
+            match peek(at) {
+                b'x' | b'X' => {
+                    at += 1;
+                    base = Base::Hex;
+                    digit = |c| c.is_ascii_hexdigit() || c == b'_';
+                }
+                b'o' | b'O' => {
+                    at += 1;
+                    base = Base::Other;
+                    digit = |c| matches!(c, b'0'..=b'7' | b'_');
+                }
+                b'b' | b'B' => {
+                    at += 1;
+                    base = Base::Other;
+                    digit = |c| matches!(c, b'0' | b'1' | b'_');
+                }
+                _ => {}
+            }
+        }
+        at = run(at, &digit);
+        if peek(at) == b'.' {
+            at = run(at + 1, &digit);
+        }
+        let exponent = match base {
+            Base::Dec => matches!(peek(at), b'e' | b'E'),
+            Base::Hex => matches!(peek(at), b'p' | b'P'),
+            Base::Other => false,
+        };
+        if exponent {
+            at += 1;
+            if matches!(peek(at), b'+' | b'-') {
+                at += 1;
+            }
+            at = run(at, &|c| c.is_ascii_digit() || c == b'_');
+        }
+        if peek(at) == b'i' {
+            at += 1;
+        }
+        match self.char_at(at) {
+            Some(c) if is_word_char(c) => Err(at + c.len_utf8()),
+            _ => Ok(at),
+        }
     }
 }
 
@@ -678,67 +550,123 @@ impl<'s> Lexer<'s> {
 mod tests {
     use super::*;
 
-    fn kinds(s: &str) -> Vec<(ItemType, String)> {
-        lex(s).into_iter().map(|i| (i.typ, i.val.into_owned())).collect()
+    fn scan(src: &str) -> Vec<(Tok, String)> {
+        tokenize(src)
+            .into_iter()
+            .map(|t| (t.tok, t.text.into_owned()))
+            .collect()
+    }
+
+    fn toks(src: &str) -> Vec<Tok> {
+        tokenize(src).into_iter().map(|t| t.tok).collect()
     }
 
     #[test]
-    fn trim_markers_need_a_space() {
-        use ItemType::*;
+    fn trim_markers_remove_blanks_and_need_one() {
         assert_eq!(
-            kinds("a {{- 3 -}} b"),
+            scan("a \n{{- 3 -}}\t b"),
             vec![
-                (Text, "a".into()),
-                (LeftDelim, "{{".into()),
-                (Number, "3".into()),
-                (RightDelim, "}}".into()),
-                (Text, "b".into()),
-                (Eof, std::string::String::new()),
+                (Tok::Text, "a".into()),
+                (Tok::Open, "{{".into()),
+                (Tok::Number, "3".into()),
+                (Tok::Close, "}}".into()),
+                (Tok::Text, "b".into()),
+                (Tok::Eof, String::new()),
             ]
         );
-        assert_eq!(kinds("{{-3}}")[1], (Number, "-3".into()));
-    }
-
-    #[test]
-    fn fields_and_variables() {
-        use ItemType::*;
-        let k = kinds("{{$x.a .b.c $}}");
-        let typs: Vec<ItemType> = k.iter().map(|(t, _)| *t).collect();
+        assert_eq!(scan("{{-3}}")[1], (Tok::Number, "-3".into()));
+        // Two blanks before the marker: the first is a space token.
         assert_eq!(
-            typs,
-            vec![
-                LeftDelim, Variable, Field, Space, Field, Field, Space, Variable, RightDelim, Eof
-            ]
+            toks("{{3  -}}"),
+            vec![Tok::Open, Tok::Number, Tok::Space, Tok::Close, Tok::Eof]
         );
     }
 
     #[test]
-    fn errors_stop_the_scan() {
-        let items = lex("{{ \"abc }}");
-        let last = items.last().unwrap();
-        assert_eq!(last.typ, ItemType::Error);
-        assert_eq!(last.val, "unterminated quoted string");
+    fn comments_vanish() {
         assert_eq!(
-            lex("{{\u{1}}}").last().unwrap().val,
+            scan("a {{- /* x */ -}} b"),
+            vec![
+                (Tok::Text, "a".into()),
+                (Tok::Text, "b".into()),
+                (Tok::Eof, String::new())
+            ]
+        );
+        assert_eq!(toks("{{/* x */}}"), vec![Tok::Eof]);
+        assert_eq!(tokenize("{{/* x").last().unwrap().text, "unclosed comment");
+        assert_eq!(
+            tokenize("{{/* x */ }}").last().unwrap().text,
+            "comment ends before closing delimiter"
+        );
+    }
+
+    #[test]
+    fn names_and_sigils() {
+        use Tok::*;
+        assert_eq!(
+            toks("{{$x.a .b.c $ . nil if true len}}"),
+            vec![
+                Open,
+                Var,
+                Field,
+                Space,
+                Field,
+                Field,
+                Space,
+                Var,
+                Space,
+                Dot,
+                Space,
+                Nil,
+                Space,
+                Word(Keyword::If),
+                Space,
+                Bool,
+                Space,
+                Ident,
+                Close,
+                Eof
+            ]
+        );
+        assert_eq!(tokenize("{{.a+}}").last().unwrap().text, "bad character U+002B '+'");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(scan("{{1+2i}}")[1], (Tok::Complex, "1+2i".into()));
+        assert_eq!(scan("{{0x1p-2}}")[1], (Tok::Number, "0x1p-2".into()));
+        assert_eq!(scan("{{.5}}")[1], (Tok::Number, ".5".into()));
+        assert_eq!(tokenize("{{0o8}}").last().unwrap().text, r#"bad number syntax: "0o8""#);
+        assert_eq!(tokenize("{{1+2}}").last().unwrap().text, r#"bad number syntax: "1+2""#);
+    }
+
+    #[test]
+    fn errors_end_the_scan() {
+        assert_eq!(
+            tokenize("{{ \"abc }}").last().unwrap().text,
+            "unterminated quoted string"
+        );
+        assert_eq!(
+            tokenize("{{\u{1}}}").last().unwrap().text,
             "unrecognized character in action: U+0001"
         );
+        let t = tokenize("{{1)}}");
+        assert_eq!(t[t.len() - 2].tok, Tok::RParen);
+        assert_eq!(t.last().unwrap().text, "unexpected right paren U+0029 ')'");
+        assert_eq!(tokenize("x\n{{(1}}").last().unwrap().line, 2);
     }
 
     #[test]
-    fn describes_items_like_go() {
-        let item = Item {
-            typ: ItemType::String,
+    fn descriptions() {
+        let t = |tok, text: &str| Token {
+            tok,
             pos: 0,
-            val: "\"abcdefghijkl\"".into(),
             line: 1,
+            text: text.to_owned().into(),
         };
-        assert_eq!(item.describe(), r#""\"abcdefghi"..."#);
-        let kw = Item {
-            typ: ItemType::End,
-            pos: 0,
-            val: "end".into(),
-            line: 1,
-        };
-        assert_eq!(kw.describe(), "<end>");
+        assert_eq!(t(Tok::Str, "\"abcdefghijkl\"").describe(), r#""\"abcdefghi"..."#);
+        assert_eq!(t(Tok::Word(Keyword::End), "end").describe(), "<end>");
+        assert_eq!(t(Tok::Dot, ".").describe(), "<.>");
+        assert_eq!(t(Tok::Eof, "").describe(), "EOF");
     }
 }

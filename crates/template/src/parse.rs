@@ -1,690 +1,696 @@
-//! The template parser: a port of Go's `text/template/parse` parser (Go 1.19)
-//! that builds the `ast` and collects `{{define}}`/`{{block}}` templates.
+//! Parsing: tokens → the `ast`, one tree per template name.
 //!
-//! It keeps Go's three-token lookahead exactly, because a parse error reports
-//! the line of the most recently scanned token and users see those numbers.
-//! Only the builtin functions exist, so every identifier is resolved here.
-//! Unlike Go it bounds nesting depth, so hostile input cannot exhaust the
-//! stack; it never evaluates anything.
+//! A recursive-descent parser over the token list from `lex`, with a cursor
+//! that can step back freely. The grammar is Go's documented template
+//! syntax: text and actions; `if`/`with` (`else`, and `else if` for `if`),
+//! `range` (with `break`/`continue` inside), `define`, `block`, `template`;
+//! pipelines of commands joined by `|`, optionally declaring or assigning
+//! `$` variables; operands that are literals, fields, variables, builtin
+//! functions or parenthesized pipelines, each optionally followed by
+//! `.field` chains.
+//!
+//! Error messages and their line numbers are part of the observable
+//! behaviour (matchbox users see them), so two details are kept as Go has
+//! them:
+//!
+//! - the line reported is that of the furthest token the parser has looked
+//!   at in the current template (`reach`), which may lie beyond the token at
+//!   fault, so the parser peeks exactly as far as needed and no further;
+//! - each template body (`define`, `block`) has its own variables, range
+//!   depth, action line and reach, as it is a separate template.
+//!
+//! Unlike Go, nesting is bounded (`MAX_PARSE_NESTING`), so hostile input
+//! yields an error instead of exhausting the stack. Only the builtin
+//! functions exist, so identifiers are resolved here.
 
 use std::collections::HashMap;
 
 use crate::ast::{Arg, Branch, Command, List, Node, Number, Pipe, Variable};
 use crate::builtins::Builtin;
-use crate::lex::{Item, ItemType, lex};
+use crate::lex::{Keyword, Tok, Token, tokenize};
 use crate::strconv::{self, NumError, quote};
 
 /// The deepest nesting of control structures and parentheses accepted. Go has
-/// no limit; this one keeps parsing and execution well inside a thread stack.
+/// no such limit; this one keeps parsing and execution well inside a thread
+/// stack.
 pub(crate) const MAX_PARSE_NESTING: usize = 100;
 
-/// A parse failure: the line Go would report and the message after it.
+/// A parse failure: the line to report and the message after it.
 #[derive(Debug, Clone)]
 pub(crate) struct ParseFailure {
     pub(crate) line: usize,
     pub(crate) msg: String,
 }
 
-type PResult<T> = Result<T, ParseFailure>;
+type Parsed<T> = Result<T, ParseFailure>;
 
-/// Parses `text` into the set of named templates; the unnamed top-level
-/// template is the entry under `""`.
-pub(crate) fn parse(text: &str) -> PResult<HashMap<String, List>> {
-    let mut shared = Shared {
-        items: lex(text),
-        cursor: 0,
+/// Parses `text` into its named templates; the top level is named `""`.
+pub(crate) fn parse(text: &str) -> Parsed<HashMap<String, List>> {
+    let mut p = Parser {
+        toks: tokenize(text),
+        at: 0,
         trees: HashMap::new(),
-        nesting: 0,
+        depth: 0,
+        scope: Scope::new(),
     };
-    let mut t = TreeParser::new(&mut shared, String::new());
-    t.parse()?;
-    Ok(shared.trees)
+    p.top_level()?;
+    Ok(p.trees)
 }
 
-/// State shared by the parsers of the top-level template and of the
-/// templates defined inside it: the item stream and the finished trees.
-struct Shared<'s> {
-    items: Vec<Item<'s>>,
-    cursor: usize,
-    trees: HashMap<String, List>,
-    nesting: usize,
-}
-
-impl<'s> Shared<'s> {
-    fn next_item(&mut self) -> Item<'s> {
-        match self.items.get(self.cursor) {
-            Some(item) => {
-                self.cursor += 1;
-                item.clone()
-            }
-            None => Item::closed(),
-        }
-    }
-}
-
-/// What `textOrAction` produced: a node, or an `{{end}}`/`{{else}}` marker.
-enum Parsed {
-    Node(Node),
+/// How a list of nodes ended, when not at the end of the input.
+enum Stop {
     End,
-    Else { pos: usize },
+    /// `{{else}}` or the `{{else` of `{{else if`, at this position.
+    Else(usize),
 }
 
-impl Parsed {
+impl Stop {
     fn describe(&self) -> &'static str {
         match self {
-            Parsed::End => "{{end}}",
-            Parsed::Else { .. } => "{{else}}",
-            Parsed::Node(_) => "node",
+            Stop::End => "{{end}}",
+            Stop::Else(_) => "{{else}}",
         }
     }
 }
 
-/// The per-tree parser state of Go's `parse.Tree`.
-struct TreeParser<'p, 's> {
-    sh: &'p mut Shared<'s>,
-    name: String,
-    token: [Item<'s>; 3],
-    peek_count: usize,
+/// What one piece of a list is: a node, or the end of the list.
+enum Item {
+    Node(Node),
+    Stop(Stop),
+}
+
+/// Per-template parsing state.
+struct Scope {
+    /// The variables in scope, innermost last; `$` always.
     vars: Vec<String>,
+    /// How many `range` bodies enclose the current position.
+    ranges: usize,
+    /// The line of the `{{` of the action being parsed, or 0 between actions.
     action_line: usize,
-    range_depth: usize,
+    /// The furthest token looked at while parsing this template.
+    reach: usize,
 }
 
-impl<'p, 's> TreeParser<'p, 's> {
-    fn new(sh: &'p mut Shared<'s>, name: String) -> Self {
-        TreeParser {
-            sh,
-            name,
-            token: [Item::closed(), Item::closed(), Item::closed()],
-            peek_count: 0,
+impl Scope {
+    fn new() -> Self {
+        Scope {
             vars: vec!["$".to_owned()],
+            ranges: 0,
             action_line: 0,
-            range_depth: 0,
+            reach: 0,
         }
     }
+}
 
-    fn errorf<T>(&self, msg: String) -> PResult<T> {
-        Err(ParseFailure {
-            line: self.token[0].line,
-            msg,
-        })
-    }
+struct Parser<'s> {
+    toks: Vec<Token<'s>>,
+    /// The next token to consume.
+    at: usize,
+    trees: HashMap<String, List>,
+    /// Current nesting of pipelines, control structures and blocks.
+    depth: usize,
+    scope: Scope,
+}
 
-    fn next(&mut self) -> Item<'s> {
-        if self.peek_count > 0 {
-            self.peek_count -= 1;
-        } else {
-            self.token[0] = self.sh.next_item();
-        }
-        self.token[self.peek_count].clone()
-    }
+fn is_term_start(tok: Tok) -> bool {
+    matches!(
+        tok,
+        Tok::Bool
+            | Tok::CharLit
+            | Tok::Complex
+            | Tok::Dot
+            | Tok::Field
+            | Tok::Ident
+            | Tok::Number
+            | Tok::Nil
+            | Tok::RawStr
+            | Tok::Str
+            | Tok::Var
+            | Tok::LParen
+    )
+}
 
-    fn backup(&mut self) {
-        self.peek_count += 1;
-    }
+impl<'s> Parser<'s> {
+    // -- Token access ------------------------------------------------------
 
-    fn backup2(&mut self, t1: Item<'s>) {
-        self.token[1] = t1;
-        self.peek_count = 2;
-    }
-
-    fn backup3(&mut self, t2: Item<'s>, t1: Item<'s>) {
-        self.token[1] = t1;
-        self.token[2] = t2;
-        self.peek_count = 3;
-    }
-
-    fn peek(&mut self) -> Item<'s> {
-        if self.peek_count > 0 {
-            return self.token[self.peek_count - 1].clone();
-        }
-        self.peek_count = 1;
-        self.token[0] = self.sh.next_item();
-        self.token[0].clone()
-    }
-
-    fn next_non_space(&mut self) -> Item<'s> {
-        loop {
-            let token = self.next();
-            if token.typ != ItemType::Space {
-                return token;
+    /// The token at `i`, which now counts as looked at. Past the end there
+    /// is only an empty error with no line (the scan always ends with `Eof`
+    /// or an error, which the parser never reads beyond).
+    fn look(&mut self, i: usize) -> Token<'s> {
+        match self.toks.get(i) {
+            Some(t) => {
+                self.scope.reach = self.scope.reach.max(i);
+                t.clone()
             }
+            None => Token {
+                tok: Tok::Bad,
+                pos: 0,
+                line: 0,
+                text: "".into(),
+            },
         }
     }
 
-    fn peek_non_space(&mut self) -> Item<'s> {
-        let token = self.next_non_space();
-        self.backup();
-        token
+    fn peek(&mut self) -> Token<'s> {
+        self.look(self.at)
     }
 
-    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item<'s>> {
-        let token = self.next_non_space();
-        if token.typ != expected {
-            return self.unexpected(&token, context);
+    fn bump(&mut self) -> Token<'s> {
+        let t = self.peek();
+        self.at += 1;
+        t
+    }
+
+    /// Skips blanks; returns the next token without consuming it.
+    fn peek_solid(&mut self) -> Token<'s> {
+        while self.peek().tok == Tok::Space {
+            self.at += 1;
         }
-        Ok(token)
+        self.peek()
     }
 
-    fn expect_one_of(&mut self, e1: ItemType, e2: ItemType, context: &str) -> PResult<Item<'s>> {
-        let token = self.next_non_space();
-        if token.typ != e1 && token.typ != e2 {
-            return self.unexpected(&token, context);
+    /// Skips blanks and consumes the next token.
+    fn bump_solid(&mut self) -> Token<'s> {
+        self.peek_solid();
+        self.bump()
+    }
+
+    fn fail<T>(&self, msg: String) -> Parsed<T> {
+        let line = self.toks.get(self.scope.reach).map_or(0, |t| t.line);
+        Err(ParseFailure { line, msg })
+    }
+
+    fn unexpected<T>(&self, t: &Token<'_>, context: &str) -> Parsed<T> {
+        if t.tok != Tok::Bad {
+            return self.fail(format!("unexpected {} in {context}", t.describe()));
         }
-        Ok(token)
-    }
-
-    fn unexpected<T>(&self, token: &Item<'s>, context: &str) -> PResult<T> {
-        if token.typ == ItemType::Error {
-            let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != token.line {
-                extra = format!(" in action started at :{}", self.action_line);
-                if token.val.ends_with(" action") {
-                    extra = extra[" in action".len()..].to_owned();
-                }
-            }
-            return self.errorf(format!("{}{}", token.describe(), extra));
+        // A scan error, with where its action began when that was earlier.
+        let started = self.scope.action_line;
+        if started == 0 || started == t.line {
+            return self.fail(t.text.to_string());
         }
-        self.errorf(format!("unexpected {} in {}", token.describe(), context))
+        let joiner = if t.text.ends_with(" action") { "" } else { " in action" };
+        self.fail(format!("{}{joiner} started at :{started}", t.text))
     }
 
-    /// Bounds recursion; see `MAX_PARSE_NESTING`.
-    fn enter(&mut self) -> PResult<()> {
-        self.sh.nesting += 1;
-        if self.sh.nesting > MAX_PARSE_NESTING {
-            return self.errorf(format!("exceeded maximum nesting depth ({MAX_PARSE_NESTING})"));
+    /// Consumes the next solid token, which must be `want`.
+    fn expect(&mut self, want: Tok, context: &str) -> Parsed<Token<'s>> {
+        let t = self.bump_solid();
+        if t.tok != want {
+            return self.unexpected(&t, context);
+        }
+        Ok(t)
+    }
+
+    fn nest(&mut self) -> Parsed<()> {
+        self.depth += 1;
+        if self.depth > MAX_PARSE_NESTING {
+            return self.fail(format!("exceeded maximum nesting depth ({MAX_PARSE_NESTING})"));
         }
         Ok(())
     }
 
-    fn leave(&mut self) {
-        self.sh.nesting -= 1;
+    fn unnest(&mut self) {
+        self.depth -= 1;
     }
 
-    // -- Top level ---------------------------------------------------------
+    /// Runs `f` as the parse of a separate template body, with a fresh scope.
+    fn in_new_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
+        let outer = std::mem::replace(&mut self.scope, Scope::new());
+        let r = f(self);
+        self.scope = outer;
+        r
+    }
 
-    fn parse(&mut self) -> PResult<()> {
+    // -- Templates ---------------------------------------------------------
+
+    fn top_level(&mut self) -> Parsed<()> {
         let mut root = List {
             pos: self.peek().pos,
             nodes: Vec::new(),
         };
-        while self.peek().typ != ItemType::Eof {
-            if self.peek().typ == ItemType::LeftDelim {
-                let delim = self.next();
-                if self.next_non_space().typ == ItemType::Define {
-                    let mut def = TreeParser::new(&mut *self.sh, "definition".to_owned());
-                    def.parse_definition()?;
-                    continue;
+        loop {
+            let t = self.peek();
+            match t.tok {
+                Tok::Eof => break,
+                Tok::Open => {
+                    // `{{define` is only recognised here, at the top level.
+                    let mut i = self.at + 1;
+                    while self.look(i).tok == Tok::Space {
+                        i += 1;
+                    }
+                    if self.look(i).tok == Tok::Word(Keyword::Define) {
+                        self.at = i + 1;
+                        self.in_new_scope(Self::definition)?;
+                        continue;
+                    }
                 }
-                self.backup2(delim);
+                _ => {}
             }
-            match self.text_or_action()? {
-                Parsed::Node(n) => root.nodes.push(n),
-                other => return self.errorf(format!("unexpected {}", other.describe())),
+            match self.item()? {
+                Item::Node(n) => root.nodes.push(n),
+                Item::Stop(s) => return self.fail(format!("unexpected {}", s.describe())),
             }
         }
-        self.add(root)
+        self.store(String::new(), root)
     }
 
-    /// Go's `Tree.add`: an empty definition never replaces a non-empty one,
-    /// and two non-empty definitions of one name are an error.
-    fn add(&mut self, root: List) -> PResult<()> {
-        match self.sh.trees.get(&self.name) {
-            None => {}
-            Some(existing) if existing.is_empty_tree() => {}
-            Some(_) => {
-                if !root.is_empty_tree() {
-                    return self.errorf(format!(
-                        "template: multiple definition of template {}",
-                        quote(&self.name)
-                    ));
-                }
+    /// Records a finished template. A template that is only blank text
+    /// neither replaces nor conflicts with another of the same name.
+    fn store(&mut self, name: String, root: List) -> Parsed<()> {
+        if let Some(old) = self.trees.get(&name)
+            && !old.is_empty_tree()
+        {
+            if root.is_empty_tree() {
                 return Ok(());
             }
+            return self.fail(format!("template: multiple definition of template {}", quote(&name)));
         }
-        self.sh.trees.insert(self.name.clone(), root);
+        self.trees.insert(name, root);
         Ok(())
     }
 
-    fn parse_definition(&mut self) -> PResult<()> {
+    /// `{{define "name"}} ... {{end}}`, after the `define`.
+    fn definition(&mut self) -> Parsed<()> {
         const CONTEXT: &str = "define clause";
-        let name = self.expect_one_of(ItemType::String, ItemType::RawString, CONTEXT)?;
-        match strconv::unquote(&name.val) {
-            Ok(n) => self.name = strconv::bytes_to_string(n),
-            Err(e) => return self.errorf(e.to_owned()),
+        let t = self.bump_solid();
+        if !matches!(t.tok, Tok::Str | Tok::RawStr) {
+            return self.unexpected(&t, CONTEXT);
         }
-        self.expect(ItemType::RightDelim, CONTEXT)?;
-        let (root, end) = self.item_list()?;
-        if !matches!(end, Parsed::End) {
-            return self.errorf(format!("unexpected {} in {}", end.describe(), CONTEXT));
+        let name = self.string_value(&t)?;
+        self.expect(Tok::Close, CONTEXT)?;
+        let (root, stop) = self.list()?;
+        if let Stop::Else(_) = stop {
+            return self.fail(format!("unexpected {} in {CONTEXT}", stop.describe()));
         }
-        self.add(root)
+        self.store(name, root)
     }
 
-    fn item_list(&mut self) -> PResult<(List, Parsed)> {
+    /// Nodes up to an `{{end}}` or `{{else}}`; the end of input is an error.
+    fn list(&mut self) -> Parsed<(List, Stop)> {
         let mut list = List {
-            pos: self.peek_non_space().pos,
+            pos: self.peek_solid().pos,
             nodes: Vec::new(),
         };
-        while self.peek_non_space().typ != ItemType::Eof {
-            match self.text_or_action()? {
-                Parsed::Node(n) => list.nodes.push(n),
-                end => return Ok((list, end)),
+        while self.peek_solid().tok != Tok::Eof {
+            match self.item()? {
+                Item::Node(n) => list.nodes.push(n),
+                Item::Stop(s) => return Ok((list, s)),
             }
         }
-        self.errorf("unexpected EOF".to_owned())
+        self.fail("unexpected EOF".to_owned())
     }
 
-    fn text_or_action(&mut self) -> PResult<Parsed> {
-        let token = self.next_non_space();
-        match token.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text {
-                pos: token.pos,
-                text: token.val.as_ref().into(),
+    /// A text or an action.
+    fn item(&mut self) -> Parsed<Item> {
+        let t = self.bump_solid();
+        match t.tok {
+            Tok::Text => Ok(Item::Node(Node::Text {
+                pos: t.pos,
+                text: t.text.as_ref().into(),
             })),
-            ItemType::LeftDelim => {
-                self.action_line = token.line;
+            Tok::Open => {
+                self.scope.action_line = t.line;
                 let r = self.action();
-                self.action_line = 0;
+                self.scope.action_line = 0;
                 r
             }
-            _ => self.unexpected(&token, "input"),
+            _ => self.unexpected(&t, "input"),
         }
     }
 
-    fn action(&mut self) -> PResult<Parsed> {
-        let token = self.next_non_space();
-        match token.typ {
-            ItemType::Block => return self.block_control().map(Parsed::Node),
-            ItemType::Break => return self.break_control(token.pos, true),
-            ItemType::Continue => return self.break_control(token.pos, false),
-            ItemType::Else => return self.else_control(),
-            ItemType::End => return self.end_control(),
-            ItemType::If => return self.if_control().map(Parsed::Node),
-            ItemType::Range => {
-                let b = self.parse_control(false, "range")?;
-                return Ok(Parsed::Node(Node::Range(Box::new(b))));
+    // -- Actions -----------------------------------------------------------
+
+    /// The inside of an action, after its `{{`.
+    fn action(&mut self) -> Parsed<Item> {
+        let t = self.bump_solid();
+        let node = match t.tok {
+            Tok::Word(Keyword::Block) => self.block()?,
+            Tok::Word(Keyword::Break) => self.loop_jump(t.pos, true)?,
+            Tok::Word(Keyword::Continue) => self.loop_jump(t.pos, false)?,
+            Tok::Word(Keyword::Else) => return self.else_stop(),
+            Tok::Word(Keyword::End) => {
+                self.expect(Tok::Close, "end")?;
+                return Ok(Item::Stop(Stop::End));
             }
-            ItemType::Template => return self.template_control().map(Parsed::Node),
-            ItemType::With => {
-                let b = self.parse_control(false, "with")?;
-                return Ok(Parsed::Node(Node::With(Box::new(b))));
+            Tok::Word(Keyword::If) => Node::If(Box::new(self.control("if")?)),
+            Tok::Word(Keyword::Range) => Node::Range(Box::new(self.control("range")?)),
+            Tok::Word(Keyword::With) => Node::With(Box::new(self.control("with")?)),
+            Tok::Word(Keyword::Template) => self.template_call()?,
+            _ => {
+                self.at -= 1;
+                let pipe = self.pipeline("command", Tok::Close)?;
+                Node::Action {
+                    pos: t.pos,
+                    pipe: Box::new(pipe),
+                }
             }
-            _ => {}
-        }
-        self.backup();
-        let token = self.peek();
-        let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action {
-            pos: token.pos,
-            pipe: Box::new(pipe),
-        }))
+        };
+        Ok(Item::Node(node))
     }
 
-    fn break_control(&mut self, pos: usize, is_break: bool) -> PResult<Parsed> {
+    fn loop_jump(&mut self, pos: usize, is_break: bool) -> Parsed<Node> {
         let what = if is_break { "{{break}}" } else { "{{continue}}" };
-        let token = self.next_non_space();
-        if token.typ != ItemType::RightDelim {
-            return self.unexpected(&token, what);
+        let t = self.bump_solid();
+        if t.tok != Tok::Close {
+            return self.unexpected(&t, what);
         }
-        if self.range_depth == 0 {
-            return self.errorf(format!("{what} outside {{{{range}}}}"));
+        if self.scope.ranges == 0 {
+            return self.fail(format!("{what} outside {{{{range}}}}"));
         }
-        Ok(Parsed::Node(if is_break {
+        Ok(if is_break {
             Node::Break { pos }
         } else {
             Node::Continue { pos }
-        }))
+        })
     }
 
-    // -- Pipelines ---------------------------------------------------------
-
-    fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
-        self.enter()?;
-        let r = self.pipeline_inner(context, end);
-        self.leave();
-        r
+    /// `{{else}}`, or `{{else if`, whose `if` is left for `control`.
+    fn else_stop(&mut self) -> Parsed<Item> {
+        let next = self.peek_solid();
+        if next.tok == Tok::Word(Keyword::If) {
+            return Ok(Item::Stop(Stop::Else(next.pos)));
+        }
+        let close = self.expect(Tok::Close, "else")?;
+        Ok(Item::Stop(Stop::Else(close.pos)))
     }
 
-    fn pipeline_inner(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
-        let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos,
-            is_assign: false,
-            decl: Vec::new(),
-            cmds: Vec::new(),
-        };
-        // Are there declarations or assignments?
-        loop {
-            let v = self.peek_non_space();
-            if v.typ != ItemType::Variable {
-                break;
-            }
-            self.next();
-            // Space is a token, so "$x foo" needs three tokens of lookahead
-            // to tell an argument variable from a declaration.
-            let token_after_variable = self.peek();
-            let next = self.peek_non_space();
-            if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
-                pipe.is_assign = next.typ == ItemType::Assign;
-                self.next_non_space();
-                pipe.decl.push(new_variable(v.pos, &v.val));
-                self.vars.push(v.val.clone().into_owned());
-            } else if next.typ == ItemType::Char && next.val == "," {
-                self.next_non_space();
-                pipe.decl.push(new_variable(v.pos, &v.val));
-                self.vars.push(v.val.clone().into_owned());
-                if context == "range" && pipe.decl.len() < 2 {
-                    match self.peek_non_space().typ {
-                        ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
-                            // A second initialized variable in a range pipeline.
-                            continue;
-                        }
-                        _ => return self.errorf("range can only initialize variables".to_owned()),
-                    }
-                }
-                return self.errorf(format!("too many declarations in {context}"));
-            } else if token_after_variable.typ == ItemType::Space {
-                self.backup3(v, token_after_variable);
-            } else {
-                self.backup2(v);
-            }
-            break;
-        }
-        loop {
-            let token = self.next_non_space();
-            if token.typ == end {
-                self.check_pipeline(&pipe, context)?;
-                return Ok(pipe);
-            }
-            match token.typ {
-                ItemType::Bool
-                | ItemType::CharConstant
-                | ItemType::Complex
-                | ItemType::Dot
-                | ItemType::Field
-                | ItemType::Identifier
-                | ItemType::Number
-                | ItemType::Nil
-                | ItemType::RawString
-                | ItemType::String
-                | ItemType::Variable
-                | ItemType::LeftParen => {
-                    self.backup();
-                    let cmd = self.command()?;
-                    pipe.cmds.push(cmd);
-                }
-                _ => return self.unexpected(&token, context),
-            }
-        }
-    }
-
-    fn check_pipeline(&self, pipe: &Pipe, context: &str) -> PResult<()> {
-        if pipe.cmds.is_empty() {
-            return self.errorf(format!("missing value for {context}"));
-        }
-        // Only the first command of a pipeline can start with a non
-        // executable operand.
-        for (i, c) in pipe.cmds.iter().enumerate().skip(1) {
-            if matches!(
-                c.args.first(),
-                Some(Arg::Bool { .. } | Arg::Dot { .. } | Arg::Nil { .. } | Arg::Number(_) | Arg::String { .. })
-            ) {
-                return self.errorf(format!("non executable command in pipeline stage {}", i + 1));
-            }
-        }
-        Ok(())
-    }
-
-    // -- Control structures ------------------------------------------------
-
-    fn parse_control(&mut self, allow_else_if: bool, context: &str) -> PResult<Branch> {
-        self.enter()?;
-        let mark = self.vars.len();
-        // Go parses "{{if a}}x{{else if b}}y{{end}}" as
-        // "{{if a}}x{{else}}{{if b}}y{{end}}{{end}}" by recursing. Long
-        // else-if chains are common (one branch per machine), so the chain
-        // is collected iteratively here and nested afterwards; the tokens
-        // consumed and the variables in scope are the same as Go's.
-        let mut links: Vec<(Pipe, List, usize)> = Vec::new();
-        let r = self.parse_control_chain(allow_else_if, context, &mut links);
-        self.vars.truncate(mark);
-        self.leave();
-        let (pipe, list, else_list) = r?;
+    /// `if`, `range` or `with`, after the keyword: the pipeline, the body and
+    /// an optional else part, through the `{{end}}`.
+    fn control(&mut self, context: &str) -> Parsed<Branch> {
+        self.nest()?;
+        let scope_mark = self.scope.vars.len();
+        // `{{if a}}x{{else if b}}y{{end}}` means
+        // `{{if a}}x{{else}}{{if b}}y{{end}}{{end}}`. Long else-if chains are
+        // common (one branch per machine), so the clauses are collected in
+        // a loop and nested afterwards; variables declared in any clause
+        // stay visible until the final `{{end}}`.
+        let mut clauses: Vec<(Pipe, List, usize)> = Vec::new();
+        let last = self.control_clauses(context, &mut clauses);
+        self.scope.vars.truncate(scope_mark);
+        self.unnest();
+        let (pipe, list, else_list) = last?;
         let mut branch = Branch {
             pos: pipe.pos,
             pipe,
             list,
             else_list,
         };
-        while let Some((pipe, list, else_pos)) = links.pop() {
-            let else_list = Some(List {
-                pos: else_pos,
-                nodes: vec![Node::If(Box::new(branch))],
-            });
+        while let Some((pipe, list, else_pos)) = clauses.pop() {
             branch = Branch {
                 pos: pipe.pos,
                 pipe,
                 list,
-                else_list,
+                else_list: Some(List {
+                    pos: else_pos,
+                    nodes: vec![Node::If(Box::new(branch))],
+                }),
             };
         }
         Ok(branch)
     }
 
-    /// Parses one control clause and any else-if clauses chained to it,
-    /// pushing every clause but the last onto `links`.
-    fn parse_control_chain(
+    /// The clauses of one control structure; all but the last (each
+    /// followed by `{{else if`) go to `chained`.
+    fn control_clauses(
         &mut self,
-        allow_else_if: bool,
         context: &str,
-        links: &mut Vec<(Pipe, List, usize)>,
-    ) -> PResult<(Pipe, List, Option<List>)> {
+        chained: &mut Vec<(Pipe, List, usize)>,
+    ) -> Parsed<(Pipe, List, Option<List>)> {
+        let is_range = context == "range";
         loop {
-            let pipe = self.pipeline(context, ItemType::RightDelim)?;
-            if context == "range" {
-                self.range_depth += 1;
+            let pipe = self.pipeline(context, Tok::Close)?;
+            self.scope.ranges += usize::from(is_range);
+            let body = self.list();
+            self.scope.ranges -= usize::from(is_range);
+            let (list, stop) = body?;
+            let Stop::Else(else_pos) = stop else {
+                return Ok((pipe, list, None));
+            };
+            if context == "if" && self.peek().tok == Tok::Word(Keyword::If) {
+                self.at += 1;
+                chained.push((pipe, list, else_pos));
+                continue;
             }
-            let (list, next) = self.item_list()?;
-            if context == "range" {
-                self.range_depth -= 1;
+            let (else_list, stop) = self.list()?;
+            if let Stop::Else(_) = stop {
+                return self.fail(format!("expected end; found {}", stop.describe()));
             }
-            match next {
-                Parsed::Else { pos } => {
-                    if allow_else_if && self.peek().typ == ItemType::If {
-                        // Consume the "if"; only one {{end}} closes the chain.
-                        self.next();
-                        links.push((pipe, list, pos));
-                        continue;
-                    }
-                    let (else_list, next) = self.item_list()?;
-                    if !matches!(next, Parsed::End) {
-                        return self.errorf(format!("expected end; found {}", next.describe()));
-                    }
-                    return Ok((pipe, list, Some(else_list)));
-                }
-                Parsed::End | Parsed::Node(_) => return Ok((pipe, list, None)),
-            }
+            return Ok((pipe, list, Some(else_list)));
         }
     }
 
-    fn if_control(&mut self) -> PResult<Node> {
-        Ok(Node::If(Box::new(self.parse_control(true, "if")?)))
-    }
-
-    fn end_control(&mut self) -> PResult<Parsed> {
-        self.expect(ItemType::RightDelim, "end")?;
-        Ok(Parsed::End)
-    }
-
-    fn else_control(&mut self) -> PResult<Parsed> {
-        let peek = self.peek_non_space();
-        if peek.typ == ItemType::If {
-            // "{{else if ...": leave the "if" for parse_control.
-            return Ok(Parsed::Else { pos: peek.pos });
-        }
-        let token = self.expect(ItemType::RightDelim, "else")?;
-        Ok(Parsed::Else { pos: token.pos })
-    }
-
-    fn block_control(&mut self) -> PResult<Node> {
+    /// `{{block "name" pipeline}} ... {{end}}`, after `block`: defines the
+    /// template and calls it.
+    fn block(&mut self) -> Parsed<Node> {
         const CONTEXT: &str = "block clause";
-        let token = self.next_non_space();
-        let name = self.parse_template_name(&token, CONTEXT)?;
-        let pipe = self.pipeline(CONTEXT, ItemType::RightDelim)?;
-        self.enter()?;
-        // The block body is a separate tree with its own lookahead; a bad
-        // terminator is still reported at this tree's last token, as in Go.
-        let outer_line = self.token[0].line;
-        let mut block = TreeParser::new(&mut *self.sh, name.clone());
-        let (root, end) = block.item_list()?;
-        if !matches!(end, Parsed::End) {
-            return Err(ParseFailure {
-                line: outer_line,
-                msg: format!("unexpected {} in {}", end.describe(), CONTEXT),
-            });
-        }
-        block.add(root)?;
-        self.leave();
+        let t = self.bump_solid();
+        let name = self.template_name(&t, CONTEXT)?;
+        let pipe = self.pipeline(CONTEXT, Tok::Close)?;
+        self.nest()?;
+        // A wrong terminator is reported at the line this template had
+        // reached, not at the body's.
+        let header_line = self.toks.get(self.scope.reach).map_or(0, |t| t.line);
+        let body_name = name.clone();
+        self.in_new_scope(|p| {
+            let (root, stop) = p.list()?;
+            if let Stop::Else(_) = stop {
+                return Err(ParseFailure {
+                    line: header_line,
+                    msg: format!("unexpected {} in {CONTEXT}", stop.describe()),
+                });
+            }
+            p.store(body_name, root)
+        })?;
+        self.unnest();
         Ok(Node::Template {
-            pos: token.pos,
+            pos: t.pos,
             name: name.into(),
             pipe: Some(Box::new(pipe)),
         })
     }
 
-    fn template_control(&mut self) -> PResult<Node> {
+    /// `{{template "name"}}` or `{{template "name" pipeline}}`, after `template`.
+    fn template_call(&mut self) -> Parsed<Node> {
         const CONTEXT: &str = "template clause";
-        let token = self.next_non_space();
-        let name = self.parse_template_name(&token, CONTEXT)?;
-        let mut pipe = None;
-        if self.next_non_space().typ != ItemType::RightDelim {
-            self.backup();
-            pipe = Some(Box::new(self.pipeline(CONTEXT, ItemType::RightDelim)?));
-        }
+        let t = self.bump_solid();
+        let name = self.template_name(&t, CONTEXT)?;
+        let pipe = if self.bump_solid().tok == Tok::Close {
+            None
+        } else {
+            self.at -= 1;
+            Some(Box::new(self.pipeline(CONTEXT, Tok::Close)?))
+        };
         Ok(Node::Template {
-            pos: token.pos,
+            pos: t.pos,
             name: name.into(),
             pipe,
         })
     }
 
-    fn parse_template_name(&self, token: &Item<'s>, context: &str) -> PResult<String> {
-        match token.typ {
-            ItemType::String | ItemType::RawString => match strconv::unquote(&token.val) {
-                Ok(s) => Ok(strconv::bytes_to_string(s)),
-                Err(e) => self.errorf(e.to_owned()),
-            },
-            _ => self.unexpected(token, context),
+    fn template_name(&self, t: &Token<'_>, context: &str) -> Parsed<String> {
+        match t.tok {
+            Tok::Str | Tok::RawStr => self.string_value(t),
+            _ => self.unexpected(t, context),
         }
     }
 
-    // -- Commands and operands ---------------------------------------------
+    fn string_value(&self, t: &Token<'_>) -> Parsed<String> {
+        match strconv::unquote(&t.text) {
+            Ok(bytes) => Ok(strconv::bytes_to_string(bytes)),
+            Err(e) => self.fail(e.to_owned()),
+        }
+    }
 
-    fn command(&mut self) -> PResult<Command> {
-        let pos = self.peek_non_space().pos;
-        let mut cmd = Command { pos, args: Vec::new() };
+    // -- Pipelines ---------------------------------------------------------
+
+    /// A pipeline ending with `end` (`}}` or `)`), which is consumed.
+    fn pipeline(&mut self, context: &str, end: Tok) -> Parsed<Pipe> {
+        self.nest()?;
+        let r = self.pipeline_body(context, end);
+        self.unnest();
+        r
+    }
+
+    fn pipeline_body(&mut self, context: &str, end: Tok) -> Parsed<Pipe> {
+        let mut pipe = Pipe {
+            pos: self.peek_solid().pos,
+            is_assign: false,
+            decl: Vec::new(),
+            cmds: Vec::new(),
+        };
+        self.declarations(context, &mut pipe)?;
         loop {
-            self.peek_non_space(); // skip leading spaces
-            if let Some(operand) = self.operand()? {
-                cmd.args.push(operand);
+            let t = self.bump_solid();
+            if t.tok == end {
+                break;
             }
-            let token = self.next();
-            match token.typ {
-                ItemType::Space => continue,
-                ItemType::RightDelim | ItemType::RightParen => self.backup(),
-                ItemType::Pipe => {}
-                _ => return self.unexpected(&token, "operand"),
+            if !is_term_start(t.tok) {
+                return self.unexpected(&t, context);
             }
-            break;
+            self.at -= 1;
+            let cmd = self.command()?;
+            pipe.cmds.push(cmd);
+        }
+        if pipe.cmds.is_empty() {
+            return self.fail(format!("missing value for {context}"));
+        }
+        // A later stage receives the previous result as its last argument,
+        // so it must start with something that can be called.
+        for (i, cmd) in pipe.cmds.iter().enumerate().skip(1) {
+            if let Some(Arg::Bool { .. } | Arg::Dot { .. } | Arg::Nil { .. } | Arg::Number(_) | Arg::String { .. }) =
+                cmd.args.first()
+            {
+                return self.fail(format!("non executable command in pipeline stage {}", i + 1));
+            }
+        }
+        Ok(pipe)
+    }
+
+    /// `$x :=`, `$x =` and, in `range`, `$i, $x :=` at the start of a
+    /// pipeline. A variable not followed by one of those is left in place
+    /// as the pipeline's first operand.
+    fn declarations(&mut self, context: &str, pipe: &mut Pipe) -> Parsed<()> {
+        loop {
+            let var = self.peek_solid();
+            if var.tok != Tok::Var {
+                return Ok(());
+            }
+            let var_at = self.at;
+            self.at += 1;
+            let after = self.peek_solid();
+            let comma = after.tok == Tok::Punct && after.text == ",";
+            if !matches!(after.tok, Tok::Assign | Tok::Declare) && !comma {
+                self.at = var_at;
+                return Ok(());
+            }
+            self.at += 1;
+            pipe.is_assign = after.tok == Tok::Assign;
+            pipe.decl.push(Variable {
+                pos: var.pos,
+                ident: vec![var.text.as_ref().into()],
+            });
+            self.scope.vars.push(var.text.into_owned());
+            if !comma {
+                return Ok(());
+            }
+            if context == "range" && pipe.decl.len() < 2 {
+                if matches!(self.peek_solid().tok, Tok::Var | Tok::Close | Tok::RParen) {
+                    continue;
+                }
+                return self.fail("range can only initialize variables".to_owned());
+            }
+            return self.fail(format!("too many declarations in {context}"));
+        }
+    }
+
+    /// One stage of a pipeline: operands separated by blanks, up to a `|`
+    /// (consumed) or the end of the pipeline (left in place).
+    fn command(&mut self) -> Parsed<Command> {
+        let mut cmd = Command {
+            pos: self.peek_solid().pos,
+            args: Vec::new(),
+        };
+        loop {
+            self.peek_solid();
+            if let Some(arg) = self.operand()? {
+                cmd.args.push(arg);
+            }
+            let t = self.bump();
+            match t.tok {
+                Tok::Space => {}
+                Tok::Close | Tok::RParen => {
+                    self.at -= 1;
+                    break;
+                }
+                Tok::Bar => break,
+                _ => return self.unexpected(&t, "operand"),
+            }
         }
         if cmd.args.is_empty() {
-            return self.errorf("empty command".to_owned());
+            return self.fail("empty command".to_owned());
         }
         Ok(cmd)
     }
 
-    fn operand(&mut self) -> PResult<Option<Arg>> {
-        let Some(node) = self.term()? else {
+    /// A term and any `.field` chain directly after it.
+    fn operand(&mut self) -> Parsed<Option<Arg>> {
+        let Some(term) = self.term()? else {
             return Ok(None);
         };
-        if self.peek().typ != ItemType::Field {
-            return Ok(Some(node));
-        }
         let chain_pos = self.peek().pos;
         let mut fields: Vec<Box<str>> = Vec::new();
-        while self.peek().typ == ItemType::Field {
-            let f = self.next();
-            fields.push(f.val.get(1..).unwrap_or_default().into());
+        while self.peek().tok == Tok::Field {
+            let f = self.bump();
+            fields.push(f.text.get(1..).unwrap_or_default().into());
         }
-        // Fields after a field or a variable extend it; after a literal they
-        // are an error; otherwise they form a chain.
-        Ok(Some(match node {
-            Arg::Field { ident, .. } => {
-                let mut ident = ident;
+        if fields.is_empty() {
+            return Ok(Some(term));
+        }
+        Ok(Some(match term {
+            Arg::Field { mut ident, .. } => {
                 ident.extend(fields);
                 Arg::Field { pos: chain_pos, ident }
             }
-            Arg::Variable(v) => {
-                let mut ident = v.ident;
+            Arg::Variable(Variable { mut ident, .. }) => {
                 ident.extend(fields);
                 Arg::Variable(Variable { pos: chain_pos, ident })
             }
             Arg::Bool { .. } | Arg::String { .. } | Arg::Number(_) | Arg::Nil { .. } | Arg::Dot { .. } => {
-                return self.errorf(format!("unexpected . after term {}", quote(&node.to_go_string())));
+                return self.fail(format!("unexpected . after term {}", quote(&term.to_go_string())));
             }
-            other => Arg::Chain {
+            node => Arg::Chain {
                 pos: chain_pos,
-                node: Box::new(other),
+                node: Box::new(node),
                 field: fields,
             },
         }))
     }
 
-    fn term(&mut self) -> PResult<Option<Arg>> {
-        let token = self.next_non_space();
-        let arg = match token.typ {
-            ItemType::Identifier => match Builtin::from_name(&token.val) {
-                Some(func) => Arg::Identifier { pos: token.pos, func },
-                None => return self.errorf(format!("function {} not defined", quote(&token.val))),
+    /// A single operand without its field chain; `None` (consuming nothing)
+    /// if the next token cannot start one.
+    fn term(&mut self) -> Parsed<Option<Arg>> {
+        let t = self.bump_solid();
+        let pos = t.pos;
+        let arg = match t.tok {
+            Tok::Ident => match Builtin::from_name(&t.text) {
+                Some(func) => Arg::Identifier { pos, func },
+                None => return self.fail(format!("function {} not defined", quote(&t.text))),
             },
-            ItemType::Dot => Arg::Dot { pos: token.pos },
-            ItemType::Nil => Arg::Nil { pos: token.pos },
-            ItemType::Variable => {
-                let v = new_variable(token.pos, &token.val);
-                if !self.vars.iter().any(|name| **name == *v.ident[0]) {
-                    return self.errorf(format!("undefined variable {}", quote(&v.ident[0])));
+            Tok::Dot => Arg::Dot { pos },
+            Tok::Nil => Arg::Nil { pos },
+            Tok::Var => {
+                if !self.scope.vars.iter().any(|v| *v == t.text) {
+                    return self.fail(format!("undefined variable {}", quote(&t.text)));
                 }
-                Arg::Variable(v)
+                Arg::Variable(Variable {
+                    pos,
+                    ident: vec![t.text.as_ref().into()],
+                })
             }
-            ItemType::Field => Arg::Field {
-                pos: token.pos,
-                ident: split_field(&token.val),
+            Tok::Field => Arg::Field {
+                pos,
+                ident: vec![t.text.get(1..).unwrap_or_default().into()],
             },
-            ItemType::Bool => Arg::Bool {
-                pos: token.pos,
-                val: token.val == "true",
+            Tok::Bool => Arg::Bool {
+                pos,
+                val: t.text == "true",
             },
-            ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                match new_number(token.pos, &token.val, token.typ) {
-                    Ok(n) => Arg::Number(Box::new(n)),
-                    Err(msg) => return self.errorf(msg),
-                }
-            }
-            ItemType::LeftParen => {
-                let pipe = self.pipeline("parenthesized pipeline", ItemType::RightParen)?;
-                Arg::Pipe(Box::new(pipe))
-            }
-            ItemType::String | ItemType::RawString => match strconv::unquote(&token.val) {
-                Ok(s) => Arg::String {
-                    pos: token.pos,
-                    quoted: token.val.as_ref().into(),
-                    text: s.into(),
+            Tok::CharLit | Tok::Complex | Tok::Number => match number(pos, &t.text, t.tok) {
+                Ok(n) => Arg::Number(Box::new(n)),
+                Err(msg) => return self.fail(msg),
+            },
+            Tok::LParen => Arg::Pipe(Box::new(self.pipeline("parenthesized pipeline", Tok::RParen)?)),
+            Tok::Str | Tok::RawStr => match strconv::unquote(&t.text) {
+                Ok(bytes) => Arg::String {
+                    pos,
+                    quoted: t.text.as_ref().into(),
+                    text: bytes.into(),
                 },
-                Err(e) => return self.errorf(e.to_owned()),
+                Err(e) => return self.fail(e.to_owned()),
             },
             _ => {
-                self.backup();
+                self.at -= 1;
                 return Ok(None);
             }
         };
@@ -692,20 +698,16 @@ impl<'p, 's> TreeParser<'p, 's> {
     }
 }
 
-fn new_variable(pos: usize, ident: &str) -> Variable {
-    Variable {
-        pos,
-        ident: ident.split('.').map(Into::into).collect(),
-    }
-}
+// -- Numbers ------------------------------------------------------------------
+//
+// A numeric constant gets every interpretation that represents it exactly:
+// as an int64, a uint64 (a flag only), a float64 and a complex number. `1`
+// is all of them; `1.5` only a float; `1e3` a float and, being whole, also
+// an integer; `'a'` an integer and a float; `2i` only complex; `1+0i` a
+// complex that is also a float and an integer.
 
-/// Splits ".a.b" into ["a", "b"], dropping the leading period.
-fn split_field(ident: &str) -> Vec<Box<str>> {
-    ident.get(1..).unwrap_or_default().split('.').map(Into::into).collect()
-}
-
-/// Go's `newNumber`: interprets a numeric literal every way that fits.
-fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number, String> {
+/// Interprets a number, character or complex literal.
+fn number(pos: usize, text: &str, tok: Tok) -> Result<Number, String> {
     let mut n = Number {
         pos,
         is_int: false,
@@ -717,178 +719,201 @@ fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number, String> {
         complex: (0.0, 0.0),
         text: text.into(),
     };
-    match typ {
-        ItemType::CharConstant => {
-            let b = text.as_bytes();
-            let ch = strconv::unquote_char(b.get(1..).unwrap_or_default(), b[0])
-                .ok_or_else(|| strconv::ERR_SYNTAX.to_owned())?;
-            if b.get(1 + ch.len..) != Some(b"'".as_slice()) {
-                return Err(format!("malformed character constant: {text}"));
-            }
-            n.int64 = i64::from(ch.value);
-            n.is_int = true;
-            n.is_uint = true;
-            n.float64 = f64::from(ch.value);
-            n.is_float = true;
-            return Ok(n);
-        }
-        ItemType::Complex => {
-            n.complex = scan_complex(text)?;
-            n.is_complex = true;
-            simplify_complex(&mut n);
-            return Ok(n);
-        }
-        _ => {}
-    }
-    if let Some(imag) = text.strip_suffix('i')
-        && let Ok(f) = strconv::parse_float(imag)
-    {
-        {
-            n.is_complex = true;
-            n.complex = (0.0, f);
-            simplify_complex(&mut n);
-            return Ok(n);
-        }
-    }
-    let u = strconv::parse_uint(text);
-    if u.is_ok() {
+    if tok == Tok::CharLit {
+        let value = char_value(text)?;
+        n.set_float(f64::from(value));
+        n.set_int(i64::from(value));
         n.is_uint = true;
+        return Ok(n);
     }
+    if tok == Tok::Complex {
+        n.set_complex(complex_sum(text)?);
+        return Ok(n);
+    }
+    if let Some(im) = text.strip_suffix('i').and_then(|t| strconv::parse_float(t).ok()) {
+        n.set_complex((0.0, im));
+        return Ok(n);
+    }
+    let as_uint = strconv::parse_uint(text).ok();
+    n.is_uint = as_uint.is_some();
     if let Ok(i) = strconv::parse_int(text) {
-        n.is_int = true;
-        n.int64 = i;
-        if i == 0 {
-            n.is_uint = true; // in case of -0
-        }
-    }
-    if n.is_int {
-        n.is_float = true;
-        n.float64 = n.int64 as f64;
-    } else if let Ok(u) = u {
-        n.is_float = true;
-        n.float64 = u as f64;
+        n.set_int(i);
+        n.set_float(i as f64);
+        // `-0` is an unsigned zero too.
+        n.is_uint |= i == 0;
+    } else if let Some(u) = as_uint {
+        n.set_float(u as f64);
     } else if let Ok(f) = strconv::parse_float(text) {
+        // A float parse of digits alone succeeds only where the integer
+        // parses failed for being too large.
         if !text.contains(['.', 'e', 'E', 'p', 'P']) {
             return Err(format!("integer overflow: {}", quote(text)));
         }
-        n.is_float = true;
-        n.float64 = f;
-        if fits_int64(f) {
-            n.is_int = true;
-            n.int64 = f as i64;
-        }
-        if !n.is_uint && fits_uint64(f) {
-            n.is_uint = true;
-        }
-    }
-    if !n.is_int && !n.is_uint && !n.is_float {
+        n.set_float(f);
+        n.set_whole(f);
+    } else {
         return Err(format!("illegal number syntax: {}", quote(text)));
     }
     Ok(n)
 }
 
-/// `float64(int64(f)) == f` without relying on out-of-range conversions.
-fn fits_int64(f: f64) -> bool {
-    (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) && (f as i64) as f64 == f
-}
+impl Number {
+    fn set_int(&mut self, i: i64) {
+        self.is_int = true;
+        self.int64 = i;
+    }
 
-/// `float64(uint64(f)) == f` without relying on out-of-range conversions.
-fn fits_uint64(f: f64) -> bool {
-    (0.0..18_446_744_073_709_551_616.0).contains(&f) && (f as u64) as f64 == f
-}
+    fn set_float(&mut self, f: f64) {
+        self.is_float = true;
+        self.float64 = f;
+    }
 
-fn simplify_complex(n: &mut Number) {
-    let (re, im) = n.complex;
-    n.is_float = im == 0.0;
-    if n.is_float {
-        n.float64 = re;
-        n.is_int = fits_int64(re);
-        if n.is_int {
-            n.int64 = re as i64;
+    /// Marks the integer readings of a float that is exactly whole.
+    fn set_whole(&mut self, f: f64) {
+        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) && (f as i64) as f64 == f {
+            self.set_int(f as i64);
         }
-        n.is_uint = fits_uint64(re);
+        if (0.0..18_446_744_073_709_551_616.0).contains(&f) && (f as u64) as f64 == f {
+            self.is_uint = true;
+        }
+    }
+
+    /// A complex value, which is also real when its imaginary part is zero.
+    fn set_complex(&mut self, c: (f64, f64)) {
+        self.is_complex = true;
+        self.complex = c;
+        if c.1 == 0.0 {
+            self.set_float(c.0);
+            self.set_whole(c.0);
+        }
     }
 }
 
-/// `fmt.Sscan` into a `complex128`, as Go's parser does for "1+2i".
-fn scan_complex(text: &str) -> Result<(f64, f64), String> {
-    const COMPLEX_ERROR: &str = "syntax error scanning complex number";
-    let mut sc = Scanner {
-        s: text.as_bytes(),
-        i: 0,
+/// The code point of a character literal such as `'a'` or `'\n'`.
+fn char_value(text: &str) -> Result<u32, String> {
+    let inner = text.as_bytes().get(1..).unwrap_or_default();
+    let ch = strconv::unquote_char(inner, b'\'').ok_or_else(|| strconv::ERR_SYNTAX.to_owned())?;
+    if inner.get(ch.len..) != Some(b"'".as_slice()) {
+        return Err(format!("malformed character constant: {text}"));
+    }
+    Ok(ch.value)
+}
+
+/// The value of a complex literal written as a sum, such as `1+2i` or
+/// `-0x1p2-3.5i`, read the way Go's `fmt.Sscan` reads a complex128: a real
+/// float, a sign, an imaginary float, then `i`. The floats are scanned
+/// loosely and then converted, so a malformed part is reported by the
+/// conversion.
+fn complex_sum(text: &str) -> Result<(f64, f64), String> {
+    const SYNTAX: &str = "syntax error scanning complex number";
+    let b = text.as_bytes();
+    let real_end = float_extent(b, 0);
+    if !matches!(b.get(real_end), Some(b'+' | b'-')) {
+        return Err(SYNTAX.to_owned());
+    }
+    let imag_end = float_extent(b, real_end + 1);
+    if b.get(imag_end) != Some(&b'i') {
+        return Err(SYNTAX.to_owned());
+    }
+    let real = text.get(..real_end).unwrap_or_default();
+    let imag = text.get(real_end..imag_end).unwrap_or_default();
+    Ok((to_float(real)?, to_float(imag)?))
+}
+
+/// Where a loosely scanned float starting at `at` ends: `nan`, or a sign
+/// then `inf` or a decimal or `0x` mantissa with fraction and exponent.
+/// Letters of `nan`/`inf` that match are taken even when the word is
+/// incomplete, as `fmt` does.
+fn float_extent(b: &[u8], mut at: usize) -> usize {
+    let take = |set: &[u8], at: &mut usize| {
+        let hit = b.get(*at).is_some_and(|c| set.contains(c));
+        *at += usize::from(hit);
+        hit
     };
-    if sc.s.is_empty() {
-        return Err("unexpected EOF".to_owned());
+    if take(b"nN", &mut at) && take(b"aA", &mut at) && take(b"nN", &mut at) {
+        return at;
     }
-    let parens = sc.accept("(");
-    let real = sc.float_token();
-    let sign_at = sc.i;
-    if !sc.accept("+-") {
-        return Err(COMPLEX_ERROR.to_owned());
+    take(b"+-", &mut at);
+    if take(b"iI", &mut at) && take(b"nN", &mut at) && take(b"fF", &mut at) {
+        return at;
     }
-    let sign = &text[sign_at..sc.i];
-    let imag = format!("{sign}{}", sc.float_token());
-    if !sc.accept("i") {
-        return Err(COMPLEX_ERROR.to_owned());
+    let mut digits: &[u8] = b"0123456789_";
+    let mut exponent: &[u8] = b"eEpP";
+    if take(b"0", &mut at) && take(b"xX", &mut at) {
+        digits = b"0123456789aAbBcCdDeEfF_";
+        exponent = b"pP";
     }
-    if parens && !sc.accept(")") {
-        return Err(COMPLEX_ERROR.to_owned());
+    while take(digits, &mut at) {}
+    if take(b".", &mut at) {
+        while take(digits, &mut at) {}
     }
-    Ok((convert_float(&real)?, convert_float(&imag)?))
+    if take(exponent, &mut at) {
+        take(b"+-", &mut at);
+        while take(b"0123456789_", &mut at) {}
+    }
+    at
 }
 
-struct Scanner<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Scanner<'_> {
-    fn accept(&mut self, ok: &str) -> bool {
-        match self.s.get(self.i) {
-            Some(c) if ok.as_bytes().contains(c) => {
-                self.i += 1;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn float_token(&mut self) -> String {
-        let start = self.i;
-        let done = |sc: &Self| String::from_utf8_lossy(&sc.s[start..sc.i]).into_owned();
-        if self.accept("nN") && self.accept("aA") && self.accept("nN") {
-            return done(self);
-        }
-        self.accept("+-");
-        if self.accept("iI") && self.accept("nN") && self.accept("fF") {
-            return done(self);
-        }
-        let mut digits = "0123456789_";
-        let mut exp = "eEpP";
-        if self.accept("0") && self.accept("xX") {
-            digits = "0123456789aAbBcCdDeEfF_";
-            exp = "pP";
-        }
-        while self.accept(digits) {}
-        if self.accept(".") {
-            while self.accept(digits) {}
-        }
-        if self.accept(exp) {
-            self.accept("+-");
-            while self.accept("0123456789_") {}
-        }
-        done(self)
-    }
-}
-
-/// `fmt`'s `convertFloat`. Its special case for decimal mantissas with a `p`
-/// exponent cannot arise: the lexer only accepts `p` after a `0x` prefix.
-fn convert_float(s: &str) -> Result<f64, String> {
+/// `strconv.ParseFloat` with the error text `fmt` reports for it.
+fn to_float(s: &str) -> Result<f64, String> {
     strconv::parse_float(s).map_err(|e| {
-        let reason = match e {
+        let why = match e {
             NumError::Syntax => strconv::ERR_SYNTAX,
             NumError::Range => "value out of range",
         };
-        format!("strconv.ParseFloat: parsing {}: {reason}", quote(s))
+        format!("strconv.ParseFloat: parsing {}: {why}", quote(s))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> (usize, String) {
+        let e = parse(text).unwrap_err();
+        (e.line, e.msg)
+    }
+
+    #[test]
+    fn errors_name_the_furthest_line_seen() {
+        assert_eq!(
+            err("{{if 1}}\n{{else}}\n{{else}}{{end}}"),
+            (3, "expected end; found {{else}}".into())
+        );
+        assert_eq!(err("a\n{{.x"), (2, "unclosed action".into()));
+        assert_eq!(err("{{\n.x\n"), (3, "unclosed action started at :1".into()));
+        assert_eq!(err("{{(\n1\n"), (3, "unclosed action started at :1".into()));
+        assert_eq!(
+            err("{{\n\"x}}"),
+            (2, "unterminated quoted string in action started at :1".into())
+        );
+    }
+
+    #[test]
+    fn declarations() {
+        assert!(parse("{{range $i, $x := .}}{{$i}}{{$x}}{{end}}").is_ok());
+        assert_eq!(err("{{if $a, $b := 1}}{{end}}").1, "too many declarations in if");
+        assert_eq!(err("{{range $a, 1}}{{end}}").1, "range can only initialize variables");
+        assert_eq!(err("{{if $a := 1}}{{end}}{{$a}}").1, "undefined variable \"$a\"");
+        assert!(parse("{{if $a := 1}}{{else}}{{$a}}{{end}}").is_ok());
+    }
+
+    #[test]
+    fn numbers_get_every_fitting_reading() {
+        let n = number(0, "1e3", Tok::Number).unwrap();
+        assert!(n.is_int && n.is_uint && n.is_float && !n.is_complex);
+        assert_eq!(n.int64, 1000);
+        let n = number(0, "-0", Tok::Number).unwrap();
+        assert!(n.is_int && n.is_uint);
+        let n = number(0, "1+0i", Tok::Complex).unwrap();
+        assert!(n.is_complex && n.is_float && n.is_int);
+        let n = number(0, "'\\n'", Tok::CharLit).unwrap();
+        assert_eq!(n.int64, 10);
+        assert_eq!(number(0, "09", Tok::Number).unwrap_err(), "integer overflow: \"09\"");
+        assert_eq!(number(0, "+", Tok::Number).unwrap_err(), "illegal number syntax: \"+\"");
+        assert_eq!(
+            number(0, "1+i", Tok::Complex).unwrap_err(),
+            "syntax error scanning complex number"
+        );
+    }
 }
