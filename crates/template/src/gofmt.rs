@@ -1,896 +1,758 @@
-//! A port of the parts of Go's `fmt` that templates reach: `Sprint`,
-//! `Sprintln`, `Sprintf` and the `%v` printing of action results, over the
-//! value types in `val`.
+//! Go's `fmt` printing as far as templates reach it: the `print`,
+//! `println` and `printf` builtins, the printing of action results, and the
+//! `%v`/`%s` of values inside error messages.
 //!
-//! Every verb, flag, width and precision rule and every error form
-//! (`%!d(string=x)`, `%!(EXTRA ...)`, `%!s(MISSING)`, `%!(BADWIDTH)`, ...)
-//! follows Go 1.19's `fmt/print.go` and `fmt/format.go`. Go types with
-//! methods (`Stringer`, `error`, `Formatter`) never occur in template data,
-//! so method dispatch is absent. `%p` prints a real address, which like Go's
-//! differs from run to run.
+//! The behaviour is Go's documented one (verbs, flags, width and precision,
+//! `map[k:v]` and `[a b]` for composites, `<nil>`) including its error forms:
+//! `%!d(string=x)` for a verb that does not suit the value, `%!d(MISSING)`,
+//! `%!(EXTRA type=value)`, `%!d(BADINDEX)`, `%!(BADWIDTH)`, `%!(BADPREC)`,
+//! `%!(NOVERB)`. Template data has no methods, so there is no `Stringer` or
+//! `error` dispatch; `%p` prints a real address, which varies like Go's.
+//!
+//! Layout: `sprintf` reads a directive into a `Spec`, then a `Printer`
+//! renders one argument under that spec; the same `Printer` with an empty
+//! spec serves `sprint`, `sprintln` and action output.
 
-use std::borrow::Cow;
-
-use crate::strconv::{append_float, append_quote, append_quote_rune, can_backquote};
+use crate::strconv::{append_quote, append_quoted_char, bytes_to_string, fits_backquotes, format_float};
 use crate::unicode::is_print;
-use crate::utf8::{MAX_RUNE, RUNE_ERROR, RUNE_SELF, decode_rune, push_rune, rune_count};
+use crate::utf8::{MAX_RUNE, RUNE_ERROR, decode_rune, push_rune, rune_count};
 use crate::val::{Conc, Val};
 
-const LDIGITS: &[u8; 17] = b"0123456789abcdefx";
-const UDIGITS: &[u8; 17] = b"0123456789ABCDEFX";
+/// Widths, precisions and argument numbers above this are refused, as Go
+/// refuses them.
+const LIMIT: i64 = 1_000_000;
 
-/// `fmt.Sprint(a...)` appended to `buf`; `None` is a nil interface.
-pub(crate) fn sprint(buf: &mut Vec<u8>, args: &[Option<Conc<'_>>]) {
-    let mut p = Printer::new(buf);
-    let mut prev_string = false;
-    for (i, arg) in args.iter().enumerate() {
+/// `fmt.Sprint`: operands in `%v`, with a space between two neighbours
+/// when neither is a string. `None` is a nil interface.
+pub(crate) fn sprint(out: &mut Vec<u8>, args: &[Option<Conc<'_>>]) {
+    let mut p = Printer::new(out);
+    let mut after_string = true;
+    for arg in args {
         let is_string = matches!(arg, Some(Conc::Str(_)));
-        // Spaces go between operands when neither is a string.
-        if i > 0 && !is_string && !prev_string {
-            p.buf.push(b' ');
+        if !is_string && !after_string {
+            p.out.push(b' ');
         }
-        p.print_arg(arg.as_ref(), 'v');
-        prev_string = is_string;
+        p.top(arg.as_ref(), 'v');
+        after_string = is_string;
     }
 }
 
-/// `fmt.Sprintln(a...)` appended to `buf`.
-pub(crate) fn sprintln(buf: &mut Vec<u8>, args: &[Option<Conc<'_>>]) {
-    let mut p = Printer::new(buf);
+/// `fmt.Sprintln`: operands in `%v`, space separated, then a newline.
+pub(crate) fn sprintln(out: &mut Vec<u8>, args: &[Option<Conc<'_>>]) {
+    let mut p = Printer::new(out);
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
-            p.buf.push(b' ');
+            p.out.push(b' ');
         }
-        p.print_arg(arg.as_ref(), 'v');
+        p.top(arg.as_ref(), 'v');
     }
-    p.buf.push(b'\n');
+    p.out.push(b'\n');
 }
 
-/// `fmt.Fprint(w, v)` for a single concrete value, as template actions print.
-pub(crate) fn print_one(buf: &mut Vec<u8>, v: &Conc<'_>) {
-    // The overwhelmingly common case needs no formatting machinery.
-    if let Conc::Str(s) = v {
-        buf.extend_from_slice(s);
-        return;
-    }
-    Printer::new(buf).print_arg(Some(v), 'v');
-}
-
-/// Formats one value with a single verb and no flags (`%v`, `%s`), as Go's
-/// error messages do with their arguments.
-pub(crate) fn format_val(v: &Val<'_>, verb: char) -> String {
-    let mut buf = Vec::new();
+/// How an action prints its (non-nil) result.
+pub(crate) fn print_one(out: &mut Vec<u8>, v: &Conc<'_>) {
     match v {
-        Val::Invalid => buf.extend_from_slice(b"<invalid reflect.Value>"),
-        _ => Printer::new(&mut buf).print_value(v, verb, 0),
+        Conc::Str(s) => out.extend_from_slice(s),
+        other => Printer::new(out).top(Some(other), 'v'),
     }
-    crate::strconv::bytes_to_string(buf)
 }
 
+/// A runtime value under a bare `%v` or `%s`, as Go's messages embed them.
+pub(crate) fn format_val(v: &Val<'_>, verb: char) -> String {
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out);
+    match v {
+        Val::Invalid => p.out.extend_from_slice(b"<invalid reflect.Value>"),
+        Val::NilIface => p.out.extend_from_slice(b"<nil>"),
+        Val::Iface(c) | Val::Conc(c) => p.value(c, verb),
+    }
+    bytes_to_string(out)
+}
+
+/// `fmt.Sprintf`.
+pub(crate) fn sprintf(out: &mut Vec<u8>, format: &[u8], args: &[Option<Conc<'_>>]) {
+    let mut p = Printer::new(out);
+    let mut args = Cursor {
+        args,
+        next: 0,
+        reordered: false,
+        valid: true,
+    };
+    let mut i = 0;
+    while i < format.len() {
+        let literal_end = format[i..]
+            .iter()
+            .position(|&b| b == b'%')
+            .map_or(format.len(), |k| i + k);
+        p.out.extend_from_slice(&format[i..literal_end]);
+        if literal_end == format.len() {
+            break;
+        }
+        i = literal_end + 1;
+        match p.directive(format, &mut i, &mut args) {
+            Step::Continue => {}
+            Step::Stop => break,
+        }
+    }
+    if !args.reordered && args.next < args.args.len() {
+        p.spec = Spec::default();
+        p.out.extend_from_slice(b"%!(EXTRA ");
+        for (k, arg) in args.args[args.next..].iter().enumerate() {
+            if k > 0 {
+                p.out.extend_from_slice(b", ");
+            }
+            p.typed(arg.as_ref());
+        }
+        p.out.push(b')');
+    }
+}
+
+/// The flags, width and precision of one directive.
 #[derive(Debug, Default, Clone, Copy)]
-struct Flags {
-    wid_present: bool,
-    prec_present: bool,
+struct Spec {
     minus: bool,
     plus: bool,
     sharp: bool,
     space: bool,
     zero: bool,
-    plus_v: bool,
-    sharp_v: bool,
-    wid: i64,
-    prec: i64,
+    /// `%#v`: Go-syntax representation.
+    go_syntax: bool,
+    width: Option<usize>,
+    prec: Option<usize>,
 }
 
-/// Go's `pp` printer state writing into a caller's buffer.
-struct Printer<'b> {
-    buf: &'b mut Vec<u8>,
-    f: Flags,
+/// Which operand a directive consumes.
+struct Cursor<'s, 'a> {
+    args: &'s [Option<Conc<'a>>],
+    next: usize,
+    /// An explicit `[n]` was seen: unused operands are then not reported.
     reordered: bool,
-    good_arg_num: bool,
+    /// No bad `[n]` in the current directive.
+    valid: bool,
 }
 
-fn too_large(x: i64) -> bool {
-    const MAX: i64 = 1_000_000;
-    !(-MAX..=MAX).contains(&x)
-}
-
-/// `parsenum`: a decimal number in `s[start..end]`, if any.
-fn parsenum(s: &[u8], start: usize, end: usize) -> (i64, bool, usize) {
-    if start >= end {
-        return (0, false, end);
-    }
-    let mut num: i64 = 0;
-    let mut isnum = false;
-    let mut newi = start;
-    while newi < end && s[newi].is_ascii_digit() {
-        if too_large(num) {
-            return (0, false, end);
-        }
-        num = num * 10 + i64::from(s[newi] - b'0');
-        isnum = true;
-        newi += 1;
-    }
-    (num, isnum, newi)
-}
-
-/// `intFromArg`: a `*` width or precision taken from the arguments.
-fn int_from_arg(a: &[Option<Conc<'_>>], arg_num: usize) -> (i64, bool, usize) {
-    let mut new_arg_num = arg_num;
-    let mut num = 0;
-    let mut is_int = false;
-    if let Some(arg) = a.get(arg_num) {
-        match arg {
-            Some(Conc::Int(n)) => {
-                num = *n;
-                is_int = true;
-            }
-            Some(Conc::Uint8(n)) => {
-                num = i64::from(*n);
-                is_int = true;
-            }
-            _ => {}
-        }
-        new_arg_num = arg_num + 1;
-        if too_large(num) {
-            num = 0;
-            is_int = false;
-        }
-    }
-    (num, is_int, new_arg_num)
-}
-
-/// `parseArgNumber`: an explicit `[n]` argument index.
-fn parse_arg_number(format: &[u8]) -> (i64, usize, bool) {
-    if format.len() < 3 {
-        return (0, 1, false);
-    }
-    for i in 1..format.len() {
-        if format[i] == b']' {
-            let (width, ok, newi) = parsenum(format, 1, i);
-            if !ok || newi != i {
-                return (0, i + 1, false);
-            }
-            return (width - 1, i + 1, true);
-        }
-    }
-    (0, 1, false)
-}
-
-/// `fmt.Sprintf(format, a...)` appended to `buf`.
-pub(crate) fn sprintf(buf: &mut Vec<u8>, format: &[u8], a: &[Option<Conc<'_>>]) {
-    let mut p = Printer::new(buf);
-    p.do_printf(format, a);
-}
-
-impl<'b> Printer<'b> {
-    fn new(buf: &'b mut Vec<u8>) -> Self {
-        Printer {
-            buf,
-            f: Flags::default(),
-            reordered: false,
-            good_arg_num: true,
-        }
-    }
-
-    fn arg_number(&mut self, arg_num: usize, format: &[u8], i: usize, num_args: usize) -> (usize, usize, bool) {
-        if format.len() <= i || format[i] != b'[' {
-            return (arg_num, i, false);
+impl Cursor<'_, '_> {
+    /// Reads an `[n]` at `format[*i]`, if there is one. True when it is
+    /// well formed (even if out of range), as Go decides whether a width may
+    /// follow it.
+    fn bracket(&mut self, format: &[u8], i: &mut usize) -> bool {
+        if format.get(*i) != Some(&b'[') {
+            return false;
         }
         self.reordered = true;
-        let (index, wid, ok) = parse_arg_number(&format[i..]);
-        if ok && 0 <= index && (index as usize) < num_args {
-            return (index as usize, i + wid, true);
+        let rest = &format[*i..];
+        let close = if rest.len() < 3 {
+            None
+        } else {
+            rest.iter().position(|&b| b == b']')
+        };
+        let Some(close) = close else {
+            // No closing bracket: only the `[` is consumed.
+            *i += 1;
+            self.valid = false;
+            return false;
+        };
+        *i += close + 1;
+        let inside = &rest[1..close];
+        let number = match read_number(inside, 0) {
+            (Some(n), used) if used == inside.len() => Some(n),
+            _ => None,
+        };
+        match number {
+            Some(n) if n >= 1 && n - 1 < self.args.len() => {
+                self.next = n - 1;
+                true
+            }
+            Some(_) => {
+                self.valid = false;
+                true
+            }
+            None => {
+                self.valid = false;
+                false
+            }
         }
-        self.good_arg_num = false;
-        (arg_num, i + wid, ok)
     }
 
-    fn do_printf(&mut self, format: &[u8], a: &[Option<Conc<'_>>]) {
-        let end = format.len();
-        let mut arg_num = 0usize;
-        let mut after_index;
-        self.reordered = false;
-        let mut i = 0;
-        'format_loop: while i < end {
-            self.good_arg_num = true;
-            let lasti = i;
-            while i < end && format[i] != b'%' {
-                i += 1;
+    /// A `*` width or precision: the next operand, which must be an integer
+    /// of sensible size. It is consumed whatever it is.
+    fn star(&mut self) -> Option<i64> {
+        let arg = self.args.get(self.next)?;
+        self.next += 1;
+        let n = match arg {
+            Some(Conc::Int(n)) => *n,
+            Some(Conc::Uint8(n)) => i64::from(*n),
+            _ => return None,
+        };
+        (-LIMIT..=LIMIT).contains(&n).then_some(n)
+    }
+}
+
+/// Decimal digits at `s[start..]`: the number, if any, and where it ends.
+/// A number growing past the limit swallows the rest of `s`.
+fn read_number(s: &[u8], start: usize) -> (Option<usize>, usize) {
+    let mut value: Option<i64> = None;
+    let mut i = start;
+    while let Some(&b) = s.get(i).filter(|b| b.is_ascii_digit()) {
+        let so_far = value.unwrap_or(0);
+        if so_far > LIMIT {
+            return (None, s.len());
+        }
+        value = Some(so_far * 10 + i64::from(b - b'0'));
+        i += 1;
+    }
+    (value.map(|v| v as usize), i)
+}
+
+enum Step {
+    Continue,
+    Stop,
+}
+
+struct Printer<'o> {
+    out: &'o mut Vec<u8>,
+    spec: Spec,
+}
+
+impl<'o> Printer<'o> {
+    fn new(out: &'o mut Vec<u8>) -> Self {
+        Printer {
+            out,
+            spec: Spec::default(),
+        }
+    }
+
+    /// Handles one directive; `*i` is just past its `%`.
+    fn directive(&mut self, format: &[u8], i: &mut usize, args: &mut Cursor<'_, '_>) -> Step {
+        self.spec = Spec::default();
+        args.valid = true;
+        while let Some(&c) = format.get(*i) {
+            match c {
+                b'#' => self.spec.sharp = true,
+                b'0' => self.spec.zero = !self.spec.minus,
+                b'+' => self.spec.plus = true,
+                b'-' => {
+                    self.spec.minus = true;
+                    self.spec.zero = false;
+                }
+                b' ' => self.spec.space = true,
+                _ => break,
             }
-            if i > lasti {
-                self.buf.extend_from_slice(&format[lasti..i]);
-            }
-            if i >= end {
-                break;
-            }
-            i += 1; // Skip the %.
-            self.f = Flags::default();
-            while i < end {
-                let c = format[i];
-                match c {
-                    b'#' => self.f.sharp = true,
-                    b'0' => self.f.zero = !self.f.minus, // Only pad with zeros on the left.
-                    b'+' => self.f.plus = true,
-                    b'-' => {
-                        self.f.minus = true;
-                        self.f.zero = false;
+            *i += 1;
+        }
+
+        let mut indexed = args.bracket(format, i);
+        if format.get(*i) == Some(&b'*') {
+            *i += 1;
+            match args.star() {
+                Some(w) => {
+                    if w < 0 {
+                        self.spec.minus = true;
+                        self.spec.zero = false;
                     }
-                    b' ' => self.f.space = true,
-                    _ => {
-                        // Fast path for a simple verb with no precision or width.
-                        if c.is_ascii_lowercase() && arg_num < a.len() {
-                            if c == b'v' {
-                                self.f.sharp_v = self.f.sharp;
-                                self.f.sharp = false;
-                                self.f.plus_v = self.f.plus;
-                                self.f.plus = false;
-                            }
-                            self.print_arg(a[arg_num].as_ref(), char::from(c));
-                            arg_num += 1;
-                            i += 1;
-                            continue 'format_loop;
-                        }
-                        break;
-                    }
+                    self.spec.width = Some(w.unsigned_abs() as usize);
                 }
-                i += 1;
+                None => self.out.extend_from_slice(b"%!(BADWIDTH)"),
             }
-
-            // Do we have an explicit argument index?
-            (arg_num, i, after_index) = self.arg_number(arg_num, format, i, a.len());
-
-            // Do we have width?
-            if i < end && format[i] == b'*' {
-                i += 1;
-                (self.f.wid, self.f.wid_present, arg_num) = int_from_arg(a, arg_num);
-                if !self.f.wid_present {
-                    self.buf.extend_from_slice(b"%!(BADWIDTH)");
-                }
-                if self.f.wid < 0 {
-                    self.f.wid = -self.f.wid;
-                    self.f.minus = true;
-                    self.f.zero = false;
-                }
-                after_index = false;
-            } else {
-                (self.f.wid, self.f.wid_present, i) = parsenum(format, i, end);
-                if after_index && self.f.wid_present {
-                    self.good_arg_num = false;
-                }
-            }
-
-            // Do we have precision?
-            if i + 1 < end && format[i] == b'.' {
-                i += 1;
-                if after_index {
-                    self.good_arg_num = false;
-                }
-                (arg_num, i, after_index) = self.arg_number(arg_num, format, i, a.len());
-                if i < end && format[i] == b'*' {
-                    i += 1;
-                    (self.f.prec, self.f.prec_present, arg_num) = int_from_arg(a, arg_num);
-                    if self.f.prec < 0 {
-                        self.f.prec = 0;
-                        self.f.prec_present = false;
-                    }
-                    if !self.f.prec_present {
-                        self.buf.extend_from_slice(b"%!(BADPREC)");
-                    }
-                    after_index = false;
-                } else {
-                    (self.f.prec, self.f.prec_present, i) = parsenum(format, i, end);
-                    if !self.f.prec_present {
-                        self.f.prec = 0;
-                        self.f.prec_present = true;
-                    }
-                }
-            }
-
-            if !after_index {
-                (arg_num, i, _) = self.arg_number(arg_num, format, i, a.len());
-            }
-
-            if i >= end {
-                self.buf.extend_from_slice(b"%!(NOVERB)");
-                break;
-            }
-
-            let (verb, size) = if u32::from(format[i]) < RUNE_SELF {
-                (u32::from(format[i]), 1)
-            } else {
-                decode_rune(&format[i..])
-            };
-            let verb = char::from_u32(verb).unwrap_or('\u{FFFD}');
-            i += size;
-
-            if verb == '%' {
-                // Percent does not absorb operands and ignores width and precision.
-                self.buf.push(b'%');
-            } else if !self.good_arg_num {
-                self.bang(verb, b"(BADINDEX)");
-            } else if arg_num >= a.len() {
-                self.bang(verb, b"(MISSING)");
-            } else {
-                if verb == 'v' {
-                    self.f.sharp_v = self.f.sharp;
-                    self.f.sharp = false;
-                    self.f.plus_v = self.f.plus;
-                    self.f.plus = false;
-                }
-                self.print_arg(a[arg_num].as_ref(), verb);
-                arg_num += 1;
+            indexed = false;
+        } else {
+            let (width, next) = read_number(format, *i);
+            *i = next;
+            self.spec.width = width;
+            // `%[1]5d`: a literal width may not follow an index.
+            if indexed && width.is_some() {
+                args.valid = false;
             }
         }
 
-        // Check for extra arguments unless the call accessed the arguments
-        // out of order, in which case it's too expensive to detect if they've
-        // all been used and arguably OK if they're not.
-        if !self.reordered && arg_num < a.len() {
-            self.f = Flags::default();
-            self.buf.extend_from_slice(b"%!(EXTRA ");
-            for (i, arg) in a[arg_num..].iter().enumerate() {
-                if i > 0 {
-                    self.buf.extend_from_slice(b", ");
-                }
-                match arg {
-                    None => self.buf.extend_from_slice(b"<nil>"),
-                    Some(c) => {
-                        self.buf.extend_from_slice(c.type_name().as_bytes());
-                        self.buf.push(b'=');
-                        self.print_arg(Some(c), 'v');
-                    }
-                }
+        // A period is a precision only when something follows it.
+        if *i + 1 < format.len() && format[*i] == b'.' {
+            *i += 1;
+            if indexed {
+                args.valid = false;
             }
-            self.buf.push(b')');
+            indexed = args.bracket(format, i);
+            if format.get(*i) == Some(&b'*') {
+                *i += 1;
+                match args.star() {
+                    Some(p) if p >= 0 => self.spec.prec = Some(p as usize),
+                    _ => self.out.extend_from_slice(b"%!(BADPREC)"),
+                }
+                indexed = false;
+            } else {
+                let (prec, next) = read_number(format, *i);
+                *i = next;
+                self.spec.prec = Some(prec.unwrap_or(0));
+            }
         }
+        if !indexed {
+            args.bracket(format, i);
+        }
+
+        let Some(rest) = format.get(*i..).filter(|r| !r.is_empty()) else {
+            self.out.extend_from_slice(b"%!(NOVERB)");
+            return Step::Stop;
+        };
+        let (code, used) = decode_rune(rest);
+        *i += used;
+        let verb = char::from_u32(code).unwrap_or('\u{FFFD}');
+        if verb == '%' {
+            self.out.push(b'%');
+        } else if !args.valid {
+            self.bang(verb, "BADINDEX");
+        } else if let Some(arg) = args.args.get(args.next) {
+            args.next += 1;
+            if verb == 'v' {
+                self.spec.go_syntax = self.spec.sharp;
+                self.spec.sharp = false;
+                self.spec.plus = false;
+            }
+            self.top(arg.as_ref(), verb);
+        } else {
+            self.bang(verb, "MISSING");
+        }
+        Step::Continue
     }
 
     fn push_char(&mut self, c: char) {
         let mut tmp = [0u8; 4];
-        self.buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+        self.out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
     }
 
-    fn bang(&mut self, verb: char, what: &[u8]) {
-        self.buf.extend_from_slice(b"%!");
+    /// `%!v(WHAT)`
+    fn bang(&mut self, verb: char, what: &str) {
+        self.out.extend_from_slice(b"%!");
         self.push_char(verb);
-        self.buf.extend_from_slice(what);
+        self.out.push(b'(');
+        self.out.extend_from_slice(what.as_bytes());
+        self.out.push(b')');
     }
 
-    /// `badVerb`: `%!verb(type=value)`, or `%!verb(<nil>)`.
-    fn bad_verb(&mut self, verb: char, cur: Option<&Conc<'_>>) {
-        self.buf.extend_from_slice(b"%!");
-        self.push_char(verb);
-        self.buf.push(b'(');
-        match cur {
+    /// `type=value` (or `<nil>`), with the current flags.
+    fn typed(&mut self, arg: Option<&Conc<'_>>) {
+        match arg {
             Some(c) => {
-                self.buf.extend_from_slice(c.type_name().as_bytes());
-                self.buf.push(b'=');
-                self.print_arg(Some(c), 'v');
+                self.out.extend_from_slice(c.type_name().as_bytes());
+                self.out.push(b'=');
+                self.top(Some(c), 'v');
             }
-            None => self.buf.extend_from_slice(b"<nil>"),
+            None => self.out.extend_from_slice(b"<nil>"),
         }
-        self.buf.push(b')');
     }
 
-    fn print_arg(&mut self, arg: Option<&Conc<'_>>, verb: char) {
+    /// A verb that does not apply: `%!d(string=abc)`.
+    fn mismatch(&mut self, verb: char, arg: Option<&Conc<'_>>) {
+        self.out.extend_from_slice(b"%!");
+        self.push_char(verb);
+        self.out.push(b'(');
+        self.typed(arg);
+        self.out.push(b')');
+    }
+
+    /// An operand of a print function.
+    fn top(&mut self, arg: Option<&Conc<'_>>, verb: char) {
         let Some(c) = arg else {
-            match verb {
-                'T' | 'v' => self.pad(b"<nil>"),
-                _ => self.bad_verb(verb, None),
+            if matches!(verb, 'T' | 'v') {
+                self.pad(b"<nil>");
+            } else {
+                self.mismatch(verb, None);
             }
             return;
         };
         match verb {
-            'T' => {
-                let name = c.type_name();
-                self.fmt_s(name.as_bytes());
-                return;
-            }
-            'p' => {
-                self.fmt_pointer(c, verb);
-                return;
-            }
-            // Go's handleMethods rejects %w outside fmt.Errorf before
-            // printing a composite value (scalars reject it by verb).
-            'w' if matches!(c, Conc::List(_) | Conc::Map(_) | Conc::StrMap(_)) => {
-                self.bad_verb(verb, Some(c));
-                return;
-            }
-            _ => {}
-        }
-        self.print_conc(c, verb, 0);
-    }
-
-    fn print_value(&mut self, v: &Val<'_>, verb: char, depth: usize) {
-        match v {
-            Val::Invalid => {
-                if depth == 0 {
-                    self.buf.extend_from_slice(b"<invalid reflect.Value>");
-                } else if verb == 'v' {
-                    self.buf.extend_from_slice(b"<nil>");
-                } else {
-                    self.bad_verb(verb, None);
-                }
-            }
-            Val::NilIface => {
-                if self.f.sharp_v {
-                    self.buf.extend_from_slice(b"interface {}(nil)");
-                } else {
-                    self.buf.extend_from_slice(b"<nil>");
-                }
-            }
-            Val::Iface(c) => self.print_conc(c, verb, depth + 1),
-            Val::Conc(c) => self.print_conc(c, verb, depth),
+            'T' => self.text(c.type_name().as_bytes()),
+            'p' => self.address(c),
+            _ => self.value(c, verb),
         }
     }
 
-    fn print_conc(&mut self, c: &Conc<'_>, verb: char, depth: usize) {
+    /// A value at any depth.
+    fn value(&mut self, c: &Conc<'_>, verb: char) {
         match c {
-            Conc::Bool(b) => self.fmt_bool(*b, verb, c),
-            Conc::Int(i) => self.fmt_integer(*i as u64, true, verb, c),
-            Conc::Uint8(u) => self.fmt_integer(u64::from(*u), false, verb, c),
-            Conc::Float(f) => self.fmt_float(*f, verb, c),
-            Conc::Complex(re, im) => self.fmt_complex(*re, *im, verb, c),
-            Conc::Str(s) => self.fmt_string(s, verb, c),
+            Conc::Bool(b) => match verb {
+                't' | 'v' => self.pad(if *b { b"true" } else { b"false" }),
+                _ => self.mismatch(verb, Some(c)),
+            },
+            Conc::Int(n) => self.integer(n.unsigned_abs(), *n < 0, true, verb, c),
+            Conc::Uint8(n) => self.integer(u64::from(*n), false, false, verb, c),
+            Conc::Float(f) => self.float(*f, verb, c),
+            Conc::Complex(re, im) => match verb {
+                'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' => {
+                    let plus = self.spec.plus;
+                    self.out.push(b'(');
+                    self.float(*re, verb, c);
+                    self.spec.plus = true;
+                    self.float(*im, verb, c);
+                    self.out.extend_from_slice(b"i)");
+                    self.spec.plus = plus;
+                }
+                _ => self.mismatch(verb, Some(c)),
+            },
+            Conc::Str(s) => match verb {
+                'v' if self.spec.go_syntax => self.quoted(s),
+                'v' | 's' => self.text(s),
+                'q' => self.quoted(s),
+                'x' | 'X' => self.hex_bytes(s, verb == 'X'),
+                _ => self.mismatch(verb, Some(c)),
+            },
+            // No composite is an error value, so `%w` never suits one.
+            _ if verb == 'w' => self.mismatch(verb, Some(c)),
+            Conc::List(list) => {
+                let (open, sep, close): (&[u8], &[u8], &[u8]) = if self.spec.go_syntax {
+                    (b"[]interface {}{", b", ", b"}")
+                } else {
+                    (b"[", b" ", b"]")
+                };
+                self.out.extend_from_slice(open);
+                for k in 0..list.len() {
+                    if k > 0 {
+                        self.out.extend_from_slice(sep);
+                    }
+                    self.element(&list.get(k), verb);
+                }
+                self.out.extend_from_slice(close);
+            }
             Conc::Map(m) => {
                 self.map_open(c);
-                for (i, (k, v)) in m.iter().enumerate() {
-                    self.map_sep(i);
-                    self.print_value(&Val::Conc(Conc::Str(Cow::Borrowed(k.as_bytes()))), verb, depth + 1);
-                    self.buf.push(b':');
-                    self.print_value(&Val::from_elem(v), verb, depth + 1);
+                for (k, (key, v)) in m.iter().enumerate() {
+                    self.map_key(k, key, verb);
+                    self.element(&Val::from_elem(v), verb);
                 }
                 self.map_close();
             }
             Conc::StrMap(m) => {
                 self.map_open(c);
-                for (i, (k, v)) in m.iter().enumerate() {
-                    self.map_sep(i);
-                    self.print_value(&Val::Conc(Conc::Str(Cow::Borrowed(k.as_bytes()))), verb, depth + 1);
-                    self.buf.push(b':');
-                    self.print_value(&Val::Conc(Conc::Str(Cow::Borrowed(v.as_bytes()))), verb, depth + 1);
+                for (k, (key, v)) in m.iter().enumerate() {
+                    self.map_key(k, key, verb);
+                    self.value(&Conc::Str(v.as_bytes().into()), verb);
                 }
                 self.map_close();
             }
-            Conc::List(l) => {
-                // Element type interface{} is never uint8, so %s %q %x %X get
-                // no byte-slice treatment.
-                if self.f.sharp_v {
-                    self.buf.extend_from_slice(c.type_name().as_bytes());
-                    self.buf.push(b'{');
-                    for i in 0..l.len() {
-                        if i > 0 {
-                            self.buf.extend_from_slice(b", ");
-                        }
-                        self.print_value(&l.get(i), verb, depth + 1);
-                    }
-                    self.buf.push(b'}');
-                } else {
-                    self.buf.push(b'[');
-                    for i in 0..l.len() {
-                        if i > 0 {
-                            self.buf.push(b' ');
-                        }
-                        self.print_value(&l.get(i), verb, depth + 1);
-                    }
-                    self.buf.push(b']');
-                }
-            }
+        }
+    }
+
+    /// An element of a list or map: an interface, possibly nil.
+    fn element(&mut self, v: &Val<'_>, verb: char) {
+        match v.concrete() {
+            Some(c) => self.value(c, verb),
+            None if self.spec.go_syntax => self.out.extend_from_slice(b"interface {}(nil)"),
+            None => self.out.extend_from_slice(b"<nil>"),
         }
     }
 
     fn map_open(&mut self, c: &Conc<'_>) {
-        if self.f.sharp_v {
-            self.buf.extend_from_slice(c.type_name().as_bytes());
-            self.buf.push(b'{');
+        if self.spec.go_syntax {
+            self.out.extend_from_slice(c.type_name().as_bytes());
+            self.out.push(b'{');
         } else {
-            self.buf.extend_from_slice(b"map[");
+            self.out.extend_from_slice(b"map[");
         }
     }
 
-    fn map_sep(&mut self, i: usize) {
-        if i > 0 {
-            if self.f.sharp_v {
-                self.buf.extend_from_slice(b", ");
-            } else {
-                self.buf.push(b' ');
-            }
+    fn map_key(&mut self, index: usize, key: &str, verb: char) {
+        if index > 0 {
+            self.out
+                .extend_from_slice(if self.spec.go_syntax { b", " } else { b" " });
         }
+        self.value(&Conc::Str(key.as_bytes().into()), verb);
+        self.out.push(b':');
     }
 
     fn map_close(&mut self) {
-        self.buf.push(if self.f.sharp_v { b'}' } else { b']' });
+        self.out.push(if self.spec.go_syntax { b'}' } else { b']' });
     }
 
-    fn fmt_pointer(&mut self, c: &Conc<'_>, verb: char) {
-        let u = match c {
-            Conc::Map(m) => *m as *const _ as usize,
-            Conc::StrMap(m) => *m as *const _ as usize,
+    /// `%p`: only lists and maps have an address.
+    fn address(&mut self, c: &Conc<'_>) {
+        let addr = match c {
             Conc::List(l) => l.addr(),
-            _ => return self.bad_verb(verb, Some(c)),
+            Conc::Map(m) => std::ptr::from_ref(*m) as usize,
+            Conc::StrMap(m) => std::ptr::from_ref(*m) as usize,
+            _ => return self.mismatch('p', Some(c)),
         };
-        let leading = !self.f.sharp;
-        self.fmt_0x64(u as u64, leading);
+        let sharp = self.spec.sharp;
+        // `%#p` drops the 0x.
+        self.spec.sharp = !sharp;
+        self.digits(addr as u64, false, 16, false, 'p');
+        self.spec.sharp = sharp;
     }
 
-    fn fmt_bool(&mut self, v: bool, verb: char, c: &Conc<'_>) {
-        match verb {
-            't' | 'v' => self.pad(if v { b"true" } else { b"false" }),
-            _ => self.bad_verb(verb, Some(c)),
-        }
+    // -- Padding ------------------------------------------------------------
+
+    /// `n` padding characters: zeros under the `0` flag, else spaces.
+    fn fill(&mut self, n: usize) {
+        let b = if self.spec.zero { b'0' } else { b' ' };
+        self.out.resize(self.out.len() + n, b);
     }
 
-    fn fmt_0x64(&mut self, v: u64, leading0x: bool) {
-        let sharp = self.f.sharp;
-        self.f.sharp = leading0x;
-        self.fmt_int(v, 16, false, 'v', LDIGITS);
-        self.f.sharp = sharp;
-    }
-
-    fn fmt_integer(&mut self, v: u64, is_signed: bool, verb: char, c: &Conc<'_>) {
-        match verb {
-            'v' => {
-                if self.f.sharp_v && !is_signed {
-                    self.fmt_0x64(v, true);
-                } else {
-                    self.fmt_int(v, 10, is_signed, verb, LDIGITS);
-                }
-            }
-            'd' => self.fmt_int(v, 10, is_signed, verb, LDIGITS),
-            'b' => self.fmt_int(v, 2, is_signed, verb, LDIGITS),
-            'o' | 'O' => self.fmt_int(v, 8, is_signed, verb, LDIGITS),
-            'x' => self.fmt_int(v, 16, is_signed, verb, LDIGITS),
-            'X' => self.fmt_int(v, 16, is_signed, verb, UDIGITS),
-            'c' => self.fmt_c(v),
-            'q' => self.fmt_qc(v),
-            'U' => self.fmt_unicode(v),
-            _ => self.bad_verb(verb, Some(c)),
-        }
-    }
-
-    fn fmt_float(&mut self, v: f64, verb: char, c: &Conc<'_>) {
-        match verb {
-            'v' => self.fmt_float_raw(v, b'g', -1),
-            'b' | 'g' | 'G' | 'x' | 'X' => self.fmt_float_raw(v, verb as u8, -1),
-            'f' | 'e' | 'E' => self.fmt_float_raw(v, verb as u8, 6),
-            'F' => self.fmt_float_raw(v, b'f', 6),
-            _ => self.bad_verb(verb, Some(c)),
-        }
-    }
-
-    fn fmt_complex(&mut self, re: f64, im: f64, verb: char, c: &Conc<'_>) {
-        match verb {
-            'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' => {
-                let old_plus = self.f.plus;
-                self.buf.push(b'(');
-                self.fmt_float(re, verb, c);
-                // Imaginary part always has a sign.
-                self.f.plus = true;
-                self.fmt_float(im, verb, c);
-                self.buf.extend_from_slice(b"i)");
-                self.f.plus = old_plus;
-            }
-            _ => self.bad_verb(verb, Some(c)),
-        }
-    }
-
-    fn fmt_string(&mut self, s: &[u8], verb: char, c: &Conc<'_>) {
-        match verb {
-            'v' => {
-                if self.f.sharp_v {
-                    self.fmt_q(s);
-                } else {
-                    self.fmt_s(s);
-                }
-            }
-            's' => self.fmt_s(s),
-            'x' => self.fmt_sx(s, LDIGITS),
-            'X' => self.fmt_sx(s, UDIGITS),
-            'q' => self.fmt_q(s),
-            _ => self.bad_verb(verb, Some(c)),
-        }
-    }
-
-    // -- format.go ---------------------------------------------------------
-
-    fn write_padding(&mut self, n: i64) {
-        if n <= 0 {
-            return;
-        }
-        let pad = if self.f.zero { b'0' } else { b' ' };
-        self.buf.resize(self.buf.len() + n as usize, pad);
-    }
-
-    /// Appends `b`, padded to the width in runes.
-    fn pad(&mut self, b: &[u8]) {
-        if !self.f.wid_present || self.f.wid == 0 {
-            self.buf.extend_from_slice(b);
-            return;
-        }
-        let width = self.f.wid - rune_count(b) as i64;
-        if !self.f.minus {
-            self.write_padding(width);
-            self.buf.extend_from_slice(b);
+    /// `body` padded to the width, counted in characters.
+    fn pad(&mut self, body: &[u8]) {
+        let missing = self.spec.width.unwrap_or(0).saturating_sub(rune_count(body));
+        if self.spec.minus {
+            self.out.extend_from_slice(body);
+            self.fill(missing);
         } else {
-            self.buf.extend_from_slice(b);
-            self.write_padding(width);
+            self.fill(missing);
+            self.out.extend_from_slice(body);
         }
     }
 
-    fn fmt_unicode(&mut self, u: u64) {
-        let mut prec: usize = 4;
-        if self.f.prec_present && self.f.prec > 4 {
-            prec = self.f.prec as usize;
-        }
-        let mut s = format!("U+{u:0prec$X}").into_bytes();
-        if self.f.sharp && u <= u64::from(MAX_RUNE) && is_print(u as u32) {
-            s.extend_from_slice(b" '");
-            push_rune(&mut s, u as i64);
-            s.push(b'\'');
-        }
-        let old_zero = self.f.zero;
-        self.f.zero = false;
-        self.pad(&s);
-        self.f.zero = old_zero;
+    /// Like `pad`, but always with spaces.
+    fn pad_spaces(&mut self, body: &[u8]) {
+        let zero = std::mem::replace(&mut self.spec.zero, false);
+        self.pad(body);
+        self.spec.zero = zero;
     }
 
-    fn fmt_int(&mut self, mut u: u64, base: u64, is_signed: bool, verb: char, digits: &[u8; 17]) {
-        let negative = is_signed && (u as i64) < 0;
-        if negative {
-            u = u.wrapping_neg();
+    // -- Integers -----------------------------------------------------------
+
+    fn integer(&mut self, magnitude: u64, negative: bool, signed: bool, verb: char, c: &Conc<'_>) {
+        // As a code point, a negative number is its two's complement.
+        let bits = if negative { magnitude.wrapping_neg() } else { magnitude };
+        match verb {
+            'v' if self.spec.go_syntax && !signed => {
+                let sharp = std::mem::replace(&mut self.spec.sharp, true);
+                self.digits(magnitude, false, 16, false, verb);
+                self.spec.sharp = sharp;
+            }
+            'v' | 'd' => self.digits(magnitude, negative, 10, false, verb),
+            'b' => self.digits(magnitude, negative, 2, false, verb),
+            'o' | 'O' => self.digits(magnitude, negative, 8, false, verb),
+            'x' => self.digits(magnitude, negative, 16, false, verb),
+            'X' => self.digits(magnitude, negative, 16, true, verb),
+            'c' => {
+                let mut body = Vec::with_capacity(4);
+                push_rune(&mut body, code_point(bits));
+                self.pad(&body);
+            }
+            'q' => {
+                let mut body = Vec::with_capacity(8);
+                append_quoted_char(&mut body, code_point(bits), self.spec.plus);
+                self.pad(&body);
+            }
+            'U' => {
+                let min = self.spec.prec.unwrap_or(0).max(4);
+                let mut body = format!("U+{bits:0min$X}").into_bytes();
+                if self.spec.sharp && bits <= u64::from(MAX_RUNE) && is_print(bits as u32) {
+                    body.extend_from_slice(b" '");
+                    push_rune(&mut body, bits as i64);
+                    body.push(b'\'');
+                }
+                self.pad_spaces(&body);
+            }
+            _ => self.mismatch(verb, Some(c)),
         }
-        let mut prec: i64 = 0;
-        if self.f.prec_present {
-            prec = self.f.prec;
-            // Precision of 0 and value of 0 means "print nothing" but padding.
-            if prec == 0 && u == 0 {
-                let old_zero = self.f.zero;
-                self.f.zero = false;
-                self.write_padding(self.f.wid);
-                self.f.zero = old_zero;
+    }
+
+    /// An integer in `radix` with sign, minimum digits (precision, or the
+    /// width under the `0` flag) and the `#` prefix.
+    fn digits(&mut self, magnitude: u64, negative: bool, radix: u32, upper: bool, verb: char) {
+        let sign: &[u8] = if negative {
+            b"-"
+        } else if self.spec.plus {
+            b"+"
+        } else if self.spec.space {
+            b" "
+        } else {
+            b""
+        };
+        let min_digits = match (self.spec.prec, self.spec.width) {
+            (Some(0), _) if magnitude == 0 => {
+                // Zero at precision zero prints nothing but padding.
+                let width = self.spec.width.unwrap_or(0);
+                let zero = std::mem::replace(&mut self.spec.zero, false);
+                self.fill(width);
+                self.spec.zero = zero;
                 return;
             }
-        } else if self.f.zero && self.f.wid_present {
-            prec = self.f.wid;
-            if negative || self.f.plus || self.f.space {
-                prec -= 1; // leave room for sign
-            }
+            (Some(p), _) => p,
+            (None, Some(w)) if self.spec.zero => w.saturating_sub(sign.len()),
+            _ => 0,
+        };
+        let text = match (radix, upper) {
+            (2, _) => format!("{magnitude:b}"),
+            (8, _) => format!("{magnitude:o}"),
+            (16, false) => format!("{magnitude:x}"),
+            (16, true) => format!("{magnitude:X}"),
+            _ => magnitude.to_string(),
+        };
+        let mut body = Vec::with_capacity(text.len() + min_digits + 4);
+        body.extend_from_slice(sign);
+        if verb == 'O' {
+            body.extend_from_slice(b"0o");
         }
-        // Built least significant digit first, then reversed.
-        let mut tmp: Vec<u8> = Vec::with_capacity(24 + prec.max(0) as usize);
-        loop {
-            tmp.push(digits[(u % base) as usize]);
-            u /= base;
-            if u == 0 {
-                break;
-            }
-        }
-        while (tmp.len() as i64) < prec {
-            tmp.push(b'0');
-        }
-        if self.f.sharp {
-            match base {
-                2 => tmp.extend_from_slice(b"b0"),
-                8 if tmp.last() != Some(&b'0') => tmp.push(b'0'),
-                16 => {
-                    tmp.push(digits[16]);
-                    tmp.push(b'0');
-                }
+        if self.spec.sharp {
+            match radix {
+                2 => body.extend_from_slice(b"0b"),
+                16 => body.extend_from_slice(if upper { b"0X" } else { b"0x" }),
+                8 if min_digits <= text.len() && !text.starts_with('0') => body.push(b'0'),
                 _ => {}
             }
         }
-        if verb == 'O' {
-            tmp.extend_from_slice(b"o0");
-        }
-        if negative {
-            tmp.push(b'-');
-        } else if self.f.plus {
-            tmp.push(b'+');
-        } else if self.f.space {
-            tmp.push(b' ');
-        }
-        tmp.reverse();
-        // Zero padding was handled above as precision.
-        let old_zero = self.f.zero;
-        self.f.zero = false;
-        self.pad(&tmp);
-        self.f.zero = old_zero;
+        body.resize(body.len() + min_digits.saturating_sub(text.len()), b'0');
+        body.extend_from_slice(text.as_bytes());
+        self.pad_spaces(&body);
     }
 
-    /// `truncate`: at most `prec` runes.
-    fn truncate<'s>(&self, s: &'s [u8]) -> &'s [u8] {
-        if self.f.prec_present {
-            let mut n = self.f.prec;
-            let mut i = 0;
-            while i < s.len() {
-                n -= 1;
-                if n < 0 {
-                    return &s[..i];
+    // -- Floats ---------------------------------------------------------------
+
+    fn float(&mut self, v: f64, verb: char, c: &Conc<'_>) {
+        let (form, default_prec) = match verb {
+            'v' => (b'g', None),
+            'b' | 'g' | 'G' | 'x' | 'X' => (verb as u8, None),
+            'f' | 'e' | 'E' => (verb as u8, Some(6)),
+            'F' => (b'f', Some(6)),
+            _ => return self.mismatch(verb, Some(c)),
+        };
+        let prec = self.spec.prec.or(default_prec);
+        let mut num = Vec::with_capacity(24);
+        format_float(&mut num, v, form, prec);
+        if !matches!(num.first(), Some(b'-' | b'+')) {
+            num.insert(0, b'+');
+        }
+        if self.spec.space && num[0] == b'+' && !self.spec.plus {
+            num[0] = b' ';
+        }
+        if matches!(num[1], b'I' | b'N') {
+            // Infinities and NaN: no zero padding; NaN shows a sign only
+            // when one was asked for.
+            let start = usize::from(num[1] == b'N' && !self.spec.space && !self.spec.plus);
+            self.pad_spaces(&num[start..]);
+            return;
+        }
+        if self.spec.sharp && form != b'b' {
+            self.keep_point(&mut num, form, prec);
+        }
+        if self.spec.plus || num[0] != b'+' {
+            match self.spec.width {
+                // The sign goes before zero padding.
+                Some(w) if self.spec.zero && w > num.len() => {
+                    self.out.push(num[0]);
+                    self.fill(w - num.len());
+                    self.out.extend_from_slice(&num[1..]);
                 }
-                let (_, w) = decode_rune(&s[i..]);
-                i += w.max(1);
+                _ => self.pad(&num),
+            }
+        } else {
+            self.pad(&num[1..]);
+        }
+    }
+
+    /// The `#` flag on floats: always a decimal point, and for `%g` and
+    /// `%x` trailing zeros up to the precision (6 by default). `num` starts
+    /// with its sign.
+    fn keep_point(&self, num: &mut Vec<u8>, form: u8, prec: Option<usize>) {
+        let mut wanted: i64 = match form {
+            b'g' | b'G' | b'x' => prec.map_or(6, |p| p as i64),
+            _ => 0,
+        };
+        let exponent_at = num[1..]
+            .iter()
+            .position(|&b| matches!(b, b'p' | b'P') || (matches!(b, b'e' | b'E') && !matches!(form, b'x' | b'X')))
+            .map(|k| k + 1);
+        let exponent = match exponent_at {
+            Some(k) => num.split_off(k),
+            None => Vec::new(),
+        };
+        let has_point = num.contains(&b'.');
+        // Count what follows the first significant character.
+        let mut significant = false;
+        for &b in &num[1..] {
+            if b == b'.' {
+                continue;
+            }
+            significant |= b != b'0';
+            if significant {
+                wanted -= 1;
             }
         }
-        s
+        if !has_point {
+            if num[1..] == *b"0" {
+                wanted -= 1;
+            }
+            num.push(b'.');
+        }
+        if wanted > 0 {
+            num.resize(num.len() + wanted as usize, b'0');
+        }
+        num.extend_from_slice(&exponent);
     }
 
-    fn fmt_s(&mut self, s: &[u8]) {
-        let s = self.truncate(s);
+    // -- Strings --------------------------------------------------------------
+
+    /// `s` cut to the precision, counted in characters.
+    fn cut<'s>(&self, s: &'s [u8]) -> &'s [u8] {
+        let Some(limit) = self.spec.prec else { return s };
+        let mut end = 0;
+        for _ in 0..limit {
+            if end >= s.len() {
+                break;
+            }
+            end += decode_rune(&s[end..]).1.max(1);
+        }
+        &s[..end]
+    }
+
+    fn text(&mut self, s: &[u8]) {
+        let s = self.cut(s);
         self.pad(s);
     }
 
-    fn fmt_sx(&mut self, s: &[u8], digits: &[u8; 17]) {
-        let mut length = s.len() as i64;
-        if self.f.prec_present && self.f.prec < length {
-            length = self.f.prec;
-        }
-        // Compute width of the encoding taking into account the f.sharp and f.space flag.
-        let mut width = 2 * length;
-        if width > 0 {
-            if self.f.space {
-                if self.f.sharp {
-                    width *= 2;
-                }
-                width += length - 1;
-            } else if self.f.sharp {
-                width += 2;
-            }
+    fn quoted(&mut self, s: &[u8]) {
+        let s = self.cut(s);
+        let mut body = Vec::with_capacity(s.len() + 2);
+        if self.spec.sharp && fits_backquotes(s) {
+            body.push(b'`');
+            body.extend_from_slice(s);
+            body.push(b'`');
         } else {
-            if self.f.wid_present {
-                self.write_padding(self.f.wid);
-            }
-            return;
+            append_quote(&mut body, s, b'"', self.spec.plus);
         }
-        if self.f.wid_present && self.f.wid > width && !self.f.minus {
-            self.write_padding(self.f.wid - width);
-        }
-        if self.f.sharp {
-            self.buf.push(b'0');
-            self.buf.push(digits[16]);
-        }
-        for (i, &c) in s.iter().take(length as usize).enumerate() {
-            if self.f.space && i > 0 {
-                self.buf.push(b' ');
-                if self.f.sharp {
-                    self.buf.push(b'0');
-                    self.buf.push(digits[16]);
-                }
-            }
-            self.buf.push(digits[usize::from(c >> 4)]);
-            self.buf.push(digits[usize::from(c & 0xF)]);
-        }
-        if self.f.wid_present && self.f.wid > width && self.f.minus {
-            self.write_padding(self.f.wid - width);
-        }
+        self.pad(&body);
     }
 
-    fn fmt_q(&mut self, s: &[u8]) {
-        let s = self.truncate(s);
-        if self.f.sharp && can_backquote(s) {
-            let mut q = Vec::with_capacity(s.len() + 2);
-            q.push(b'`');
-            q.extend_from_slice(s);
-            q.push(b'`');
-            self.pad(&q);
+    /// `%x` of a string: two hex digits a byte, `#` adds `0x`, a space
+    /// separates bytes (each then with its own `0x`).
+    fn hex_bytes(&mut self, s: &[u8], upper: bool) {
+        let n = self.spec.prec.map_or(s.len(), |p| p.min(s.len()));
+        let width = self.spec.width.unwrap_or(0);
+        if n == 0 {
+            self.fill(width);
             return;
         }
-        let mut q = Vec::with_capacity(s.len() + 2);
-        append_quote(&mut q, s, b'"', self.f.plus);
-        self.pad(&q);
-    }
-
-    fn fmt_c(&mut self, c: u64) {
-        let r = if c > u64::from(MAX_RUNE) {
-            i64::from(RUNE_ERROR)
+        let (sharp, space) = (self.spec.sharp, self.spec.space);
+        let prefix: &[u8] = if upper { b"0X" } else { b"0x" };
+        let mut body = Vec::with_capacity(n * 5);
+        if sharp {
+            body.extend_from_slice(prefix);
+        }
+        for (k, &b) in s[..n].iter().enumerate() {
+            if space && k > 0 {
+                body.push(b' ');
+                if sharp {
+                    body.extend_from_slice(prefix);
+                }
+            }
+            let pair = if upper { format!("{b:02X}") } else { format!("{b:02x}") };
+            body.extend_from_slice(pair.as_bytes());
+        }
+        let missing = width.saturating_sub(body.len());
+        if self.spec.minus {
+            self.out.extend_from_slice(&body);
+            self.fill(missing);
         } else {
-            c as i64
-        };
-        let mut b = Vec::with_capacity(4);
-        push_rune(&mut b, r);
-        self.pad(&b);
+            self.fill(missing);
+            self.out.extend_from_slice(&body);
+        }
     }
+}
 
-    fn fmt_qc(&mut self, c: u64) {
-        let r = if c > u64::from(MAX_RUNE) {
-            i64::from(RUNE_ERROR)
-        } else {
-            c as i64
-        };
-        let mut b = Vec::with_capacity(8);
-        append_quote_rune(&mut b, r, self.f.plus);
-        self.pad(&b);
-    }
-
-    /// Go's `fmt.fmtFloat`: strconv formatting plus sign, flag and padding rules.
-    fn fmt_float_raw(&mut self, v: f64, verb: u8, prec: i64) {
-        let prec = if self.f.prec_present { self.f.prec } else { prec };
-        // Format number, reserving space for leading + sign if needed.
-        let mut num: Vec<u8> = Vec::with_capacity(32);
-        num.push(b'+');
-        append_float(&mut num, v, verb, prec);
-        if num[1] == b'-' || num[1] == b'+' {
-            num.remove(0);
-        } else {
-            num[0] = b'+';
-        }
-        // f.space means to add a leading space instead of a "+" sign unless f.plus is used.
-        if self.f.space && num[0] == b'+' && !self.f.plus {
-            num[0] = b' ';
-        }
-        // Special handling for infinities and NaN, which don't look like a number.
-        if num[1] == b'I' || num[1] == b'N' {
-            let old_zero = self.f.zero;
-            self.f.zero = false;
-            // Remove sign before NaN if not asked for.
-            if num[1] == b'N' && !self.f.space && !self.f.plus {
-                num.remove(0);
-            }
-            self.pad(&num);
-            self.f.zero = old_zero;
-            return;
-        }
-        // The sharp flag forces printing a decimal point but removes
-        // trailing zeros for %e, %f with the sharp flag.
-        if self.f.sharp && verb != b'b' {
-            let mut digits: i64 = 0;
-            if matches!(verb, b'v' | b'g' | b'G' | b'x') {
-                digits = prec;
-                // If no precision is set explicitly use a precision of 6.
-                if digits == -1 {
-                    digits = 6;
-                }
-            }
-            // The exponent suffix ("e+123", "p-1023") is set aside.
-            let tail_at = num[1..]
-                .iter()
-                .position(|&c| matches!(c, b'p' | b'P') || (matches!(c, b'e' | b'E') && verb != b'x' && verb != b'X'));
-            let tail: Vec<u8> = match tail_at {
-                Some(t) => num.split_off(t + 1),
-                None => Vec::new(),
-            };
-            let mut has_decimal_point = false;
-            let mut saw_nonzero_digit = false;
-            for &c in &num[1..] {
-                if c == b'.' {
-                    has_decimal_point = true;
-                    continue;
-                }
-                if c != b'0' {
-                    saw_nonzero_digit = true;
-                }
-                // Count significant digits after the first non-zero digit.
-                if saw_nonzero_digit {
-                    digits -= 1;
-                }
-            }
-            if !has_decimal_point {
-                // Leading digit 0 should contribute once to digits.
-                if num.len() == 2 && num[1] == b'0' {
-                    digits -= 1;
-                }
-                num.push(b'.');
-            }
-            while digits > 0 {
-                num.push(b'0');
-                digits -= 1;
-            }
-            num.extend_from_slice(&tail);
-        }
-        // We want a sign if asked for and if the sign is not positive.
-        if self.f.plus || num[0] != b'+' {
-            // If we're zero padding to the left we want the sign before the leading zeros.
-            if self.f.zero && self.f.wid_present && self.f.wid > num.len() as i64 {
-                self.buf.push(num[0]);
-                self.write_padding(self.f.wid - num.len() as i64);
-                self.buf.extend_from_slice(&num[1..]);
-                return;
-            }
-            self.pad(&num);
-            return;
-        }
-        // No sign to show and the number is positive; just print the unsigned number.
-        self.pad(&num[1..]);
+/// A number as a character for `%c`/`%q`: beyond Unicode is U+FFFD.
+fn code_point(bits: u64) -> i64 {
+    if bits > u64::from(MAX_RUNE) {
+        i64::from(RUNE_ERROR)
+    } else {
+        bits as i64
     }
 }
 
@@ -899,7 +761,7 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> Option<Conc<'static>> {
-        Some(Conc::Str(Cow::Owned(v.as_bytes().to_vec())))
+        Some(Conc::Str(v.as_bytes().to_vec().into()))
     }
 
     fn printf(format: &str, args: &[Option<Conc<'_>>]) -> String {
@@ -920,76 +782,47 @@ mod tests {
 
     #[test]
     fn printf_verbs_and_errors() {
+        let int = |n| Some(Conc::Int(n));
+        let float = |f| Some(Conc::Float(f));
         assert_eq!(
-            printf(
-                "%d|%5.2f|%-4s|%q",
-                &[Some(Conc::Int(3)), Some(Conc::Float(1.23456)), s("ab"), s("x\"y")]
-            ),
+            printf("%d|%5.2f|%-4s|%q", &[int(3), float(1.23456), s("ab"), s("x\"y")]),
             "3| 1.23|ab  |\"x\\\"y\""
         );
-        assert_eq!(printf("%d", &[Some(Conc::Float(3.0))]), "%!d(float64=3)");
+        assert_eq!(printf("%d", &[float(3.0)]), "%!d(float64=3)");
         assert_eq!(printf("%s", &[]), "%!s(MISSING)");
         assert_eq!(printf("x", &[s("y")]), "x%!(EXTRA string=y)");
         assert_eq!(printf("%", &[]), "%!(NOVERB)");
         assert_eq!(printf("%!", &[]), "%!!(MISSING)");
         assert_eq!(
-            printf(
-                "%05d|%x|%#o|%+d",
-                &[
-                    Some(Conc::Int(-42)),
-                    Some(Conc::Int(255)),
-                    Some(Conc::Int(8)),
-                    Some(Conc::Int(5))
-                ]
-            ),
+            printf("%05d|%x|%#o|%+d", &[int(-42), int(255), int(8), int(5)]),
             "-0042|ff|010|+5"
         );
-        assert_eq!(printf("%*d", &[Some(Conc::Int(4)), Some(Conc::Int(7))]), "   7");
-        assert_eq!(printf("%[2]d %[1]d", &[Some(Conc::Int(1)), Some(Conc::Int(2))]), "2 1");
+        assert_eq!(printf("%*d", &[int(4), int(7)]), "   7");
+        assert_eq!(printf("%[2]d %[1]d", &[int(1), int(2)]), "2 1");
         assert_eq!(printf("%v %T", &[None, None]), "<nil> <nil>");
         assert_eq!(
-            printf(
-                "%c|%U|%#U",
-                &[Some(Conc::Int(0x41)), Some(Conc::Int(0x1F600)), Some(Conc::Int(0xE9))]
-            ),
+            printf("%c|%U|%#U", &[int(0x41), int(0x1F600), int(0xE9)]),
             "A|U+1F600|U+00E9 'é'"
         );
+        assert_eq!(printf("%#08x|% x", &[int(255), s("ab")]), "0x000000ff|61 62");
     }
 
     #[test]
     fn floats_print_like_go() {
+        let float = |f| Some(Conc::Float(f));
         assert_eq!(
-            printf(
-                "%v %v %v",
-                &[
-                    Some(Conc::Float(1e6)),
-                    Some(Conc::Float(0.1)),
-                    Some(Conc::Float(f64::INFINITY))
-                ]
-            ),
+            printf("%v %v %v", &[float(1e6), float(0.1), float(f64::INFINITY)]),
             "1e+06 0.1 +Inf"
         );
         assert_eq!(
             printf(
                 "%e|%G|%.3g|%#g",
-                &[
-                    Some(Conc::Float(1234.5678)),
-                    Some(Conc::Float(1e-7)),
-                    Some(Conc::Float(2.0)),
-                    Some(Conc::Float(1.0))
-                ]
+                &[float(1234.5678), float(1e-7), float(2.0), float(1.0)]
             ),
             "1.234568e+03|1E-07|2|1.00000"
         );
         assert_eq!(
-            printf(
-                "%08.3f|%+.1e|% .2f",
-                &[
-                    Some(Conc::Float(-1.23456)),
-                    Some(Conc::Float(12345.0)),
-                    Some(Conc::Float(2.0))
-                ]
-            ),
+            printf("%08.3f|%+.1e|% .2f", &[float(-1.23456), float(12345.0), float(2.0)]),
             "-001.235|+1.2e+04| 2.00"
         );
         assert_eq!(printf("%v", &[Some(Conc::Complex(1.0, -2.5))]), "(1-2.5i)");

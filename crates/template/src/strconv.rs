@@ -1,291 +1,263 @@
-//! The parts of Go's `strconv` that template parsing and printing use:
-//! quoting (`Quote`, `QuoteRune`, `CanBackquote`), unquoting (`Unquote`,
-//! `UnquoteChar`), number parsing (`ParseInt`, `ParseUint`, `ParseFloat`)
-//! and float formatting (`AppendFloat`).
+//! Text ↔ value conversions with Go's conventions: reading the literals of
+//! template source (string, raw string and character literals; integer and
+//! float numbers in every Go syntax), writing quoted text as Go's `%q` and
+//! error messages show it, and laying out floats in Go's forms (`1e+06`,
+//! `0x1.8p+01`, `4503599627370496p-52`).
 //!
-//! Strings are byte slices because Go strings may hold invalid UTF-8. Decimal
-//! digit generation is delegated to Rust's float formatting, which is exact
-//! and rounds half to even like Go's; the layout around those digits is a port
-//! of Go's. Nothing here allocates more than the output it appends.
-
-use std::fmt::Write as _;
+//! Strings are bytes: Go strings may hold invalid UTF-8, and output must keep
+//! it. The decimal digits of a float come from Rust's own formatting (shortest
+//! round-trip digits for `{:e}`, exact correctly rounded digits with a
+//! precision) and decimal text is read by `str::parse::<f64>`; this module
+//! only checks Go's syntax and arranges the digits the way Go prints them.
 
 use crate::unicode::is_print;
-use crate::utf8::{RUNE_ERROR, RUNE_SELF, decode_rune, push_rune, valid_rune};
+use crate::utf8::{RUNE_ERROR, decode_rune, valid_rune};
 
-const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
-const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-// ---------------------------------------------------------------------------
-// Quoting.
-
-/// `strconv.AppendQuote` (`ascii_only = false`) and `AppendQuoteToASCII`.
-pub(crate) fn append_quote(buf: &mut Vec<u8>, mut s: &[u8], quote: u8, ascii_only: bool) {
-    buf.push(quote);
-    while !s.is_empty() {
-        let (r, width) = if u32::from(s[0]) < RUNE_SELF {
-            (u32::from(s[0]), 1)
-        } else {
-            decode_rune(s)
-        };
-        if width == 1 && r == RUNE_ERROR {
-            buf.extend_from_slice(b"\\x");
-            buf.push(LOWER_HEX[usize::from(s[0] >> 4)]);
-            buf.push(LOWER_HEX[usize::from(s[0] & 0xF)]);
-        } else {
-            append_escaped_rune(buf, i64::from(r), quote, ascii_only);
-        }
-        s = &s[width..];
-    }
-    buf.push(quote);
+/// Bytes that should be UTF-8 (or only feed a message) as a `String`;
+/// anything invalid becomes U+FFFD instead of failing.
+pub(crate) fn bytes_to_string(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Quotes a Rust string the way `strconv.Quote` does, for error messages.
+// ===========================================================================
+// Writing quoted text.
+// ===========================================================================
+
+/// Writes one character (known valid) as it appears between `delim` quotes:
+/// itself when printable, otherwise the shortest Go escape.
+fn push_escaped(out: &mut Vec<u8>, c: char, delim: u8, ascii_only: bool) {
+    let code = u32::from(c);
+    if code == u32::from(delim) || c == '\\' {
+        out.push(b'\\');
+        out.push(code as u8);
+        return;
+    }
+    let printable = if ascii_only {
+        code < 0x80 && is_print(code)
+    } else {
+        is_print(code)
+    };
+    if printable {
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+        return;
+    }
+    let short = match c {
+        '\u{7}' => Some(b'a'),
+        '\u{8}' => Some(b'b'),
+        '\u{c}' => Some(b'f'),
+        '\n' => Some(b'n'),
+        '\r' => Some(b'r'),
+        '\t' => Some(b't'),
+        '\u{b}' => Some(b'v'),
+        _ => None,
+    };
+    if let Some(letter) = short {
+        out.extend_from_slice(&[b'\\', letter]);
+    } else if code < 0x20 || code == 0x7f {
+        push_hex_escape(out, b'x', code, 2);
+    } else if code < 0x1_0000 {
+        push_hex_escape(out, b'u', code, 4);
+    } else {
+        push_hex_escape(out, b'U', code, 8);
+    }
+}
+
+/// `\x1f`, `\u00e9`, `\U0001f600`: lowercase hex, fixed width.
+fn push_hex_escape(out: &mut Vec<u8>, letter: u8, code: u32, digits: u32) {
+    out.push(b'\\');
+    out.push(letter);
+    for k in (0..digits).rev() {
+        out.push(HEX_LOWER[((code >> (4 * k)) & 0xF) as usize]);
+    }
+}
+
+/// Appends `text` between `delim` quotes as Go's `strconv.Quote` writes it
+/// (`ascii_only`: as `QuoteToASCII`). Bytes that are not UTF-8 become `\xNN`.
+pub(crate) fn append_quote(out: &mut Vec<u8>, text: &[u8], delim: u8, ascii_only: bool) {
+    out.push(delim);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (code, used) = decode_rune(rest);
+        match char::from_u32(code) {
+            Some(c) if !(used == 1 && code == RUNE_ERROR) => push_escaped(out, c, delim, ascii_only),
+            _ => push_hex_escape(out, b'x', u32::from(rest[0]), 2),
+        }
+        rest = &rest[used.max(1)..];
+    }
+    out.push(delim);
+}
+
+/// A Go double-quoted string literal for `s`, as error messages show names.
 pub(crate) fn quote(s: &str) -> String {
-    let mut buf = Vec::with_capacity(s.len() + 2);
-    append_quote(&mut buf, s.as_bytes(), b'"', false);
-    bytes_to_string(buf)
+    let mut out = Vec::with_capacity(s.len() + 2);
+    append_quote(&mut out, s.as_bytes(), b'"', false);
+    bytes_to_string(out)
 }
 
-/// `strconv.AppendQuoteRune` and `AppendQuoteRuneToASCII`.
-pub(crate) fn append_quote_rune(buf: &mut Vec<u8>, r: i64, ascii_only: bool) {
-    buf.push(b'\'');
-    let r = if valid_rune(r) { r } else { i64::from(RUNE_ERROR) };
-    append_escaped_rune(buf, r, b'\'', ascii_only);
-    buf.push(b'\'');
+/// Appends the character `code` as a Go character literal (`'a'`, `'\n'`);
+/// anything that is not a valid character is shown as U+FFFD.
+pub(crate) fn append_quoted_char(out: &mut Vec<u8>, code: i64, ascii_only: bool) {
+    let c = u32::try_from(code)
+        .ok()
+        .filter(|_| valid_rune(code))
+        .and_then(char::from_u32)
+        .unwrap_or('\u{FFFD}');
+    out.push(b'\'');
+    push_escaped(out, c, b'\'', ascii_only);
+    out.push(b'\'');
 }
 
-fn append_escaped_rune(buf: &mut Vec<u8>, r: i64, quote: u8, ascii_only: bool) {
-    if r == i64::from(quote) || r == i64::from(b'\\') {
-        buf.push(b'\\');
-        buf.push(r as u8);
-        return;
-    }
-    let printable = u32::try_from(r).is_ok_and(is_print);
-    if ascii_only {
-        if r < i64::from(RUNE_SELF) && printable {
-            buf.push(r as u8);
-            return;
-        }
-    } else if printable {
-        push_rune(buf, r);
-        return;
-    }
-    match r {
-        0x07 => buf.extend_from_slice(b"\\a"),
-        0x08 => buf.extend_from_slice(b"\\b"),
-        0x0C => buf.extend_from_slice(b"\\f"),
-        0x0A => buf.extend_from_slice(b"\\n"),
-        0x0D => buf.extend_from_slice(b"\\r"),
-        0x09 => buf.extend_from_slice(b"\\t"),
-        0x0B => buf.extend_from_slice(b"\\v"),
-        _ => {
-            if r < i64::from(b' ') || r == 0x7F {
-                buf.extend_from_slice(b"\\x");
-                buf.push(LOWER_HEX[((r >> 4) & 0xF) as usize]);
-                buf.push(LOWER_HEX[(r & 0xF) as usize]);
-                return;
-            }
-            let r = if valid_rune(r) { r } else { 0xFFFD };
-            if r < 0x10000 {
-                buf.extend_from_slice(b"\\u");
-                for shift in (0..=12).rev().step_by(4) {
-                    buf.push(LOWER_HEX[((r >> shift) & 0xF) as usize]);
-                }
-            } else {
-                buf.extend_from_slice(b"\\U");
-                for shift in (0..=28).rev().step_by(4) {
-                    buf.push(LOWER_HEX[((r >> shift) & 0xF) as usize]);
-                }
-            }
-        }
-    }
-}
-
-/// `strconv.CanBackquote`.
-pub(crate) fn can_backquote(mut s: &[u8]) -> bool {
-    while !s.is_empty() {
-        let (r, width) = decode_rune(s);
-        s = &s[width..];
-        if width > 1 {
-            if r == 0xFEFF {
+/// Whether `s` can be shown unchanged between backquotes on one line: valid
+/// UTF-8 with no backquote, no byte-order mark and no control character
+/// other than tab.
+pub(crate) fn fits_backquotes(s: &[u8]) -> bool {
+    let mut rest = s;
+    while let Some(&b) = rest.first() {
+        let (code, used) = decode_rune(rest);
+        if used > 1 {
+            if code == 0xFEFF {
                 return false;
             }
-            continue;
-        }
-        if r == RUNE_ERROR {
+        } else if code == RUNE_ERROR || b == b'`' || b == 0x7f || (b < b' ' && b != b'\t') {
             return false;
         }
-        if (r < u32::from(b' ') && r != u32::from(b'\t')) || r == u32::from(b'`') || r == 0x7F {
-            return false;
-        }
+        rest = &rest[used..];
     }
     true
 }
 
-// ---------------------------------------------------------------------------
-// Unquoting.
+// ===========================================================================
+// Reading literals from template source.
+// ===========================================================================
 
-/// Go's `strconv.ErrSyntax` message, which the template parser reports as is.
+/// The text of Go's syntax error for a malformed literal or number.
 pub(crate) const ERR_SYNTAX: &str = "invalid syntax";
 
-fn unhex(b: u8) -> Option<u32> {
-    match b {
-        b'0'..=b'9' => Some(u32::from(b - b'0')),
-        b'a'..=b'f' => Some(u32::from(b - b'a' + 10)),
-        b'A'..=b'F' => Some(u32::from(b - b'A' + 10)),
-        _ => None,
-    }
-}
-
-/// One decoded character of a quoted literal.
+/// One character read from inside a quoted literal.
 pub(crate) struct UnquotedChar {
+    /// The character, or for `\xNN` and octal escapes a single byte value.
     pub(crate) value: u32,
+    /// `value` is a character to encode as UTF-8 rather than a raw byte.
     pub(crate) multibyte: bool,
-    /// Bytes of the input consumed.
+    /// How many input bytes it took.
     pub(crate) len: usize,
 }
 
-/// `strconv.UnquoteChar`: decodes one character or escape at the start of `s`.
-pub(crate) fn unquote_char(s: &[u8], quote: u8) -> Option<UnquotedChar> {
-    let &c = s.first()?;
-    if c == quote && (quote == b'\'' || quote == b'"') {
+fn hex_value(b: u8) -> Option<u32> {
+    char::from(b).to_digit(16)
+}
+
+/// Reads the first character (or escape sequence) of `s`, the inside of a
+/// literal delimited by `delim`. `None` when it is malformed, or when it is
+/// an unescaped delimiter of a string or character literal.
+pub(crate) fn unquote_char(s: &[u8], delim: u8) -> Option<UnquotedChar> {
+    let &first = s.first()?;
+    if first == delim && (delim == b'"' || delim == b'\'') {
         return None;
     }
-    if u32::from(c) >= RUNE_SELF {
-        let (r, size) = decode_rune(s);
+    if first >= 0x80 {
+        let (value, len) = decode_rune(s);
         return Some(UnquotedChar {
-            value: r,
+            value,
             multibyte: true,
-            len: size,
+            len,
         });
     }
-    if c != b'\\' {
+    if first != b'\\' {
         return Some(UnquotedChar {
-            value: u32::from(c),
+            value: u32::from(first),
             multibyte: false,
             len: 1,
         });
     }
-    let &c = s.get(1)?;
-    let rest = &s[2..];
-    let simple = |v: u8| {
-        Some(UnquotedChar {
-            value: u32::from(v),
-            multibyte: false,
-            len: 2,
-        })
+    let &kind = s.get(1)?;
+    let simple = |value: u8| UnquotedChar {
+        value: u32::from(value),
+        multibyte: false,
+        len: 2,
     };
-    match c {
+    Some(match kind {
         b'a' => simple(0x07),
         b'b' => simple(0x08),
-        b'f' => simple(0x0C),
+        b'f' => simple(0x0c),
         b'n' => simple(b'\n'),
         b'r' => simple(b'\r'),
         b't' => simple(b'\t'),
-        b'v' => simple(0x0B),
+        b'v' => simple(0x0b),
+        b'\\' => simple(b'\\'),
+        b'\'' | b'"' if kind == delim => simple(kind),
         b'x' | b'u' | b'U' => {
-            let n = match c {
+            let digits = match kind {
                 b'x' => 2,
                 b'u' => 4,
                 _ => 8,
             };
-            let digits = rest.get(..n)?;
-            let mut v: u32 = 0;
-            for &d in digits {
-                v = (v << 4) | unhex(d)?;
-            }
-            if c == b'x' {
-                return Some(UnquotedChar {
-                    value: v,
-                    multibyte: false,
-                    len: 2 + n,
-                });
-            }
-            if !valid_rune(i64::from(v)) {
+            let hex = s.get(2..2 + digits)?;
+            let value = hex.iter().try_fold(0u32, |acc, &b| Some(acc * 16 + hex_value(b)?))?;
+            if kind != b'x' && !valid_rune(i64::from(value)) {
                 return None;
             }
-            Some(UnquotedChar {
-                value: v,
-                multibyte: true,
-                len: 2 + n,
-            })
+            UnquotedChar {
+                value,
+                multibyte: kind != b'x',
+                len: 2 + digits,
+            }
         }
         b'0'..=b'7' => {
-            let mut v = u32::from(c - b'0');
-            let digits = rest.get(..2)?;
-            for &d in digits {
-                if !(b'0'..=b'7').contains(&d) {
-                    return None;
-                }
-                v = (v << 3) | u32::from(d - b'0');
-            }
-            if v > 255 {
+            let oct = s.get(1..4)?;
+            let value = oct.iter().try_fold(0u32, |acc, &b| match b {
+                b'0'..=b'7' => Some(acc * 8 + u32::from(b - b'0')),
+                _ => None,
+            })?;
+            if value > 0xff {
                 return None;
             }
-            Some(UnquotedChar {
-                value: v,
+            UnquotedChar {
+                value,
                 multibyte: false,
                 len: 4,
-            })
-        }
-        b'\\' => simple(b'\\'),
-        b'\'' | b'"' => {
-            if c != quote {
-                return None;
             }
-            simple(c)
         }
-        _ => None,
-    }
+        _ => return None,
+    })
 }
 
-/// `strconv.Unquote` for the literals the template lexer produces: double
-/// quoted, back quoted and single quoted. The result may be invalid UTF-8
-/// (`"\xff"`), which is why it is bytes.
-pub(crate) fn unquote(s: &str) -> Result<Vec<u8>, &'static str> {
-    let b = s.as_bytes();
-    if b.len() < 2 {
-        return Err(ERR_SYNTAX);
-    }
-    let quote = b[0];
-    let Some(end) = b[1..].iter().position(|&c| c == quote) else {
+/// The value of a Go string, raw string or character literal (quotes
+/// included in `lit`). Bytes, since `"\xff"` is not UTF-8.
+pub(crate) fn unquote(lit: &str) -> Result<Vec<u8>, &'static str> {
+    let bytes = lit.as_bytes();
+    let (Some(&open), Some(&close)) = (bytes.first(), bytes.last()) else {
         return Err(ERR_SYNTAX);
     };
-    let end = end + 2;
-    match quote {
-        b'`' => {
-            if end != b.len() {
-                return Err(ERR_SYNTAX);
-            }
-            // Carriage returns are discarded from raw strings, as in Go source.
-            Ok(b[1..end - 1].iter().copied().filter(|&c| c != b'\r').collect())
-        }
-        b'"' | b'\'' => {
-            let mut out = Vec::with_capacity(end);
-            let mut rest = &b[1..];
-            while let Some(&c) = rest.first() {
-                if c == quote {
-                    break;
-                }
-                if c == b'\n' {
-                    return Err(ERR_SYNTAX);
-                }
-                let ch = unquote_char(rest, quote).ok_or(ERR_SYNTAX)?;
-                rest = &rest[ch.len..];
-                if ch.value < RUNE_SELF || !ch.multibyte {
-                    out.push(ch.value as u8);
+    if bytes.len() < 2 || open != close {
+        return Err(ERR_SYNTAX);
+    }
+    let inner = &bytes[1..bytes.len() - 1];
+    match open {
+        // Raw strings hold anything but a backquote; carriage returns are
+        // dropped from their value.
+        b'`' if !inner.contains(&b'`') => Ok(inner.iter().copied().filter(|&b| b != b'\r').collect()),
+        b'"' | b'\'' if !inner.contains(&b'\n') => {
+            let mut out = Vec::with_capacity(inner.len());
+            let mut rest = inner;
+            let mut count = 0;
+            while !rest.is_empty() {
+                let ch = unquote_char(rest, open).ok_or(ERR_SYNTAX)?;
+                if ch.multibyte {
+                    let c = char::from_u32(ch.value).unwrap_or('\u{FFFD}');
+                    let mut tmp = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
                 } else {
-                    push_rune(&mut out, i64::from(ch.value));
+                    out.push(ch.value as u8);
                 }
-                if quote == b'\'' {
-                    break;
-                }
+                rest = &rest[ch.len..];
+                count += 1;
             }
-            if rest.first() != Some(&quote) {
-                return Err(ERR_SYNTAX);
-            }
-            if rest.len() != 1 {
+            if open == b'\'' && count != 1 {
                 return Err(ERR_SYNTAX);
             }
             Ok(out)
@@ -294,737 +266,536 @@ pub(crate) fn unquote(s: &str) -> Result<Vec<u8>, &'static str> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Number parsing.
+// ===========================================================================
+// Reading numbers.
+// ===========================================================================
 
-/// Why a Go number conversion failed (`strconv.ErrSyntax` or `ErrRange`).
+/// Why a number did not convert: bad syntax, or a value out of range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NumError {
     Syntax,
     Range,
 }
 
-fn lower(c: u8) -> u8 {
-    c | (b'x' - b'X')
+/// Splits a base prefix (`0x`, `0o`, `0b`, any case) off `s`.
+fn split_radix(s: &[u8]) -> (u32, &[u8]) {
+    match s {
+        [b'0', b'x' | b'X', rest @ ..] => (16, rest),
+        [b'0', b'o' | b'O', rest @ ..] => (8, rest),
+        [b'0', b'b' | b'B', rest @ ..] => (2, rest),
+        [b'0', _, ..] => (8, s),
+        _ => (10, s),
+    }
 }
 
-/// `underscoreOK`: underscores may only separate digits (or follow a base prefix).
-fn underscore_ok(s: &[u8]) -> bool {
-    let mut saw = b'^';
-    let mut i = 0;
-    let s = match s.first() {
-        Some(b'-' | b'+') => &s[1..],
-        _ => s,
-    };
-    let mut hex = false;
-    if s.len() >= 2 && s[0] == b'0' && matches!(lower(s[1]), b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = lower(s[1]) == b'x';
+/// Go's rule for `_` in number literals: each one sits between two digits,
+/// or between a base prefix and a digit. `s` may carry a sign, a point and
+/// an exponent; those count as non-digits.
+fn underscores_well_placed(s: &[u8]) -> bool {
+    let s = s.strip_prefix(b"+").or_else(|| s.strip_prefix(b"-")).unwrap_or(s);
+    let (radix, body) = split_radix(s);
+    let has_prefix = body.len() != s.len();
+    // What came just before: a digit (or prefix), an underscore, or other.
+    #[derive(PartialEq)]
+    enum Prev {
+        Digit,
+        Underscore,
+        Other,
     }
-    while i < s.len() {
-        let c = s[i];
-        if c.is_ascii_digit() || (hex && (b'a'..=b'f').contains(&lower(c))) {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
+    let mut prev = if has_prefix { Prev::Digit } else { Prev::Other };
+    for &b in body {
+        let is_digit = b.is_ascii_digit() || (radix == 16 && b.is_ascii_hexdigit());
+        prev = if is_digit {
+            Prev::Digit
+        } else if b == b'_' {
+            if prev != Prev::Digit {
                 return false;
             }
-            saw = b'_';
+            Prev::Underscore
         } else {
-            if saw == b'_' {
+            if prev == Prev::Underscore {
                 return false;
             }
-            saw = b'!';
-        }
-        i += 1;
-    }
-    saw != b'_'
-}
-
-/// `strconv.ParseUint(s, 0, 64)`: base from the prefix, underscores allowed.
-pub(crate) fn parse_uint(s: &str) -> Result<u64, NumError> {
-    let s0 = s.as_bytes();
-    let mut s = s0;
-    if s.is_empty() {
-        return Err(NumError::Syntax);
-    }
-    let mut base: u64 = 10;
-    if s[0] == b'0' {
-        if s.len() >= 3 && lower(s[1]) == b'b' {
-            base = 2;
-            s = &s[2..];
-        } else if s.len() >= 3 && lower(s[1]) == b'o' {
-            base = 8;
-            s = &s[2..];
-        } else if s.len() >= 3 && lower(s[1]) == b'x' {
-            base = 16;
-            s = &s[2..];
-        } else {
-            base = 8;
-            s = &s[1..];
-        }
-    }
-    let cutoff = u64::MAX / base + 1;
-    let mut underscores = false;
-    let mut n: u64 = 0;
-    for &c in s {
-        let d = match c {
-            b'_' => {
-                underscores = true;
-                continue;
-            }
-            b'0'..=b'9' => u64::from(c - b'0'),
-            _ if lower(c).is_ascii_lowercase() => u64::from(lower(c) - b'a' + 10),
-            _ => return Err(NumError::Syntax),
+            Prev::Other
         };
-        if d >= base {
-            return Err(NumError::Syntax);
-        }
-        if n >= cutoff {
-            return Err(NumError::Range);
-        }
-        n *= base;
-        n = n.checked_add(d).ok_or(NumError::Range)?;
     }
-    if underscores && !underscore_ok(s0) {
-        return Err(NumError::Syntax);
-    }
-    Ok(n)
+    prev != Prev::Underscore
 }
 
-/// `strconv.ParseInt(s, 0, 64)`.
-pub(crate) fn parse_int(s: &str) -> Result<i64, NumError> {
-    if s.is_empty() {
+/// An unsigned integer in Go literal syntax (`ParseUint(s, 0, 64)`).
+pub(crate) fn parse_uint(s: &str) -> Result<u64, NumError> {
+    let (radix, digits) = split_radix(s.as_bytes());
+    if digits.is_empty() || (digits.contains(&b'_') && !underscores_well_placed(s.as_bytes())) {
         return Err(NumError::Syntax);
     }
-    let (neg, body) = match s.as_bytes()[0] {
-        b'+' => (false, &s[1..]),
-        b'-' => (true, &s[1..]),
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    for &b in digits.iter().filter(|&&b| b != b'_') {
+        let d = char::from(b).to_digit(radix).ok_or(NumError::Syntax)?;
+        match value
+            .checked_mul(u64::from(radix))
+            .and_then(|v| v.checked_add(u64::from(d)))
+        {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+    }
+    if overflow { Err(NumError::Range) } else { Ok(value) }
+}
+
+/// A signed integer in Go literal syntax (`ParseInt(s, 0, 64)`).
+pub(crate) fn parse_int(s: &str) -> Result<i64, NumError> {
+    let (negative, magnitude) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
-    let un = match parse_uint(body) {
-        Ok(v) => v,
-        Err(NumError::Syntax) => return Err(NumError::Syntax),
-        Err(NumError::Range) => u64::MAX,
+    let m = parse_uint(magnitude)?;
+    if negative {
+        0i64.checked_sub_unsigned(m).ok_or(NumError::Range)
+    } else {
+        i64::try_from(m).map_err(|_| NumError::Range)
+    }
+}
+
+/// A float in Go syntax (`ParseFloat(s, 64)`): decimal or hexadecimal
+/// (`0x1.8p3`), underscores between digits, `Inf`/`Infinity` with an
+/// optional sign and `NaN`, any case. Overflow is a range error.
+pub(crate) fn parse_float(s: &str) -> Result<f64, NumError> {
+    if let Some(special) = special_float(s) {
+        return Ok(special);
+    }
+    let bytes = s.as_bytes();
+    if bytes.contains(&b'_') && !underscores_well_placed(bytes) {
+        return Err(NumError::Syntax);
+    }
+    let (negative, unsigned) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
     };
-    let cutoff = 1u64 << 63;
-    if !neg && un >= cutoff {
-        return Err(NumError::Range);
-    }
-    if neg && un > cutoff {
-        return Err(NumError::Range);
-    }
-    Ok(if neg { (un as i64).wrapping_neg() } else { un as i64 })
+    let cleaned: Vec<u8> = unsigned.iter().copied().filter(|&b| b != b'_').collect();
+    let magnitude = match cleaned.as_slice() {
+        [b'0', b'x' | b'X', rest @ ..] => hex_float(rest)?,
+        text => decimal_float(text)?,
+    };
+    Ok(if negative { -magnitude } else { magnitude })
 }
 
-/// The result of Go's `readFloat` scan: the syntax is valid up to `len` bytes.
-struct FloatScan {
-    mantissa: u64,
-    exp: i64,
-    neg: bool,
-    trunc: bool,
-    hex: bool,
-    len: usize,
+fn special_float(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    match lower.as_str() {
+        "nan" => Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
 }
 
-/// A port of `readFloat`: validates Go float syntax and, for hexadecimal
-/// floats, collects the mantissa and binary exponent.
-fn read_float(s: &[u8]) -> Option<FloatScan> {
-    let mut i = 0;
-    let mut underscores = false;
-    let mut neg = false;
-    if i >= s.len() {
+/// Splits `digits[.digits]` off the front of `s`; the mantissa must hold at
+/// least one digit of `radix`.
+fn split_mantissa(s: &[u8], radix: u32) -> Option<(&[u8], &[u8])> {
+    let is_digit = |b: &u8| char::from(*b).is_digit(radix);
+    let int_len = s.iter().take_while(|b| is_digit(b)).count();
+    let mut rest = &s[int_len..];
+    let mut frac_len = 0;
+    if let Some(after) = rest.strip_prefix(b".") {
+        frac_len = after.iter().take_while(|b| is_digit(b)).count();
+        rest = &after[frac_len..];
+    }
+    if int_len + frac_len == 0 {
         return None;
     }
-    if s[i] == b'+' {
-        i += 1;
-    } else if s[i] == b'-' {
-        neg = true;
-        i += 1;
+    Some((&s[..s.len() - rest.len()], rest))
+}
+
+/// A decimal exponent `[+-]digits`, saturated far beyond any meaningful value.
+fn read_exponent(s: &[u8]) -> Option<i64> {
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    let mut base: u64 = 10;
-    let mut max_mant_digits = 19;
-    let mut exp_char = b'e';
-    let mut hex = false;
-    if i + 2 < s.len() && s[i] == b'0' && lower(s[i + 1]) == b'x' {
-        base = 16;
-        max_mant_digits = 16;
-        i += 2;
-        exp_char = b'p';
-        hex = true;
+    let n = digits
+        .iter()
+        .fold(0i64, |acc, &b| (acc * 10 + i64::from(b - b'0')).min(1 << 40));
+    Some(if negative { -n } else { n })
+}
+
+fn decimal_float(s: &[u8]) -> Result<f64, NumError> {
+    let (_, rest) = split_mantissa(s, 10).ok_or(NumError::Syntax)?;
+    if let Some(exp) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        read_exponent(exp).ok_or(NumError::Syntax)?;
+    } else if !rest.is_empty() {
+        return Err(NumError::Syntax);
     }
-    let mut sawdot = false;
-    let mut sawdigits = false;
-    let mut nd: i64 = 0;
-    let mut nd_mant: i64 = 0;
-    let mut dp: i64 = 0;
-    let mut mantissa: u64 = 0;
-    let mut trunc = false;
-    while i < s.len() {
-        let c = s[i];
-        if c == b'_' {
-            underscores = true;
-        } else if c == b'.' {
-            if sawdot {
-                break;
-            }
-            sawdot = true;
-            dp = nd;
-        } else if c.is_ascii_digit() {
-            sawdigits = true;
-            if c == b'0' && nd == 0 {
-                dp -= 1;
-                i += 1;
-                continue;
-            }
-            nd += 1;
-            if nd_mant < max_mant_digits {
-                mantissa = mantissa.wrapping_mul(base).wrapping_add(u64::from(c - b'0'));
-                nd_mant += 1;
-            } else if c != b'0' {
-                trunc = true;
-            }
-        } else if base == 16 && (b'a'..=b'f').contains(&lower(c)) {
-            sawdigits = true;
-            nd += 1;
-            if nd_mant < max_mant_digits {
-                mantissa = mantissa.wrapping_mul(16).wrapping_add(u64::from(lower(c) - b'a' + 10));
-                nd_mant += 1;
-            } else {
-                trunc = true;
+    let text = std::str::from_utf8(s).map_err(|_| NumError::Syntax)?;
+    let value: f64 = text.parse().map_err(|_| NumError::Syntax)?;
+    if value.is_infinite() {
+        Err(NumError::Range)
+    } else {
+        Ok(value)
+    }
+}
+
+/// The part after `0x`: hex mantissa, then a mandatory binary exponent.
+fn hex_float(s: &[u8]) -> Result<f64, NumError> {
+    let (mantissa, rest) = split_mantissa(s, 16).ok_or(NumError::Syntax)?;
+    let exp = rest
+        .strip_prefix(b"p")
+        .or_else(|| rest.strip_prefix(b"P"))
+        .and_then(read_exponent)
+        .ok_or(NumError::Syntax)?;
+    // Keep the leading 60 bits of the mantissa; later non-zero digits only
+    // matter as a "something below" bit for rounding.
+    let mut bits: u64 = 0;
+    let mut scale: i64 = exp;
+    let mut below = false;
+    let mut after_point = false;
+    for &b in mantissa {
+        if b == b'.' {
+            after_point = true;
+            continue;
+        }
+        let d = u64::from(hex_value(b).unwrap_or(0));
+        if bits >> 56 == 0 {
+            bits = bits * 16 + d;
+            if after_point {
+                scale -= 4;
             }
         } else {
-            break;
-        }
-        i += 1;
-    }
-    if !sawdigits {
-        return None;
-    }
-    if !sawdot {
-        dp = nd;
-    }
-    if base == 16 {
-        dp *= 4;
-        nd_mant *= 4;
-    }
-    if i < s.len() && lower(s[i]) == exp_char {
-        i += 1;
-        if i >= s.len() {
-            return None;
-        }
-        let mut esign = 1;
-        if s[i] == b'+' {
-            i += 1;
-        } else if s[i] == b'-' {
-            i += 1;
-            esign = -1;
-        }
-        if i >= s.len() || !s[i].is_ascii_digit() {
-            return None;
-        }
-        let mut e: i64 = 0;
-        while i < s.len() && (s[i].is_ascii_digit() || s[i] == b'_') {
-            if s[i] == b'_' {
-                underscores = true;
-            } else if e < 10000 {
-                e = e * 10 + i64::from(s[i] - b'0');
+            below |= d != 0;
+            if !after_point {
+                scale += 4;
             }
-            i += 1;
         }
-        dp += e * esign;
-    } else if base == 16 {
-        return None;
     }
-    let exp = if mantissa != 0 { dp - nd_mant } else { 0 };
-    if underscores && !underscore_ok(&s[..i]) {
-        return None;
-    }
-    Some(FloatScan {
-        mantissa,
-        exp,
-        neg,
-        trunc,
-        hex,
-        len: i,
-    })
+    binary_to_f64(bits, scale, below)
 }
 
-/// `atofHex` for float64: rounds a hexadecimal mantissa to nearest even.
-fn atof_hex(mut mantissa: u64, mut exp: i64, neg: bool, trunc: bool) -> Result<f64, NumError> {
-    const MANT_BITS: i64 = 52;
-    const BIAS: i64 = -1023;
-    let max_exp = (1 << 11) + BIAS - 2;
-    let min_exp = BIAS + 1;
-    exp += MANT_BITS;
-    while mantissa != 0 && mantissa >> (MANT_BITS + 2) == 0 {
-        mantissa <<= 1;
-        exp -= 1;
+/// `bits × 2^scale` (plus a sliver when `below`) rounded to the nearest f64,
+/// ties to even; too large is a range error.
+fn binary_to_f64(bits: u64, scale: i64, below: bool) -> Result<f64, NumError> {
+    if bits == 0 {
+        return Ok(0.0);
     }
-    if trunc {
-        mantissa |= 1;
+    let shift = bits.leading_zeros();
+    let top_bits = u128::from(bits << shift);
+    // The value is top_bits × 2^low, with bit 63 of top_bits set.
+    let low = scale - i64::from(shift);
+    let lead = low + 63; // binary exponent of the leading bit
+    if lead > 1100 {
+        return Err(NumError::Range);
     }
-    while mantissa >> (1 + MANT_BITS + 2) != 0 {
-        mantissa = (mantissa >> 1) | (mantissa & 1);
-        exp += 1;
+    // Significant bits an f64 can hold at this magnitude.
+    let keep = if lead >= -1022 { 53 } else { 53 - (-1022 - lead) };
+    if keep < 0 {
+        return Ok(0.0);
     }
-    while mantissa > 1 && exp < min_exp - 2 {
-        mantissa = (mantissa >> 1) | (mantissa & 1);
-        exp += 1;
+    let drop = (64 - keep) as u32;
+    let mut kept = top_bits >> drop;
+    let remainder = top_bits & ((1u128 << drop) - 1);
+    let half = 1u128 << (drop - 1);
+    if remainder > half || (remainder == half && (below || kept & 1 == 1)) {
+        kept += 1;
     }
-    let mut round = mantissa & 3;
-    mantissa >>= 2;
-    round |= mantissa & 1;
-    exp += 2;
-    if round == 3 {
-        mantissa += 1;
-        if mantissa == 1 << (1 + MANT_BITS) {
+    let mut exp2 = low + i64::from(drop); // value = kept × 2^exp2
+    if kept == 1 << 53 {
+        kept >>= 1;
+        exp2 += 1;
+    }
+    let kept = kept as u64;
+    if kept < 1 << 52 {
+        // Subnormal: the exponent is the smallest one.
+        return Ok(f64::from_bits(kept));
+    }
+    let biased = exp2 + 52 + 1023;
+    if biased >= 0x7ff {
+        return Err(NumError::Range);
+    }
+    Ok(f64::from_bits(((biased as u64) << 52) | (kept & ((1 << 52) - 1))))
+}
+
+// ===========================================================================
+// Writing floats.
+// ===========================================================================
+
+/// A float's decimal digits without sign: `0.d1d2…dn × 10^point`, with no
+/// trailing zeros (zero has no digits).
+struct Digits {
+    digits: Vec<u8>,
+    point: i64,
+}
+
+impl Digits {
+    /// From Rust's scientific form `d.ddde[-]x`.
+    fn from_scientific(text: &str) -> Digits {
+        let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+        let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        let exp: i64 = exp.parse().unwrap_or(0);
+        let point = if digits.is_empty() { 0 } else { exp + 1 };
+        Digits { digits, point }
+    }
+
+    /// The shortest digits that read back as `v` (not negative).
+    fn shortest(v: f64) -> Digits {
+        Digits::from_scientific(&format!("{v:e}"))
+    }
+
+    /// `v` (not negative) rounded to `n` significant digits (at least 1).
+    fn significant(v: f64, n: usize) -> Digits {
+        Digits::from_scientific(&format!("{v:.*e}", n - 1))
+    }
+
+    fn digit(&self, i: i64) -> u8 {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.digits.get(i))
+            .copied()
+            .unwrap_or(b'0')
+    }
+
+    /// `d.ddd` with `frac` digits after the point, then `e±XX`.
+    fn push_scientific(&self, out: &mut Vec<u8>, frac: usize, e: u8) {
+        out.push(self.digit(0));
+        if frac > 0 {
+            out.push(b'.');
+            out.extend((1..=frac as i64).map(|i| self.digit(i)));
+        }
+        let exp = if self.digits.is_empty() { 0 } else { self.point - 1 };
+        push_exponent(out, e, exp);
+    }
+
+    /// Positional notation with `frac` digits after the point.
+    fn push_positional(&self, out: &mut Vec<u8>, frac: usize) {
+        if self.point > 0 {
+            out.extend((0..self.point).map(|i| self.digit(i)));
+        } else {
+            out.push(b'0');
+        }
+        if frac > 0 {
+            out.push(b'.');
+            out.extend((0..frac as i64).map(|i| self.digit(self.point + i)));
+        }
+    }
+}
+
+/// `e+06`, `p-1074`: a letter, a sign, at least two digits.
+fn push_exponent(out: &mut Vec<u8>, letter: u8, exp: i64) {
+    out.push(letter);
+    out.push(if exp < 0 { b'-' } else { b'+' });
+    let text = exp.unsigned_abs().to_string();
+    if text.len() < 2 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Appends `v` in Go's float layout `form` (`b e E f g G x X`) with `prec`
+/// digits (`None`: as few as read back exactly). Negative values (and
+/// negative zero) start with `-`; infinities are `+Inf`/`-Inf`.
+pub(crate) fn format_float(out: &mut Vec<u8>, v: f64, form: u8, prec: Option<usize>) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    if v.is_sign_negative() {
+        out.push(b'-');
+    }
+    let a = v.abs();
+    match form {
+        b'e' | b'E' => match prec {
+            None => {
+                let d = Digits::shortest(a);
+                d.push_scientific(out, d.digits.len().saturating_sub(1), form);
+            }
+            Some(p) => Digits::significant(a, p + 1).push_scientific(out, p, form),
+        },
+        b'f' | b'F' => match prec {
+            Some(p) => out.extend_from_slice(format!("{a:.p$}").as_bytes()),
+            None => {
+                let d = Digits::shortest(a);
+                let frac = (d.digits.len() as i64 - d.point).max(0) as usize;
+                d.push_positional(out, frac);
+            }
+        },
+        b'g' | b'G' => general(out, a, if form == b'G' { b'E' } else { b'e' }, prec),
+        b'x' | b'X' => hex_layout(out, a, form == b'X', prec),
+        _ => binary_layout(out, a),
+    }
+}
+
+/// `%g`: scientific for large or small exponents, positional otherwise, and
+/// never trailing zeros.
+fn general(out: &mut Vec<u8>, a: f64, e: u8, prec: Option<usize>) {
+    let (d, wanted) = match prec {
+        None => {
+            let d = Digits::shortest(a);
+            let n = d.digits.len();
+            (d, n)
+        }
+        Some(p) => (Digits::significant(a, p.max(1)), p.max(1)),
+    };
+    let n = d.digits.len() as i64;
+    let wanted = wanted as i64;
+    // The exponent from which scientific notation is used.
+    let limit = match prec {
+        None => 6,
+        Some(_) if wanted > n && n >= d.point => n,
+        Some(_) => wanted,
+    };
+    let exp = d.point - 1;
+    if exp < -4 || exp >= limit {
+        let frac = (wanted.min(n) - 1).max(0) as usize;
+        d.push_scientific(out, frac, e);
+    } else {
+        let shown = if wanted > d.point { n } else { wanted };
+        d.push_positional(out, (shown - d.point).max(0) as usize);
+    }
+}
+
+/// The 52 stored mantissa bits plus the implicit one, and the exponent that
+/// makes `mantissa × 2^exp` the value (not negative, finite).
+fn split_binary(a: f64) -> (u64, i64) {
+    let bits = a.to_bits();
+    let stored_exp = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    if stored_exp == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), stored_exp - 1075)
+    }
+}
+
+/// `%b`: decimal mantissa and binary exponent, `4503599627370496p-52`.
+fn binary_layout(out: &mut Vec<u8>, a: f64) {
+    let (mantissa, exp) = split_binary(a);
+    out.extend_from_slice(mantissa.to_string().as_bytes());
+    out.push(b'p');
+    if exp >= 0 {
+        out.push(b'+');
+    }
+    out.extend_from_slice(exp.to_string().as_bytes());
+}
+
+/// `%x`: `0x1.8p+01`, a leading 1 (0 for zero), hex fraction digits, and
+/// the binary exponent; `prec` hex digits rounded to nearest even.
+fn hex_layout(out: &mut Vec<u8>, a: f64, upper: bool, prec: Option<usize>) {
+    let digits = if upper { HEX_UPPER } else { HEX_LOWER };
+    let (mut mantissa, mut exp) = split_binary(a);
+    // Place the leading one at bit 60: one integer hex digit, 15 fraction.
+    if mantissa != 0 {
+        let shift = mantissa.leading_zeros() as i64 - 3;
+        mantissa <<= shift;
+        exp -= shift - 60;
+    } else {
+        exp = 0;
+    }
+    if let Some(p) = prec.filter(|&p| p < 15) {
+        let drop = 60 - 4 * p as u32;
+        let rest = mantissa & ((1 << drop) - 1);
+        let half = 1u64 << (drop - 1);
+        mantissa >>= drop;
+        if rest > half || (rest == half && mantissa & 1 == 1) {
+            mantissa += 1;
+        }
+        mantissa <<= drop;
+        if mantissa >> 61 != 0 {
             mantissa >>= 1;
             exp += 1;
         }
     }
-    if mantissa >> MANT_BITS == 0 {
-        exp = BIAS;
-    }
-    let mut err = None;
-    if exp > max_exp {
-        mantissa = 1 << MANT_BITS;
-        exp = max_exp + 1;
-        err = Some(NumError::Range);
-    }
-    let mut bits = mantissa & ((1 << MANT_BITS) - 1);
-    bits |= (((exp - BIAS) & ((1 << 11) - 1)) as u64) << MANT_BITS;
-    if neg {
-        bits |= 1 << 63;
-    }
-    match err {
-        Some(e) => Err(e),
-        None => Ok(f64::from_bits(bits)),
-    }
-}
-
-/// `strconv.ParseFloat(s, 64)`, including hexadecimal floats and underscores.
-/// Decimal conversion uses Rust's correctly rounded parser, as Go's is.
-pub(crate) fn parse_float(s: &str) -> Result<f64, NumError> {
-    let b = s.as_bytes();
-    if let Some(v) = parse_special(b) {
-        return Ok(v);
-    }
-    let scan = read_float(b).ok_or(NumError::Syntax)?;
-    if scan.len != b.len() {
-        return Err(NumError::Syntax);
-    }
-    if scan.hex {
-        return atof_hex(scan.mantissa, scan.exp, scan.neg, scan.trunc);
-    }
-    let cleaned: String = s.chars().filter(|&c| c != '_').collect();
-    let v: f64 = cleaned.parse().map_err(|_| NumError::Syntax)?;
-    if v.is_infinite() {
-        return Err(NumError::Range);
-    }
-    Ok(v)
-}
-
-/// Go's `special`: "inf", "infinity" and "nan" in any case, with a sign for inf.
-fn parse_special(s: &[u8]) -> Option<f64> {
-    let (sign, body) = match s.first()? {
-        b'+' => (1.0, &s[1..]),
-        b'-' => (-1.0, &s[1..]),
-        _ => (1.0, s),
-    };
-    let lower: Vec<u8> = body.iter().map(u8::to_ascii_lowercase).collect();
-    if lower == b"inf" || lower == b"infinity" {
-        return Some(sign * f64::INFINITY);
-    }
-    if body.len() == s.len() && lower == b"nan" {
-        return Some(f64::NAN);
-    }
-    None
-}
-
-// ---------------------------------------------------------------------------
-// Float formatting.
-
-/// Decimal digits of a non-negative float: `digits[..nd]` with the decimal
-/// point `dp` places from the left, trailing zeros removed. Zero is `nd == 0,
-/// dp == 0`, as in Go's `decimalSlice`.
-struct Digits {
-    d: Vec<u8>,
-    dp: i64,
-}
-
-impl Digits {
-    fn nd(&self) -> i64 {
-        self.d.len() as i64
-    }
-
-    /// Parses Rust's `{:e}` output ("1.2345e6") into digits and exponent.
-    fn from_exp_form(s: &str) -> Digits {
-        let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
-        let exp: i64 = exp.parse().unwrap_or(0);
-        let mut d: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
-        while d.last() == Some(&b'0') {
-            d.pop();
+    out.push(b'0');
+    out.push(if upper { b'X' } else { b'x' });
+    out.push(digits[(mantissa >> 60) as usize & 0xF]);
+    let mut fraction = mantissa << 4;
+    match prec {
+        None if fraction != 0 => {
+            out.push(b'.');
+            while fraction != 0 {
+                out.push(digits[(fraction >> 60) as usize]);
+                fraction <<= 4;
+            }
         }
-        if d.is_empty() {
-            return Digits { d, dp: 0 };
+        Some(p) if p > 0 => {
+            out.push(b'.');
+            for _ in 0..p {
+                out.push(digits[(fraction >> 60) as usize]);
+                fraction <<= 4;
+            }
         }
-        Digits { d, dp: exp + 1 }
-    }
-
-    /// The shortest digits that round-trip (Go's Ryu shortest mode).
-    fn shortest(abs: f64) -> Digits {
-        let mut s = String::with_capacity(32);
-        let _ = write!(s, "{abs:e}");
-        Digits::from_exp_form(&s)
-    }
-
-    /// Exactly `n` significant digits, correctly rounded half to even.
-    fn significant(abs: f64, n: usize) -> Digits {
-        let mut s = String::with_capacity(n + 8);
-        let _ = write!(s, "{:.*e}", n.saturating_sub(1), abs);
-        Digits::from_exp_form(&s)
-    }
-}
-
-/// `strconv.AppendFloat(dst, v, fmt, prec, 64)`.
-pub(crate) fn append_float(dst: &mut Vec<u8>, v: f64, fmt: u8, prec: i64) {
-    let bits = v.to_bits();
-    let neg = bits >> 63 != 0;
-    let exp_bits = ((bits >> 52) & 0x7FF) as i64;
-    let mant = bits & ((1 << 52) - 1);
-    if exp_bits == 0x7FF {
-        let s: &[u8] = if mant != 0 {
-            b"NaN"
-        } else if neg {
-            b"-Inf"
-        } else {
-            b"+Inf"
-        };
-        dst.extend_from_slice(s);
-        return;
-    }
-    let (mant, exp) = if exp_bits == 0 {
-        (mant, 1 - 1023)
-    } else {
-        (mant | (1 << 52), exp_bits - 1023)
-    };
-    match fmt {
-        b'b' => return fmt_b(dst, neg, mant, exp),
-        b'x' | b'X' => return fmt_x(dst, prec, fmt, neg, mant, exp),
         _ => {}
     }
-    let abs = v.abs();
-    let shortest = prec < 0;
-    let mut prec = prec;
-    if fmt == b'f' && !shortest {
-        // Go rounds the exact binary value at `prec` fraction digits, half to
-        // even; Rust's fixed formatting does the same.
-        if neg {
-            dst.push(b'-');
-        }
-        let mut s = String::new();
-        let _ = write!(s, "{:.*}", prec as usize, abs);
-        dst.extend_from_slice(s.as_bytes());
-        return;
-    }
-    let digs = if shortest {
-        let d = Digits::shortest(abs);
-        prec = match fmt {
-            b'e' | b'E' => (d.nd() - 1).max(0),
-            b'f' => (d.nd() - d.dp).max(0),
-            _ => d.nd(),
-        };
-        d
-    } else {
-        let n = match fmt {
-            b'e' | b'E' => prec + 1,
-            b'g' | b'G' => {
-                if prec == 0 {
-                    prec = 1;
-                }
-                prec
-            }
-            _ => 1,
-        };
-        Digits::significant(abs, n as usize)
-    };
-    format_digits(dst, shortest, neg, &digs, prec, fmt);
-}
-
-fn format_digits(dst: &mut Vec<u8>, shortest: bool, neg: bool, digs: &Digits, prec: i64, fmt: u8) {
-    match fmt {
-        b'e' | b'E' => fmt_e(dst, neg, digs, prec, fmt),
-        b'f' => fmt_f(dst, neg, digs, prec),
-        b'g' | b'G' => {
-            let mut prec = prec;
-            let mut eprec = prec;
-            if eprec > digs.nd() && digs.nd() >= digs.dp {
-                eprec = digs.nd();
-            }
-            // %e is used if the exponent from the conversion is less than -4
-            // or greater than or equal to the precision; shortest uses 6.
-            if shortest {
-                eprec = 6;
-            }
-            let exp = digs.dp - 1;
-            if exp < -4 || exp >= eprec {
-                if prec > digs.nd() {
-                    prec = digs.nd();
-                }
-                fmt_e(dst, neg, digs, prec - 1, fmt + b'e' - b'g');
-                return;
-            }
-            if prec > digs.dp {
-                prec = digs.nd();
-            }
-            fmt_f(dst, neg, digs, (prec - digs.dp).max(0));
-        }
-        _ => {
-            dst.push(b'%');
-            dst.push(fmt);
-        }
-    }
-}
-
-fn fmt_e(dst: &mut Vec<u8>, neg: bool, d: &Digits, prec: i64, fmt: u8) {
-    if neg {
-        dst.push(b'-');
-    }
-    dst.push(d.d.first().copied().unwrap_or(b'0'));
-    if prec > 0 {
-        dst.push(b'.');
-        let mut i = 1;
-        let m = d.nd().min(prec + 1);
-        if i < m {
-            dst.extend_from_slice(&d.d[1..m as usize]);
-            i = m;
-        }
-        while i <= prec {
-            dst.push(b'0');
-            i += 1;
-        }
-    }
-    dst.push(fmt);
-    let mut exp = d.dp - 1;
-    if d.nd() == 0 {
-        exp = 0;
-    }
-    if exp < 0 {
-        dst.push(b'-');
-        exp = -exp;
-    } else {
-        dst.push(b'+');
-    }
-    if exp < 10 {
-        dst.push(b'0');
-        dst.push(b'0' + exp as u8);
-    } else if exp < 100 {
-        dst.push(b'0' + (exp / 10) as u8);
-        dst.push(b'0' + (exp % 10) as u8);
-    } else {
-        dst.push(b'0' + (exp / 100) as u8);
-        dst.push(b'0' + ((exp / 10) % 10) as u8);
-        dst.push(b'0' + (exp % 10) as u8);
-    }
-}
-
-fn fmt_f(dst: &mut Vec<u8>, neg: bool, d: &Digits, prec: i64) {
-    if neg {
-        dst.push(b'-');
-    }
-    if d.dp > 0 {
-        let m = d.nd().min(d.dp);
-        dst.extend_from_slice(&d.d[..m as usize]);
-        for _ in m..d.dp {
-            dst.push(b'0');
-        }
-    } else {
-        dst.push(b'0');
-    }
-    if prec > 0 {
-        dst.push(b'.');
-        for i in 0..prec {
-            let j = d.dp + i;
-            let ch = if 0 <= j && j < d.nd() { d.d[j as usize] } else { b'0' };
-            dst.push(ch);
-        }
-    }
-}
-
-fn fmt_b(dst: &mut Vec<u8>, neg: bool, mant: u64, exp: i64) {
-    if neg {
-        dst.push(b'-');
-    }
-    let mut s = String::new();
-    let e = exp - 52;
-    let _ = write!(s, "{mant}p");
-    if e >= 0 {
-        s.push('+');
-    }
-    let _ = write!(s, "{e}");
-    dst.extend_from_slice(s.as_bytes());
-}
-
-fn fmt_x(dst: &mut Vec<u8>, prec: i64, fmt: u8, neg: bool, mut mant: u64, mut exp: i64) {
-    if mant == 0 {
-        exp = 0;
-    }
-    // Shift digits so the leading 1 (if any) is at bit 1<<60.
-    mant <<= 60 - 52;
-    while mant != 0 && mant & (1 << 60) == 0 {
-        mant <<= 1;
-        exp -= 1;
-    }
-    if (0..15).contains(&prec) {
-        let shift = (prec * 4) as u32;
-        let extra = (mant << shift) & ((1 << 60) - 1);
-        mant >>= 60 - shift;
-        if extra | (mant & 1) > 1 << 59 {
-            mant += 1;
-        }
-        mant <<= 60 - shift;
-        if mant & (1 << 61) != 0 {
-            mant >>= 1;
-            exp += 1;
-        }
-    }
-    let hex = if fmt == b'X' { UPPER_HEX } else { LOWER_HEX };
-    if neg {
-        dst.push(b'-');
-    }
-    dst.push(b'0');
-    dst.push(fmt);
-    dst.push(b'0' + ((mant >> 60) & 1) as u8);
-    mant <<= 4;
-    if prec < 0 && mant != 0 {
-        dst.push(b'.');
-        while mant != 0 {
-            dst.push(hex[((mant >> 60) & 15) as usize]);
-            mant <<= 4;
-        }
-    } else if prec > 0 {
-        dst.push(b'.');
-        for _ in 0..prec {
-            dst.push(hex[((mant >> 60) & 15) as usize]);
-            mant <<= 4;
-        }
-    }
-    dst.push(if fmt == b'X' { b'P' } else { b'p' });
-    if exp < 0 {
-        dst.push(b'-');
-        exp = -exp;
-    } else {
-        dst.push(b'+');
-    }
-    if exp < 100 {
-        dst.push(b'0' + (exp / 10) as u8);
-        dst.push(b'0' + (exp % 10) as u8);
-    } else if exp < 1000 {
-        dst.push(b'0' + (exp / 100) as u8);
-        dst.push(b'0' + ((exp / 10) % 10) as u8);
-        dst.push(b'0' + (exp % 10) as u8);
-    } else {
-        dst.push(b'0' + (exp / 1000) as u8);
-        dst.push(b'0' + ((exp / 100) % 10) as u8);
-        dst.push(b'0' + ((exp / 10) % 10) as u8);
-        dst.push(b'0' + (exp % 10) as u8);
-    }
-}
-
-/// Converts bytes that are known to be UTF-8 (or are only used in messages)
-/// into a `String`, replacing anything invalid rather than failing.
-pub(crate) fn bytes_to_string(b: Vec<u8>) -> String {
-    match String::from_utf8(b) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    push_exponent(out, if upper { b'P' } else { b'p' }, exp);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fmt(v: f64, f: u8, prec: i64) -> String {
-        let mut b = Vec::new();
-        append_float(&mut b, v, f, prec);
-        String::from_utf8(b).unwrap()
+    fn fmt(v: f64, form: u8, prec: Option<usize>) -> String {
+        let mut out = Vec::new();
+        format_float(&mut out, v, form, prec);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn shortest_g_switches_to_exponent_at_21_digits_never() {
-        // strconv uses an exponent threshold of 6 for shortest %g.
-        assert_eq!(fmt(3.0, b'g', -1), "3");
-        assert_eq!(fmt(1.5, b'g', -1), "1.5");
-        assert_eq!(fmt(123456.0, b'g', -1), "123456");
-        assert_eq!(fmt(1e6, b'g', -1), "1e+06");
-        assert_eq!(fmt(123456789.0, b'g', -1), "1.23456789e+08");
-        assert_eq!(fmt(0.0001, b'g', -1), "0.0001");
-        assert_eq!(fmt(0.00001, b'g', -1), "1e-05");
-        assert_eq!(fmt(0.0, b'g', -1), "0");
-        assert_eq!(fmt(-0.0, b'g', -1), "-0");
-        assert_eq!(fmt(1e100, b'g', -1), "1e+100");
-        assert_eq!(fmt(f64::NAN, b'g', -1), "NaN");
-        assert_eq!(fmt(f64::NEG_INFINITY, b'g', -1), "-Inf");
+    fn floats_in_go_layouts() {
+        assert_eq!(fmt(1e6, b'g', None), "1e+06");
+        assert_eq!(fmt(123456.0, b'g', None), "123456");
+        assert_eq!(fmt(1e-5, b'g', None), "1e-05");
+        assert_eq!(fmt(0.0001, b'g', None), "0.0001");
+        assert_eq!(fmt(-0.0, b'g', None), "-0");
+        assert_eq!(fmt(0.0, b'g', Some(3)), "0");
+        assert_eq!(fmt(1234.0, b'g', Some(3)), "1.23e+03");
+        assert_eq!(fmt(100.0, b'g', Some(2)), "1e+02");
+        assert_eq!(fmt(1.5, b'g', Some(5)), "1.5");
+        assert_eq!(fmt(1234.5678, b'e', Some(6)), "1.234568e+03");
+        assert_eq!(fmt(0.0, b'e', None), "0e+00");
+        assert_eq!(fmt(0.125, b'f', Some(2)), "0.12");
+        assert_eq!(fmt(1.0, b'x', None), "0x1p+00");
+        assert_eq!(fmt(3.0, b'X', None), "0X1.8P+01");
+        assert_eq!(fmt(1.5, b'x', Some(0)), "0x1p+01");
+        assert_eq!(fmt(1.0, b'b', None), "4503599627370496p-52");
+        assert_eq!(fmt(f64::NEG_INFINITY, b'g', None), "-Inf");
     }
 
     #[test]
-    fn fixed_precisions() {
-        assert_eq!(fmt(1.23456, b'e', 3), "1.235e+00");
-        assert_eq!(fmt(0.0, b'e', 6), "0.000000e+00");
-        assert_eq!(fmt(2.5, b'f', 0), "2");
-        assert_eq!(fmt(1234.5678, b'g', 3), "1.23e+03");
-        assert_eq!(fmt(100.0, b'g', 3), "100");
-        assert_eq!(fmt(1.0, b'b', -1), "4503599627370496p-52");
-        assert_eq!(fmt(1.0, b'x', -1), "0x1p+00");
-        assert_eq!(fmt(3.0, b'X', 2), "0X1.80P+01");
-    }
-
-    #[test]
-    fn parses_go_numbers() {
-        assert_eq!(parse_int("0x1F"), Ok(31));
+    fn numbers_in_go_syntax() {
+        assert_eq!(parse_int("-0x1_0"), Ok(-16));
         assert_eq!(parse_int("0o17"), Ok(15));
         assert_eq!(parse_int("017"), Ok(15));
-        assert_eq!(parse_int("0b101"), Ok(5));
-        assert_eq!(parse_int("1_000"), Ok(1000));
-        assert_eq!(parse_int("-9223372036854775808"), Ok(i64::MIN));
-        assert_eq!(parse_int("9223372036854775808"), Err(NumError::Range));
-        assert_eq!(parse_int("089"), Err(NumError::Syntax));
-        assert_eq!(parse_int("1__0"), Err(NumError::Syntax));
-        assert_eq!(parse_uint("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_uint("1__0"), Err(NumError::Syntax));
         assert_eq!(parse_uint("18446744073709551616"), Err(NumError::Range));
-        assert_eq!(parse_float("1_000.5"), Ok(1000.5));
-        assert_eq!(parse_float("0x1p-2"), Ok(0.25));
         assert_eq!(parse_float("0x1.8p1"), Ok(3.0));
+        assert_eq!(parse_float("0x1p-1074"), Ok(5e-324));
+        assert_eq!(parse_float("1_000.5"), Ok(1000.5));
         assert_eq!(parse_float("1e400"), Err(NumError::Range));
+        assert_eq!(parse_float("0x1p1024"), Err(NumError::Range));
+        assert_eq!(parse_float("0x1.8"), Err(NumError::Syntax));
         assert_eq!(parse_float("1e"), Err(NumError::Syntax));
-        assert_eq!(parse_float("."), Err(NumError::Syntax));
+        assert!(parse_float("-Infinity").is_ok_and(|f| f == f64::NEG_INFINITY));
     }
 
     #[test]
-    fn quotes_like_go() {
-        let q = |s: &[u8], ascii| {
-            let mut b = Vec::new();
-            append_quote(&mut b, s, b'"', ascii);
-            String::from_utf8(b).unwrap()
-        };
-        assert_eq!(q(b"a\"b\\\n\x01\x7f", false), r#""a\"b\\\n\x01\x7f""#);
-        assert_eq!(q("é\u{a0}😀".as_bytes(), false), "\"é\\u00a0😀\"");
-        assert_eq!(q("é😀".as_bytes(), true), r#""\u00e9\U0001f600""#);
-        assert_eq!(q(b"\xff", false), r#""\xff""#);
-        assert!(can_backquote(b"a\tb"));
-        assert!(!can_backquote(b"a`b"));
-        assert!(!can_backquote("\u{feff}".as_bytes()));
-    }
-
-    #[test]
-    fn unquotes_like_go() {
-        assert_eq!(unquote(r#""a\tb""#), Ok(b"a\tb".to_vec()));
-        assert_eq!(unquote(r#""\xff\u00e9""#), Ok(b"\xff\xc3\xa9".to_vec()));
+    fn quoting() {
+        assert_eq!(quote("a\"b\n\u{7f}é\u{200b}"), "\"a\\\"b\\n\\x7fé\\u200b\"");
+        let mut out = Vec::new();
+        append_quote(&mut out, b"\xff\xe9", b'"', true);
+        assert_eq!(out, b"\"\\xff\\xe9\"");
+        assert_eq!(unquote("\"\\x41\\u00e9\\101\""), Ok("Aé\x41".as_bytes().to_vec()));
+        assert_eq!(unquote("'ab'"), Err(ERR_SYNTAX));
         assert_eq!(unquote("`a\r\nb`"), Ok(b"a\nb".to_vec()));
-        assert_eq!(unquote(r#""\q""#), Err(ERR_SYNTAX));
-        assert_eq!(unquote(r#""\400""#), Err(ERR_SYNTAX));
-        assert_eq!(unquote(r#""\ud800""#), Err(ERR_SYNTAX));
+        assert!(fits_backquotes(b"a\tb") && !fits_backquotes(b"a`b"));
     }
 }
