@@ -278,4 +278,14 @@ fn unusable_certificates_name_the_file() {
         err.contains(&not_pem.display().to_string()) && err.contains("CERTIFICATE"),
         "{err}"
     );
+
+    // --http-address only means something beside HTTPS.
+    let out = Command::new(BIN)
+        .args(["serve", "--address=127.0.0.1:0", "--assets-path=", "--http-address=127.0.0.1:0"])
+        .arg(format!("--data-path={EXAMPLES}"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--http-address") && err.contains("--web-ssl"), "{err}");
 }
