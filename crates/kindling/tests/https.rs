@@ -281,7 +281,12 @@ fn unusable_certificates_name_the_file() {
 
     // --http-address only means something beside HTTPS.
     let out = Command::new(BIN)
-        .args(["serve", "--address=127.0.0.1:0", "--assets-path=", "--http-address=127.0.0.1:0"])
+        .args([
+            "serve",
+            "--address=127.0.0.1:0",
+            "--assets-path=",
+            "--http-address=127.0.0.1:0",
+        ])
         .arg(format!("--data-path={EXAMPLES}"))
         .output()
         .unwrap();
