@@ -125,3 +125,7 @@ mod tests {
         assert!(url.starts_with("data:,xxx"));
     }
 }
+
+#[cfg(test)]
+#[path = "dataurl/recorded.rs"]
+mod recorded;

@@ -242,3 +242,7 @@ fn local_redirect(target: &str, raw_query: Option<&str>) -> Response<Body> {
     }
     resp
 }
+
+#[cfg(test)]
+#[path = "assets/recorded.rs"]
+mod recorded;

@@ -409,3 +409,9 @@ mod tests {
         assert_eq!(parse_range(None, 10), Ok(vec![]));
     }
 }
+
+#[cfg(test)]
+#[path = "content/recorded.rs"]
+mod recorded;
+#[cfg(test)]
+pub(crate) use recorded::runtime as recorded_runtime;
