@@ -1,16 +1,31 @@
-//! `/assets/`: static files under the assets path, as Go's `http.FileServer`
-//! serves them for matchbox (Last-Modified, conditional requests, ranges,
-//! directory redirects, `index.html`), but confined by default (D9): paths
-//! are canonicalized and must stay inside the assets path, dotfiles are
-//! hidden, and directories are not listed. Each restriction has a quirk.
+//! `/assets/`: static files under the assets path, answered as matchbox's file server answers
+//! them, but confined by default (D9): paths are canonicalized and must stay inside the assets
+//! path, dotfiles are hidden, and directories are not listed. Each restriction has a quirk.
+//!
+//! The file server behaviour reproduced here, as observed and recorded in
+//! `testdata/assets.tsv`:
+//!
+//! * a path ending in `/index.html` is sent to `./` before anything is looked up, so an index
+//!   page has one address (its directory);
+//! * a directory asked for without a final slash is sent to `name/`, and a file asked for with
+//!   one is sent to `../name`. Both are relative references (RFC 3986 §4.2) resolved by the
+//!   client against the request URL; the query string goes with them, and the name is written
+//!   as it is, without escaping;
+//! * a directory holding an `index.html` is answered with that page, whatever kind of entry
+//!   `index.html` is (a directory of that name is then listed);
+//! * bodies go through [`serve_content`]: Last-Modified, conditional requests, ranges;
+//! * a listing (only under the `assets-listing` quirk) answers If-Modified-Since on the
+//!   directory's modification time and nothing else, then lists the entries sorted by name,
+//!   directories marked with a final `/`, as `<a href>` lines in a `<pre>`.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
 use crate::compat::{Compat, Quirk};
-use crate::content::{Content, serve_content};
+use crate::content::{Content, http_date, serve_content, whole_seconds};
 use crate::failure::Failure;
 use crate::gourl;
 
@@ -38,10 +53,10 @@ impl Assets {
     ) -> Result<Response<Body>, Failure> {
         let name = gourl::clean(url_path);
         if url_path.ends_with("/index.html") {
-            return Ok(local_redirect("./", raw_query));
+            return Ok(redirect("./", raw_query));
         }
         if name.contains('\0') {
-            // Go's http.Dir refuses the name: a 500 from matchbox.
+            // No file name can hold a NUL byte: matchbox answers 500.
             return Err(Failure::with_status(
                 StatusCode::BAD_REQUEST,
                 "asset-invalid-path",
@@ -75,16 +90,15 @@ impl Assets {
             Err(_) => return Err(not_found()),
         };
         self.check_confined(compat, &fs_path, &name).await?;
-        let base = url_path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-        if meta.is_dir() && !url_path.ends_with('/') {
-            return Ok(local_redirect(&format!("{base}/"), raw_query));
-        }
-        if !meta.is_dir() && url_path.ends_with('/') {
-            return Ok(local_redirect(&format!("../{base}"), raw_query));
+        // The slash must say what the entry is: directories end with one, files do not.
+        let last_segment = url_path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        match (meta.is_dir(), url_path.ends_with('/')) {
+            (true, false) => return Ok(redirect(&format!("{last_segment}/"), raw_query)),
+            (false, true) => return Ok(redirect(&format!("../{last_segment}"), raw_query)),
+            _ => {}
         }
         if meta.is_dir() {
-            // Go serves an index.html in place of the directory, whatever it
-            // is (a directory named index.html is then listed).
+            // The directory's index.html stands in for it, whatever kind of entry it is.
             let index = fs_path.join("index.html");
             if let Ok(m) = tokio::fs::metadata(&index).await
                 && self
@@ -105,7 +119,7 @@ impl Assets {
                     ),
                 ));
             }
-            return Ok(self.list(compat, method, headers, &fs_path, meta.modified().ok()).await);
+            return Ok(listing(compat, method, headers, &fs_path, meta.modified().ok()).await);
         }
         let file = tokio::fs::File::open(&fs_path).await.map_err(|_| not_found())?;
         let size = meta.len();
@@ -138,105 +152,111 @@ impl Assets {
             Err(_) => Err(Failure::not_found("asset-not-found", format!("no file assets{name}"))),
         }
     }
-
-    /// Go's `dirList`, with a conditional GET on the directory's mtime first.
-    async fn list(
-        &self,
-        compat: Compat,
-        method: &Method,
-        headers: &HeaderMap,
-        dir: &Path,
-        modtime: Option<std::time::SystemTime>,
-    ) -> Response<Body> {
-        let not_modified = modtime.is_some_and(|m| {
-            headers
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::gotime::parse_http_time)
-                .is_some_and(|t| truncate(m) <= t)
-        });
-        if not_modified {
-            // Go answers before setting Last-Modified.
-            let mut r = Response::new(Body::empty());
-            *r.status_mut() = StatusCode::NOT_MODIFIED;
-            return r;
-        }
-        let mut entries = Vec::new();
-        if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
-            while let Ok(Some(e)) = rd.next_entry().await {
-                let Ok(name) = e.file_name().into_string() else {
-                    continue;
-                };
-                if name.starts_with('.') && !compat.has(Quirk::AssetsDotfiles) {
-                    continue;
-                }
-                // The entry's own type: a symlink to a directory is not marked.
-                let is_dir = e.file_type().await.is_ok_and(|t| t.is_dir());
-                entries.push(if is_dir { format!("{name}/") } else { name });
-            }
-        }
-        entries.sort();
-        let mut html =
-            String::from("<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
-        for name in entries {
-            html.push_str(&format!(
-                "<a href=\"{}\">{}</a>\n",
-                listing_href(&name),
-                gourl::html_escape(&name)
-            ));
-        }
-        html.push_str("</pre>\n");
-        let len = html.len();
-        let mut r = Response::new(if method == Method::HEAD {
-            Body::empty()
-        } else {
-            Body::from(html)
-        });
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        if let Some(m) = modtime
-            && let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(truncate(m)))
-        {
-            r.headers_mut().insert(header::LAST_MODIFIED, v);
-        }
-        r
-    }
 }
 
-/// `url.URL{Path: name}.String()`: escaped, `*` left alone, and `./` before
-/// a first segment with a colon (so it is not read as a scheme).
-fn listing_href(name: &str) -> String {
+/// A directory listing page, or 304 when If-Modified-Since covers the directory's
+/// modification time (the only condition a listing answers; the 304 carries no headers).
+async fn listing(
+    compat: Compat,
+    method: &Method,
+    headers: &HeaderMap,
+    dir: &Path,
+    modtime: Option<SystemTime>,
+) -> Response<Body> {
+    let modified = modtime.map(whole_seconds);
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::gotime::parse_http_time);
+    if let (Some(m), Some(since)) = (modified, since)
+        && m <= since
+    {
+        let mut resp = Response::new(Body::empty());
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        return resp;
+    }
+    let page = listing_page(&entry_names(dir, compat.has(Quirk::AssetsDotfiles)).await);
+    let length = page.len();
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(page)
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if let Some(m) = modified {
+        h.insert(header::LAST_MODIFIED, http_date(m));
+    }
+    resp
+}
+
+/// The directory's entries sorted by name, directories with a final `/` (judged by the
+/// entry itself: a symlink to a directory is not marked). Names that are not UTF-8 are
+/// left out, and so are dotfiles unless they are shown.
+async fn entry_names(dir: &Path, show_dotfiles: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return names;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let Ok(mut name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') && !show_dotfiles {
+            continue;
+        }
+        if entry.file_type().await.is_ok_and(|t| t.is_dir()) {
+            name.push('/');
+        }
+        names.push(name);
+    }
+    names.sort();
+    names
+}
+
+/// The listing page: one link per entry, the target escaped as a URL path and the text
+/// escaped as HTML.
+fn listing_page(names: &[String]) -> String {
+    let mut page = String::from("<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
+    for name in names {
+        page.push_str(&format!(
+            "<a href=\"{}\">{}</a>\n",
+            link_target(name),
+            gourl::html_escape(name)
+        ));
+    }
+    page.push_str("</pre>\n");
+    page
+}
+
+/// An entry name as a relative reference (RFC 3986 §4.2): percent-escaped as a path, with
+/// `./` in front when the first segment holds a colon, which would otherwise be read as a
+/// scheme. A lone `*` is written as it is (observed).
+fn link_target(name: &str) -> String {
     if name == "*" {
-        return "*".to_owned();
+        return name.to_owned();
     }
-    let mut href = gourl::escape_path(name);
-    if name.split('/').next().is_some_and(|s| s.contains(':')) {
-        href.insert_str(0, "./");
+    let escaped = gourl::escape_path(name);
+    match name.split('/').next() {
+        Some(first) if first.contains(':') => format!("./{escaped}"),
+        _ => escaped,
     }
-    href
 }
 
-fn truncate(t: std::time::SystemTime) -> std::time::SystemTime {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
-}
-
-/// Go's `localRedirect`: a relative Location, 301, the query kept.
-fn local_redirect(target: &str, raw_query: Option<&str>) -> Response<Body> {
-    let mut location = target.to_owned();
-    if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
-        location.push('?');
-        location.push_str(q);
-    }
+/// 301 to a relative location, with the request's query string when it has a non-empty one.
+/// The location is written as given, non-ASCII bytes included.
+fn redirect(target: &str, raw_query: Option<&str>) -> Response<Body> {
+    let location = match raw_query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("{target}?{q}"),
+        None => target.to_owned(),
+    };
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::MOVED_PERMANENTLY;
-    // Go writes the name as it is, non-ASCII bytes included.
     if let Ok(v) = HeaderValue::from_bytes(location.as_bytes()) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
