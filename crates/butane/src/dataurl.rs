@@ -11,28 +11,33 @@
 //! to the same bytes, but the gzip streams (and so the URL text, and in rare
 //! cases the choice of form) can differ from what butane prints.
 
+use std::fmt::Write;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-/// RFC 2396 unreserved characters, which dataurl.Escape leaves as they are.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
-}
-
-/// `dataurl.Escape`: every other byte as `%XX` (upper-case hex).
+/// Percent-encodes `data` for the text form of a data URL (RFC 2397 `data:,<text>`).
+///
+/// A byte stays as it is when it is an RFC 2396 §2.3 unreserved character: a letter, a digit,
+/// or one of the marks `- _ . ! ~ * ' ( )`. Every other byte, reserved characters (`/ : ; = ,`
+/// …) and non-ASCII bytes included, becomes `%` and two upper-case hex digits (RFC 3986 §2.1
+/// recommends upper case). This is the set the recorded butane output keeps literal: RFC 3986
+/// later counts `! * ' ( )` as sub-delimiters, but they are still left unescaped here.
 pub fn escape(data: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(data.len() * 3);
-    for &b in data {
-        if unreserved(b) {
-            out.push(b as char);
+    for &byte in data {
+        if keeps_literal(byte) {
+            out.push(char::from(byte));
         } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out
+}
+
+fn keeps_literal(byte: u8) -> bool {
+    const MARKS: &[u8] = b"-_.!~*'()";
+    byte.is_ascii_alphanumeric() || MARKS.contains(&byte)
 }
 
 /// The source URL and the compression value to set (if any).
