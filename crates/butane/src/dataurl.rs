@@ -11,6 +11,7 @@
 //! to the same bytes, but the gzip streams (and so the URL text, and in rare
 //! cases the choice of form) can differ from what butane prints.
 
+use miniz_oxide::deflate::core::{CompressorOxide, TDEFLFlush, TDEFLStatus, compress};
 use std::fmt::Write;
 
 use base64::Engine;
@@ -67,9 +68,16 @@ fn base64_len(n: usize) -> usize {
 
 thread_local! {
     /// One compressor per thread, reset between uses: setting up level 9's
-    /// tables costs more than compressing a config file.
-    static DEFLATE: std::cell::RefCell<flate2::Compress> =
-        std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::best(), false));
+    /// tables costs more than compressing a config file. miniz_oxide is
+    /// called directly, not through flate2, because flate2 switches to
+    /// another backend (with other output bytes) when any crate in the
+    /// build enables it, and pgp enables zlib-rs: the answer must not
+    /// depend on what else is linked.
+    static DEFLATE: std::cell::RefCell<Box<CompressorOxide>> = std::cell::RefCell::new({
+        let mut c = Box::<CompressorOxide>::default();
+        c.set_format_and_level(miniz_oxide::DataFormat::Raw, 9);
+        c
+    });
 }
 
 /// A gzip member with the header Go's gzip.Writer writes at BestCompression
@@ -79,20 +87,29 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let deflated = DEFLATE.with(|c| {
         let mut c = c.borrow_mut();
         c.reset();
-        let mut buf = Vec::with_capacity(data.len() / 2 + 64);
+        let mut buf = vec![0u8; data.len() / 2 + 64];
+        let (mut read, mut written) = (0, 0);
         loop {
-            let before = c.total_in() as usize;
-            match c.compress_vec(&data[before.min(data.len())..], &mut buf, flate2::FlushCompress::Finish) {
-                Ok(flate2::Status::StreamEnd) => break buf,
-                Ok(_) => buf.reserve(buf.capacity().max(64)),
-                Err(_) => break Vec::new(),
+            let (status, r, w) = compress(&mut c, &data[read..], &mut buf[written..], TDEFLFlush::Finish);
+            read += r;
+            written += w;
+            match status {
+                TDEFLStatus::Done => {
+                    buf.truncate(written);
+                    break buf;
+                }
+                TDEFLStatus::Okay => {
+                    let grow = buf.len().max(64);
+                    buf.resize(buf.len() + grow, 0);
+                }
+                _ => break Vec::new(),
             }
         }
     });
     out.extend(deflated);
-    let mut crc = flate2::Crc::new();
+    let mut crc = crc32fast::Hasher::new();
     crc.update(data);
-    out.extend(crc.sum().to_le_bytes());
+    out.extend(crc.finalize().to_le_bytes());
     out.extend((data.len() as u32).to_le_bytes());
     out
 }
