@@ -1,19 +1,24 @@
-//! Go's builtin template functions: `and or not len index slice print printf
-//! println html js urlquery eq ne lt le gt ge call`, with their Go 1.19
-//! semantics and error texts.
+//! The predefined template functions (`and or not len index slice print
+//! printf println html js urlquery call eq ne lt le gt ge`), the only
+//! functions a matchbox template can call.
 //!
-//! `and` and `or` short-circuit, so the executor evaluates them itself; the
-//! rest receive evaluated arguments here. There are no user functions, so
-//! `call` can only fail, exactly as it would in matchbox.
+//! Written from the `text/template` documentation ("Functions" and the
+//! comparison rules below it) and from Go 1.19's observed results and error
+//! texts, recorded in `tests/golden/cases.json` by the oracle.
+//!
+//! `and` and `or` decide which operands get evaluated, so the executor runs
+//! them itself; every other function receives its arguments already
+//! evaluated and converted to the parameter kinds of [`Builtin::signature`].
+//! No function values exist in matchbox's data, so `call` always fails.
 
 use std::borrow::Cow;
 
 use crate::gofmt::{format_val, sprint, sprintf, sprintln};
 use crate::unicode::is_print;
-use crate::utf8::{RUNE_SELF, decode_rune};
-use crate::val::{Conc, Val};
+use crate::utf8::decode_char;
+use crate::val::{Conc, ListRef, Val};
 
-/// A builtin function.
+/// A predefined function, resolved by name at parse time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Builtin {
     And,
@@ -37,301 +42,171 @@ pub(crate) enum Builtin {
     Ne,
 }
 
-/// The Go type of a builtin's parameter.
+/// How an argument is handed to a function, which decides what a nil or an
+/// interface-held argument turns into before the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Param {
-    /// `reflect.Value`: receives the value exactly as evaluated.
+    /// Untouched: the function sees exactly what was evaluated.
     Value,
-    /// `interface{}`: receives a concrete value or nil.
+    /// Any value, where "no value" arrives as nil.
     Any,
-    /// `string` (the format of `printf`).
+    /// A string (the format of `printf`).
     Str,
 }
 
+/// Every function with its template name.
+const NAMES: [(Builtin, &str); 19] = [
+    (Builtin::And, "and"),
+    (Builtin::Call, "call"),
+    (Builtin::Html, "html"),
+    (Builtin::Index, "index"),
+    (Builtin::Slice, "slice"),
+    (Builtin::Js, "js"),
+    (Builtin::Len, "len"),
+    (Builtin::Not, "not"),
+    (Builtin::Or, "or"),
+    (Builtin::Print, "print"),
+    (Builtin::Printf, "printf"),
+    (Builtin::Println, "println"),
+    (Builtin::Urlquery, "urlquery"),
+    (Builtin::Eq, "eq"),
+    (Builtin::Ge, "ge"),
+    (Builtin::Gt, "gt"),
+    (Builtin::Le, "le"),
+    (Builtin::Lt, "lt"),
+    (Builtin::Ne, "ne"),
+];
+
 impl Builtin {
     pub(crate) fn from_name(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "and" => Builtin::And,
-            "call" => Builtin::Call,
-            "html" => Builtin::Html,
-            "index" => Builtin::Index,
-            "slice" => Builtin::Slice,
-            "js" => Builtin::Js,
-            "len" => Builtin::Len,
-            "not" => Builtin::Not,
-            "or" => Builtin::Or,
-            "print" => Builtin::Print,
-            "printf" => Builtin::Printf,
-            "println" => Builtin::Println,
-            "urlquery" => Builtin::Urlquery,
-            "eq" => Builtin::Eq,
-            "ge" => Builtin::Ge,
-            "gt" => Builtin::Gt,
-            "le" => Builtin::Le,
-            "lt" => Builtin::Lt,
-            "ne" => Builtin::Ne,
-            _ => return None,
-        })
+        NAMES.iter().find(|(_, n)| *n == name).map(|&(f, _)| f)
     }
 
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            Builtin::And => "and",
-            Builtin::Call => "call",
-            Builtin::Html => "html",
-            Builtin::Index => "index",
-            Builtin::Slice => "slice",
-            Builtin::Js => "js",
-            Builtin::Len => "len",
-            Builtin::Not => "not",
-            Builtin::Or => "or",
-            Builtin::Print => "print",
-            Builtin::Printf => "printf",
-            Builtin::Println => "println",
-            Builtin::Urlquery => "urlquery",
-            Builtin::Eq => "eq",
-            Builtin::Ge => "ge",
-            Builtin::Gt => "gt",
-            Builtin::Le => "le",
-            Builtin::Lt => "lt",
-            Builtin::Ne => "ne",
-        }
+        NAMES.iter().find(|(f, _)| *f == self).map_or("", |&(_, n)| n)
     }
 
-    /// The fixed parameters and the element type of the variadic one, if
-    /// any, of the Go function behind the builtin.
+    /// The arity: the parameters every call must supply, then the kind of
+    /// the optional repeated parameter for functions taking any number more.
+    /// The counts decide Go's "wrong number of args" messages.
     pub(crate) fn signature(self) -> (&'static [Param], Option<Param>) {
-        const V: Param = Param::Value;
+        use Param::{Any, Str, Value};
         match self {
+            // At least one operand, then as many as wanted.
             Builtin::And | Builtin::Or | Builtin::Call | Builtin::Index | Builtin::Slice | Builtin::Eq => {
-                (&[V], Some(V))
+                (&[Value], Some(Value))
             }
-            Builtin::Not | Builtin::Len => (&[V], None),
-            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => (&[V, V], None),
-            Builtin::Html | Builtin::Js | Builtin::Urlquery | Builtin::Print | Builtin::Println => {
-                (&[], Some(Param::Any))
-            }
-            Builtin::Printf => (&[Param::Str], Some(Param::Any)),
+            Builtin::Not | Builtin::Len => (&[Value], None),
+            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => (&[Value, Value], None),
+            // Zero or more of anything.
+            Builtin::Html | Builtin::Js | Builtin::Urlquery | Builtin::Print | Builtin::Println => (&[], Some(Any)),
+            Builtin::Printf => (&[Str], Some(Any)),
         }
     }
 }
 
-/// What a builtin returns: a value, or the text of the Go error it reports.
-pub(crate) type CallResult<'a> = Result<Val<'a>, String>;
-
-/// Calls a builtin other than `and`/`or` with arguments already converted to
-/// its parameter types.
-pub(crate) fn call<'a>(f: Builtin, mut args: Vec<Val<'a>>) -> CallResult<'a> {
-    let bool_val = |b: bool| Val::Conc(Conc::Bool(b));
-    let mut it = std::mem::take(&mut args).into_iter();
-    let mut next = || it.next().unwrap_or(Val::Invalid);
-    match f {
-        Builtin::And | Builtin::Or => Err("unreachable".to_owned()),
-        Builtin::Call => call_fn(next()),
+/// Runs any function but `and`/`or` on its evaluated arguments. The error is
+/// the text Go puts after "error calling NAME: ".
+pub(crate) fn call<'a>(f: Builtin, args: Vec<Val<'a>>) -> Result<Val<'a>, String> {
+    let truth = |b: bool| Val::Conc(Conc::Bool(b));
+    let mut args = args.into_iter();
+    // The arity was checked by the executor; a shortfall reads as no value.
+    let mut take = || args.next().unwrap_or(Val::Invalid);
+    Ok(match f {
+        Builtin::And | Builtin::Or => return Err("and/or are evaluated by the executor".to_owned()),
+        Builtin::Not => truth(!take().truth()),
+        Builtin::Len => length(take())?,
+        Builtin::Call => return Err(not_callable(take())),
         Builtin::Index => {
-            let item = next();
-            index(item, it.collect())
+            let target = take();
+            index(target, args)?
         }
         Builtin::Slice => {
-            let item = next();
-            slice(item, it.collect())
+            let target = take();
+            slice(target, args.collect())?
         }
-        Builtin::Len => length(next()),
-        Builtin::Not => Ok(bool_val(!next().truth())),
         Builtin::Eq => {
-            let a = next();
-            eq(a, it.collect()).map(bool_val)
+            let first = take();
+            truth(equals_any(first, args)?)
         }
         Builtin::Ne => {
-            let (a, b) = (next(), next());
-            eq(a, vec![b]).map(|t| bool_val(!t))
+            let (a, b) = (take(), take());
+            truth(!equal(&a, &b)?)
         }
         Builtin::Lt => {
-            let (a, b) = (next(), next());
-            lt(&a, &b).map(bool_val)
+            let (a, b) = (take(), take());
+            truth(less(&a, &b)?)
         }
         Builtin::Le => {
-            let (a, b) = (next(), next());
-            le(a, b).map(bool_val)
+            let (a, b) = (take(), take());
+            truth(less_or_equal(&a, &b)?)
         }
         Builtin::Gt => {
-            let (a, b) = (next(), next());
-            le(a, b).map(|t| bool_val(!t))
+            let (a, b) = (take(), take());
+            truth(!less_or_equal(&a, &b)?)
         }
         Builtin::Ge => {
-            let (a, b) = (next(), next());
-            lt(&a, &b).map(|t| bool_val(!t))
+            let (a, b) = (take(), take());
+            truth(!less(&a, &b)?)
         }
-        Builtin::Print | Builtin::Println => {
-            let a: Vec<Option<Conc<'a>>> = it.map(Val::into_concrete).collect();
+        Builtin::Print | Builtin::Println | Builtin::Printf => {
+            let format = (f == Builtin::Printf).then(&mut take);
+            let operands: Vec<Option<Conc<'a>>> = args.map(Val::into_concrete).collect();
             let mut out = Vec::new();
-            if f == Builtin::Print {
-                sprint(&mut out, &a);
-            } else {
-                sprintln(&mut out, &a);
+            match format {
+                None if f == Builtin::Print => sprint(&mut out, &operands),
+                None => sprintln(&mut out, &operands),
+                Some(format) => {
+                    // The executor only lets a string through as the format.
+                    if let Some(Conc::Str(text)) = format.concrete() {
+                        sprintf(&mut out, text, &operands);
+                    }
+                }
             }
-            Ok(Val::string(out))
-        }
-        Builtin::Printf => {
-            let format = next();
-            let a: Vec<Option<Conc<'a>>> = it.map(Val::into_concrete).collect();
-            let mut out = Vec::new();
-            if let Some(Conc::Str(fmt)) = format.concrete() {
-                sprintf(&mut out, fmt, &a);
-            }
-            Ok(Val::string(out))
+            Val::string(out)
         }
         Builtin::Html | Builtin::Js | Builtin::Urlquery => {
-            let s = eval_args(it.map(Val::into_concrete).collect());
-            let escaped = match f {
-                Builtin::Html => html_escape(&s),
-                Builtin::Js => js_escape(&s),
-                _ => url_query_escape(&s),
+            let text = text_of(args.map(Val::into_concrete).collect());
+            let escape = match f {
+                Builtin::Html => html_escape,
+                Builtin::Js => js_escape,
+                _ => url_query_escape,
             };
-            Ok(Val::string(escaped))
+            Val::string(escape(&text))
         }
-    }
-}
-
-/// `evalArgs`: `fmt.Sprint` of the arguments, where a nil argument prints as
-/// `<no value>` (the way a template action would print it).
-fn eval_args(args: Vec<Option<Conc<'_>>>) -> Vec<u8> {
-    if let [Some(Conc::Str(s))] = args.as_slice() {
-        return s.to_vec();
-    }
-    let args: Vec<Option<Conc<'_>>> = args
-        .into_iter()
-        .map(|a| a.or(Some(Conc::Str(Cow::Borrowed(b"<no value>")))))
-        .collect();
-    let mut out = Vec::new();
-    sprint(&mut out, &args);
-    out
-}
-
-fn call_fn(f: Val<'_>) -> CallResult<'_> {
-    match f.unwrap_iface() {
-        Val::Invalid => Err("call of nil".to_owned()),
-        v => Err(format!("non-function of type {}", v.type_name())),
-    }
-}
-
-/// `indexArg`: an integer index no greater than `cap`.
-fn index_arg(index: &Val<'_>, cap: usize) -> Result<usize, String> {
-    let x: i64 = match index {
-        Val::Conc(Conc::Int(i)) => *i,
-        Val::Conc(Conc::Uint8(u)) => i64::from(*u),
-        Val::Invalid => return Err("cannot index slice/array with nil".to_owned()),
-        v => return Err(format!("cannot index slice/array with type {}", v.type_name())),
-    };
-    if x < 0 || x as u64 > cap as u64 {
-        return Err(format!("index out of range: {x}"));
-    }
-    Ok(x as usize)
-}
-
-/// `prepareArg` for a map key of type string.
-fn map_key<'v>(index: &'v Val<'_>) -> Result<&'v [u8], String> {
-    match index {
-        Val::Invalid => Err("value is nil; should be of type string".to_owned()),
-        Val::Conc(Conc::Str(s)) => Ok(s),
-        v => Err(format!("value has type {}; should be string", v.type_name())),
-    }
-}
-
-fn index<'a>(item: Val<'a>, indexes: Vec<Val<'a>>) -> CallResult<'a> {
-    let mut item = item.unwrap_iface();
-    if matches!(item, Val::Invalid) {
-        return Err("index of untyped nil".to_owned());
-    }
-    for index in indexes {
-        let index = index.unwrap_iface();
-        item = match item {
-            Val::NilIface => return Err("index of nil pointer".to_owned()),
-            other => other.unwrap_iface(),
-        };
-        item = match item {
-            Val::Conc(Conc::List(l)) => {
-                let x = index_arg(&index, l.len())?;
-                if x == l.len() {
-                    // reflect.Value.Index panics; Go reports the panic.
-                    return Err("reflect: slice index out of range".to_owned());
-                }
-                l.get(x)
-            }
-            Val::Conc(Conc::Str(s)) => {
-                let x = index_arg(&index, s.len())?;
-                match s.get(x) {
-                    Some(&b) => Val::Conc(Conc::Uint8(b)),
-                    None => return Err("reflect: string index out of range".to_owned()),
-                }
-            }
-            Val::Conc(Conc::Map(m)) => {
-                let key = map_key(&index)?;
-                match std::str::from_utf8(key).ok().and_then(|k| m.get(k)) {
-                    Some(v) => Val::from_elem(v),
-                    // A missing key yields the element type's zero value.
-                    None => Val::NilIface,
-                }
-            }
-            Val::Conc(Conc::StrMap(m)) => {
-                let key = map_key(&index)?;
-                match std::str::from_utf8(key).ok().and_then(|k| m.get(k)) {
-                    Some(v) => Val::Conc(Conc::Str(Cow::Borrowed(v.as_bytes()))),
-                    None => Val::Conc(Conc::Str(Cow::Borrowed(b""))),
-                }
-            }
-            other => return Err(format!("can't index item of type {}", other.type_name())),
-        };
-    }
-    Ok(item)
-}
-
-fn slice<'a>(item: Val<'a>, indexes: Vec<Val<'a>>) -> CallResult<'a> {
-    let item = item.unwrap_iface();
-    if matches!(item, Val::Invalid) {
-        return Err("slice of untyped nil".to_owned());
-    }
-    if indexes.len() > 3 {
-        return Err(format!("too many slice indexes: {}", indexes.len()));
-    }
-    let (len, cap) = match &item {
-        Val::Conc(Conc::Str(s)) => {
-            if indexes.len() == 3 {
-                return Err("cannot 3-index slice a string".to_owned());
-            }
-            (s.len(), s.len())
-        }
-        Val::Conc(Conc::List(l)) => (l.len(), l.cap()),
-        other => return Err(format!("can't slice item of type {}", other.type_name())),
-    };
-    let mut idx = [0, len, 0];
-    for (i, index) in indexes.iter().enumerate() {
-        // Unlike `index`, `slice` does not look inside interface values.
-        idx[i] = index_arg(index, cap)?;
-    }
-    if idx[0] > idx[1] {
-        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
-    }
-    let three = indexes.len() == 3;
-    if three && idx[1] > idx[2] {
-        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
-    }
-    Ok(match item {
-        Val::Conc(Conc::Str(s)) => Val::Conc(Conc::Str(match s {
-            Cow::Borrowed(b) => Cow::Borrowed(&b[idx[0]..idx[1]]),
-            Cow::Owned(b) => Cow::Owned(b[idx[0]..idx[1]].to_vec()),
-        })),
-        Val::Conc(Conc::List(l)) => Val::Conc(Conc::List(l.slice(idx[0], idx[1], three.then_some(idx[2])))),
-        _ => Val::Invalid,
     })
 }
 
-fn length(item: Val<'_>) -> CallResult<'_> {
-    let n = match item {
-        Val::NilIface => return Err("len of nil pointer".to_owned()),
-        // Go asks the zero reflect.Value for its type, which panics.
+/// The text the escaping functions work on: their arguments joined the way
+/// `print` joins them, except that nil shows as `<no value>`, as an action
+/// printing nothing would show it.
+fn text_of(args: Vec<Option<Conc<'_>>>) -> Vec<u8> {
+    const NO_VALUE: &[u8] = b"<no value>";
+    let shown: Vec<Option<Conc<'_>>> = args
+        .into_iter()
+        .map(|a| Some(a.unwrap_or(Conc::Str(Cow::Borrowed(NO_VALUE)))))
+        .collect();
+    let mut out = Vec::new();
+    sprint(&mut out, &shown);
+    out
+}
+
+/// The message of `call`: nothing in the data can be called.
+fn not_callable(v: Val<'_>) -> String {
+    match v.concrete() {
+        None => "call of nil".to_owned(),
+        Some(c) => format!("non-function of type {}", c.type_name()),
+    }
+}
+
+// ---------------------------------------------------------------- len
+
+fn length(v: Val<'_>) -> Result<Val<'_>, String> {
+    let n = match &v {
+        // Go panics asking a missing value for its type, and reports that.
         Val::Invalid => return Err("reflect: call of reflect.Value.Type on zero Value".to_owned()),
-        Val::Iface(c) | Val::Conc(c) => match c {
+        Val::NilIface => return Err("len of nil pointer".to_owned()),
+        Val::Conc(c) | Val::Iface(c) => match c {
             Conc::Str(s) => s.len(),
             Conc::List(l) => l.len(),
             Conc::Map(m) => m.len(),
@@ -339,221 +214,326 @@ fn length(item: Val<'_>) -> CallResult<'_> {
             other => return Err(format!("len of type {}", other.type_name())),
         },
     };
-    Ok(Val::Conc(Conc::Int(n as i64)))
+    Ok(Val::Conc(Conc::Int(i64::try_from(n).unwrap_or(i64::MAX))))
 }
 
-/// Go's comparison classes (`basicKind`); `None` is not comparable by `lt`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Invalid,
-    Bool,
-    Complex,
-    Int,
-    Float,
-    String,
-    Uint,
-}
+// ---------------------------------------------------------------- index and slice
 
-fn basic_kind(v: &Val<'_>) -> Kind {
-    match v.concrete() {
-        Some(Conc::Bool(_)) => Kind::Bool,
-        Some(Conc::Int(_)) => Kind::Int,
-        Some(Conc::Uint8(_)) => Kind::Uint,
-        Some(Conc::Float(_)) => Kind::Float,
-        Some(Conc::Complex(..)) => Kind::Complex,
-        Some(Conc::Str(_)) => Kind::String,
-        _ => Kind::Invalid,
+/// Reads an integer position for a string or list and checks that it lies in
+/// `0..=limit`. Only Go integers qualify (a float, even 1.0, does not); a
+/// position equal to the limit passes here and is judged by the caller.
+fn position(p: &Val<'_>, limit: usize) -> Result<usize, String> {
+    let n = match p {
+        Val::Conc(Conc::Int(i)) => *i,
+        Val::Conc(Conc::Uint8(b)) => i64::from(*b),
+        Val::Invalid => return Err("cannot index slice/array with nil".to_owned()),
+        other => return Err(format!("cannot index slice/array with type {}", other.type_name())),
+    };
+    match usize::try_from(n) {
+        Ok(at) if at <= limit => Ok(at),
+        _ => Err(format!("index out of range: {n}")),
     }
 }
 
-const ERR_BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
-const ERR_BAD_COMPARISON: &str = "incompatible types for comparison";
-const ERR_NO_COMPARISON: &str = "missing argument for comparison";
-
-fn as_int(v: &Val<'_>) -> i64 {
-    match v.concrete() {
-        Some(Conc::Int(i)) => *i,
-        _ => 0,
+/// A map key: maps in matchbox data are keyed by strings only. A key that
+/// is not UTF-8 is a valid string but matches no entry (`None`).
+fn string_key<'k>(key: &'k Val<'_>) -> Result<Option<&'k str>, String> {
+    match key {
+        Val::Conc(Conc::Str(s)) => Ok(std::str::from_utf8(s).ok()),
+        Val::Invalid => Err("value is nil; should be of type string".to_owned()),
+        other => Err(format!("value has type {}; should be string", other.type_name())),
     }
 }
 
-fn as_uint(v: &Val<'_>) -> u64 {
-    match v.concrete() {
-        Some(Conc::Uint8(u)) => u64::from(*u),
-        _ => 0,
+/// `index x k1 k2 ...` is `x[k1][k2]...`: each step looks one level further
+/// into a list (by position), a string (giving a byte) or a map (by key).
+fn index<'a>(target: Val<'a>, keys: impl Iterator<Item = Val<'a>>) -> Result<Val<'a>, String> {
+    let mut at = target.unwrap_iface();
+    if let Val::Invalid = at {
+        return Err("index of untyped nil".to_owned());
     }
-}
-
-/// The reflect kind class used by `canCompare`.
-fn reflect_kind(v: &Val<'_>) -> u8 {
-    match v.concrete() {
-        None => 0,
-        Some(Conc::List(_)) => 1,
-        Some(Conc::Map(_) | Conc::StrMap(_)) => 2,
-        Some(_) => 3,
-    }
-}
-
-fn eq<'a>(arg1: Val<'a>, arg2: Vec<Val<'a>>) -> Result<bool, String> {
-    let arg1 = arg1.unwrap_iface();
-    if arg2.is_empty() {
-        return Err(ERR_NO_COMPARISON.to_owned());
-    }
-    let k1 = basic_kind(&arg1);
-    for arg in arg2 {
-        let arg = arg.unwrap_iface();
-        let k2 = basic_kind(&arg);
-        let truth = if k1 != k2 {
-            // Special case: integers compare regardless of signedness.
-            match (k1, k2) {
-                (Kind::Int, Kind::Uint) => as_int(&arg1) >= 0 && as_int(&arg1) as u64 == as_uint(&arg),
-                (Kind::Uint, Kind::Int) => as_int(&arg) >= 0 && as_uint(&arg1) == as_int(&arg) as u64,
-                _ => {
-                    if !matches!(arg1, Val::Invalid) && !matches!(arg, Val::Invalid) {
-                        return Err(ERR_BAD_COMPARISON.to_owned());
-                    }
-                    false
-                }
-            }
-        } else {
-            match (arg1.concrete(), arg.concrete()) {
-                (Some(Conc::Bool(a)), Some(Conc::Bool(b))) => a == b,
-                (Some(Conc::Complex(ar, ai)), Some(Conc::Complex(br, bi))) => ar == br && ai == bi,
-                (Some(Conc::Float(a)), Some(Conc::Float(b))) => a == b,
-                (Some(Conc::Int(a)), Some(Conc::Int(b))) => a == b,
-                (Some(Conc::Str(a)), Some(Conc::Str(b))) => a == b,
-                (Some(Conc::Uint8(a)), Some(Conc::Uint8(b))) => a == b,
-                _ => {
-                    // Maps, slices and nil: only nil comparisons are possible.
-                    let (r1, r2) = (reflect_kind(&arg1), reflect_kind(&arg));
-                    if r1 != r2 && r1 != 0 && r2 != 0 {
-                        return Err(format!(
-                            "non-comparable types {}: {}, {}: {}",
-                            format_val(&arg1, 's'),
-                            arg1.type_name(),
-                            arg.type_name(),
-                            format_val(&arg, 'v')
-                        ));
-                    }
-                    let (n1, n2) = (matches!(arg1, Val::Invalid), matches!(arg, Val::Invalid));
-                    if n1 || n2 {
-                        n1 == n2
-                    } else {
-                        return Err(format!(
-                            "non-comparable type {}: {}",
-                            format_val(&arg, 's'),
-                            arg.type_name()
-                        ));
-                    }
-                }
-            }
+    for key in keys {
+        let key = key.unwrap_iface();
+        let here = match at {
+            // A null reached by an earlier step.
+            Val::NilIface => return Err("index of nil pointer".to_owned()),
+            Val::Iface(c) | Val::Conc(c) => c,
+            Val::Invalid => return Err(format!("can't index item of type {}", at.type_name())),
         };
-        if truth {
+        at = match here {
+            Conc::List(list) => {
+                let i = position(&key, list.len())?;
+                if i == list.len() {
+                    // One past the end: Go's reflect panics with this text.
+                    return Err("reflect: slice index out of range".to_owned());
+                }
+                list.get(i)
+            }
+            Conc::Str(s) => {
+                let i = position(&key, s.len())?;
+                match s.get(i) {
+                    Some(&b) => Val::Conc(Conc::Uint8(b)),
+                    None => return Err("reflect: string index out of range".to_owned()),
+                }
+            }
+            // A missing key gives the element type's zero value: nil for
+            // `interface{}` elements, "" for string ones.
+            Conc::Map(m) => string_key(&key)?
+                .and_then(|k| m.get(k))
+                .map_or(Val::NilIface, Val::from_elem),
+            Conc::StrMap(m) => {
+                let found = string_key(&key)?
+                    .and_then(|k| m.get(k))
+                    .map_or(&[][..], |s| s.as_bytes());
+                Val::Conc(Conc::Str(Cow::Borrowed(found)))
+            }
+            other => return Err(format!("can't index item of type {}", other.type_name())),
+        };
+    }
+    Ok(at)
+}
+
+/// What `slice` can cut: a string (two bounds at most, limited by its length)
+/// or a list (up to three bounds, limited by its capacity, so a list can be
+/// re-extended over the nil slots past its length).
+enum Sliceable<'a> {
+    Text(Cow<'a, [u8]>),
+    List(ListRef<'a>),
+}
+
+/// `slice x`, `slice x i`, `slice x i j`, `slice x i j k`: Go's `x[:]`,
+/// `x[i:]`, `x[i:j]`, `x[i:j:k]`.
+fn slice<'a>(target: Val<'a>, bounds: Vec<Val<'a>>) -> Result<Val<'a>, String> {
+    // Checked in this order: nil, the number of bounds, the kind of value.
+    let target = target.unwrap_iface();
+    if let Val::Invalid = target {
+        return Err("slice of untyped nil".to_owned());
+    }
+    if bounds.len() > 3 {
+        return Err(format!("too many slice indexes: {}", bounds.len()));
+    }
+    let target = match target {
+        Val::Conc(Conc::Str(s)) => Sliceable::Text(s),
+        Val::Conc(Conc::List(l)) => Sliceable::List(l),
+        other => return Err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let (len, limit) = match &target {
+        Sliceable::Text(_) if bounds.len() == 3 => return Err("cannot 3-index slice a string".to_owned()),
+        Sliceable::Text(s) => (s.len(), s.len()),
+        Sliceable::List(l) => (l.len(), l.cap()),
+    };
+    // Every bound is read and range-checked before their order is.
+    // Bounds are taken as given: an interface-held number is not accepted.
+    let given = bounds
+        .iter()
+        .map(|b| position(b, limit))
+        .collect::<Result<Vec<usize>, String>>()?;
+    let low = given.first().copied().unwrap_or(0);
+    let high = given.get(1).copied().unwrap_or(len);
+    let max = given.get(2).copied();
+    if low > high {
+        return Err(format!("invalid slice index: {low} > {high}"));
+    }
+    if let Some(max) = max.filter(|&m| high > m) {
+        return Err(format!("invalid slice index: {high} > {max}"));
+    }
+    Ok(Val::Conc(match target {
+        Sliceable::Text(Cow::Borrowed(s)) => Conc::Str(Cow::Borrowed(&s[low..high])),
+        Sliceable::Text(Cow::Owned(s)) => Conc::Str(Cow::Owned(s[low..high].to_vec())),
+        Sliceable::List(l) => Conc::List(l.slice(low, high, max)),
+    }))
+}
+
+// ---------------------------------------------------------------- comparisons
+//
+// The documented rules: only basic values (booleans, numbers, strings)
+// compare; integers compare by arithmetic value whatever their type (so every
+// negative int is below every byte), but never with floats or complex
+// numbers; only `eq` and `ne` apply to booleans and complex numbers. Lists
+// and maps are not comparable at all, though any value may be tested against
+// nil with `eq`.
+
+/// A value as the comparison functions see it.
+enum Operand<'v> {
+    Nil,
+    Bool(bool),
+    /// An `int` or a `uint8`: both become one integer class.
+    Integer(i64),
+    Float(f64),
+    Complex(f64, f64),
+    Text(&'v [u8]),
+    /// A list or map; the flag tells maps from lists.
+    Composite {
+        is_map: bool,
+    },
+}
+
+impl<'v> Operand<'v> {
+    fn of(v: &'v Val<'_>) -> Operand<'v> {
+        match v.concrete() {
+            None => Operand::Nil,
+            Some(c) => match c {
+                Conc::Bool(b) => Operand::Bool(*b),
+                Conc::Int(i) => Operand::Integer(*i),
+                Conc::Uint8(b) => Operand::Integer(i64::from(*b)),
+                Conc::Float(f) => Operand::Float(*f),
+                Conc::Complex(re, im) => Operand::Complex(*re, *im),
+                Conc::Str(s) => Operand::Text(s),
+                Conc::List(_) => Operand::Composite { is_map: false },
+                Conc::Map(_) | Conc::StrMap(_) => Operand::Composite { is_map: true },
+            },
+        }
+    }
+
+    fn is_basic(&self) -> bool {
+        !matches!(self, Operand::Nil | Operand::Composite { .. })
+    }
+}
+
+const INCOMPATIBLE: &str = "incompatible types for comparison";
+const NOT_ORDERED: &str = "invalid type for comparison";
+
+/// `eq a b c ...`: whether `a` equals any of the rest, trying them in order
+/// and stopping at the first match (later operands are not examined).
+fn equals_any<'a>(first: Val<'a>, rest: impl Iterator<Item = Val<'a>>) -> Result<bool, String> {
+    let mut any = false;
+    for other in rest {
+        any = true;
+        if equal(&first, &other)? {
             return Ok(true);
         }
     }
-    Ok(false)
-}
-
-fn lt(arg1: &Val<'_>, arg2: &Val<'_>) -> Result<bool, String> {
-    let k1 = basic_kind(arg1);
-    if k1 == Kind::Invalid {
-        return Err(ERR_BAD_COMPARISON_TYPE.to_owned());
-    }
-    let k2 = basic_kind(arg2);
-    if k2 == Kind::Invalid {
-        return Err(ERR_BAD_COMPARISON_TYPE.to_owned());
-    }
-    if k1 != k2 {
-        return match (k1, k2) {
-            (Kind::Int, Kind::Uint) => Ok(as_int(arg1) < 0 || (as_int(arg1) as u64) < as_uint(arg2)),
-            (Kind::Uint, Kind::Int) => Ok(as_int(arg2) >= 0 && as_uint(arg1) < as_int(arg2) as u64),
-            _ => Err(ERR_BAD_COMPARISON.to_owned()),
-        };
-    }
-    match (arg1.concrete(), arg2.concrete()) {
-        (Some(Conc::Float(a)), Some(Conc::Float(b))) => Ok(a < b),
-        (Some(Conc::Int(a)), Some(Conc::Int(b))) => Ok(a < b),
-        (Some(Conc::Str(a)), Some(Conc::Str(b))) => Ok(a < b),
-        (Some(Conc::Uint8(a)), Some(Conc::Uint8(b))) => Ok(a < b),
-        _ => Err(ERR_BAD_COMPARISON_TYPE.to_owned()),
+    if any {
+        Ok(false)
+    } else {
+        Err("missing argument for comparison".to_owned())
     }
 }
 
-fn le<'a>(arg1: Val<'a>, arg2: Val<'a>) -> Result<bool, String> {
-    if lt(&arg1, &arg2)? {
-        return Ok(true);
-    }
-    eq(arg1, vec![arg2])
+fn equal(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
+    Ok(match (Operand::of(a), Operand::of(b)) {
+        (Operand::Bool(x), Operand::Bool(y)) => x == y,
+        (Operand::Integer(x), Operand::Integer(y)) => x == y,
+        (Operand::Float(x), Operand::Float(y)) => x == y,
+        (Operand::Complex(xr, xi), Operand::Complex(yr, yi)) => xr == yr && xi == yi,
+        (Operand::Text(x), Operand::Text(y)) => x == y,
+        (x, y) if x.is_basic() && y.is_basic() => return Err(INCOMPATIBLE.to_owned()),
+        // Nil equals only nil, and testing anything against nil is allowed.
+        (Operand::Nil, y) => matches!(y, Operand::Nil),
+        (_, Operand::Nil) => false,
+        (Operand::Composite { is_map: x }, Operand::Composite { is_map: y }) => {
+            // Go names both sides when the kinds differ, only the right one
+            // when they agree, in these exact shapes.
+            let (a, b) = (a.clone().unwrap_iface(), b.clone().unwrap_iface());
+            return Err(if x == y {
+                format!("non-comparable type {}: {}", format_val(&b, 's'), b.type_name())
+            } else {
+                format!(
+                    "non-comparable types {}: {}, {}: {}",
+                    format_val(&a, 's'),
+                    a.type_name(),
+                    b.type_name(),
+                    format_val(&b, 'v')
+                )
+            });
+        }
+        // A basic value against a list or map.
+        _ => return Err(INCOMPATIBLE.to_owned()),
+    })
 }
 
-/// `template.HTMLEscapeString`.
+fn less(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
+    let (x, y) = (Operand::of(a), Operand::of(b));
+    if !x.is_basic() || !y.is_basic() {
+        return Err(NOT_ORDERED.to_owned());
+    }
+    match (x, y) {
+        (Operand::Integer(x), Operand::Integer(y)) => Ok(x < y),
+        (Operand::Float(x), Operand::Float(y)) => Ok(x < y),
+        (Operand::Text(x), Operand::Text(y)) => Ok(x < y),
+        // Same class but without an order.
+        (Operand::Bool(_), Operand::Bool(_)) | (Operand::Complex(..), Operand::Complex(..)) => {
+            Err(NOT_ORDERED.to_owned())
+        }
+        _ => Err(INCOMPATIBLE.to_owned()),
+    }
+}
+
+fn less_or_equal(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
+    Ok(less(a, b)? || equal(a, b)?)
+}
+
+// ---------------------------------------------------------------- escaping
+
+/// Uppercase hexadecimal digits, as all three escapers write them.
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
+/// `html`: the five characters significant in HTML become entities (quotes
+/// as numeric ones) and NUL becomes U+FFFD; every other byte is kept.
 pub(crate) fn html_escape(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
-    for &c in s {
-        match c {
-            0 => out.extend_from_slice("\u{FFFD}".as_bytes()),
-            b'"' => out.extend_from_slice(b"&#34;"),
-            b'\'' => out.extend_from_slice(b"&#39;"),
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            _ => out.push(c),
-        }
+    for &b in s {
+        let replacement: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&#34;",
+            b'\'' => b"&#39;",
+            0 => "\u{FFFD}".as_bytes(),
+            _ => {
+                out.push(b);
+                continue;
+            }
+        };
+        out.extend_from_slice(replacement);
     }
     out
 }
 
-/// `template.JSEscapeString`.
+/// `js`: text safe inside a JavaScript string literal. Quotes and backslash
+/// get a backslash; `< > & =` and the C0 controls become `\u00XX`; DEL and
+/// the rest of ASCII stay. Beyond ASCII, printable characters (and, as in
+/// Go, each byte of an invalid sequence) are kept as they are and every other
+/// character becomes `\u` with at least four uppercase hex digits.
 pub(crate) fn js_escape(s: &[u8]) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if u32::from(c) < RUNE_SELF {
-            match c {
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\'' => out.extend_from_slice(b"\\'"),
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'<' => out.extend_from_slice(b"\\u003C"),
-                b'>' => out.extend_from_slice(b"\\u003E"),
-                b'&' => out.extend_from_slice(b"\\u0026"),
-                b'=' => out.extend_from_slice(b"\\u003D"),
-                _ if c < b' ' => {
+    let mut rest = s;
+    while let Some(&b) = rest.first() {
+        if b.is_ascii() {
+            match b {
+                b'\\' | b'\'' | b'"' => out.extend_from_slice(&[b'\\', b]),
+                b'<' | b'>' | b'&' | b'=' | 0..=0x1F => {
                     out.extend_from_slice(b"\\u00");
-                    out.push(HEX[usize::from(c >> 4)]);
-                    out.push(HEX[usize::from(c & 0xF)]);
+                    out.push(HEX_DIGITS[usize::from(b >> 4)]);
+                    out.push(HEX_DIGITS[usize::from(b & 0xF)]);
                 }
-                _ => out.push(c),
+                _ => out.push(b),
             }
-            i += 1;
+            rest = &rest[1..];
             continue;
         }
-        let (r, size) = decode_rune(&s[i..]);
-        if is_print(r) {
-            out.extend_from_slice(&s[i..i + size]);
+        let (code, width) = decode_char(rest);
+        if is_print(code) {
+            out.extend_from_slice(&rest[..width]);
         } else {
-            out.extend_from_slice(format!("\\u{r:04X}").as_bytes());
+            out.extend_from_slice(format!("\\u{code:04X}").as_bytes());
         }
-        i += size;
+        rest = &rest[width..];
     }
     out
 }
 
-/// `url.QueryEscape`.
+/// `urlquery`: form encoding for a query component. ASCII letters, digits
+/// and `- _ . ~` stay, space becomes `+`, every other byte `%XX`.
 pub(crate) fn url_query_escape(s: &[u8]) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = Vec::with_capacity(s.len());
-    for &c in s {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(c),
-            b' ' => out.push(b'+'),
-            _ => {
-                out.push(b'%');
-                out.push(HEX[usize::from(c >> 4)]);
-                out.push(HEX[usize::from(c & 0xF)]);
-            }
+    for &b in s {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b);
+        } else if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', HEX_DIGITS[usize::from(b >> 4)], HEX_DIGITS[usize::from(b & 0xF)]]);
         }
     }
     out
@@ -564,30 +544,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapers_match_go() {
+    fn names_round_trip() {
+        for (f, name) in NAMES {
+            assert_eq!(Builtin::from_name(name), Some(f));
+            assert_eq!(f.name(), name);
+        }
+        assert_eq!(Builtin::from_name("printf2"), None);
+    }
+
+    #[test]
+    fn escapers() {
         assert_eq!(
             html_escape(b"<a href='x'>&\"\0"),
             b"&lt;a href=&#39;x&#39;&gt;&amp;&#34;\xef\xbf\xbd"
         );
         assert_eq!(
-            js_escape("a'b\"c\\d<e>f&g=h\ni\u{2028}é".as_bytes()),
-            "a\\'b\\\"c\\\\d\\u003Ce\\u003Ef\\u0026g\\u003Dh\\u000Ai\\u2028é".as_bytes()
+            js_escape("a'b\"c\\d<e>f&g=h\ni\u{2028}é\u{7f}".as_bytes()),
+            "a\\'b\\\"c\\\\d\\u003Ce\\u003Ef\\u0026g\\u003Dh\\u000Ai\\u2028é\u{7f}".as_bytes()
         );
+        assert_eq!(js_escape(b"\xff\xc3"), b"\xff\xc3");
         assert_eq!(url_query_escape(b"a b&c=d/e?f~g"), b"a+b%26c%3Dd%2Fe%3Ff~g");
     }
 
     #[test]
     fn comparisons() {
         let int = |i| Val::Conc(Conc::Int(i));
+        let byte = |b| Val::Conc(Conc::Uint8(b));
         let float = |f| Val::Iface(Conc::Float(f));
-        assert_eq!(eq(int(1), vec![int(2), int(1)]), Ok(true));
-        assert_eq!(eq(float(3.0), vec![int(3)]), Err(ERR_BAD_COMPARISON.to_owned()));
-        assert_eq!(eq(Val::NilIface, vec![Val::Invalid]), Ok(true));
-        assert_eq!(eq(Val::Conc(Conc::Uint8(97)), vec![int(97)]), Ok(true));
-        assert_eq!(lt(&int(1), &int(2)), Ok(true));
+        assert_eq!(equals_any(int(1), [int(2), int(1)].into_iter()), Ok(true));
         assert_eq!(
-            lt(&Val::Conc(Conc::Bool(true)), &Val::Conc(Conc::Bool(false))),
-            Err(ERR_BAD_COMPARISON_TYPE.to_owned())
+            equals_any(int(1), std::iter::empty()),
+            Err("missing argument for comparison".to_owned())
+        );
+        assert_eq!(equal(&float(3.0), &int(3)), Err(INCOMPATIBLE.to_owned()));
+        assert_eq!(equal(&Val::NilIface, &Val::Invalid), Ok(true));
+        assert_eq!(equal(&byte(97), &int(97)), Ok(true));
+        assert_eq!(less(&int(-1), &byte(0)), Ok(true));
+        assert_eq!(less(&int(1), &int(2)), Ok(true));
+        assert_eq!(
+            less(&Val::Conc(Conc::Bool(true)), &Val::Conc(Conc::Bool(false))),
+            Err(NOT_ORDERED.to_owned())
         );
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::strconv::{append_quote, append_quoted_char, bytes_to_string, fits_backquotes, format_float};
 use crate::unicode::is_print;
-use crate::utf8::{MAX_RUNE, RUNE_ERROR, decode_rune, push_rune, rune_count};
+use crate::utf8::{MAX_CODE_POINT, REPLACEMENT, char_count, decode_char, push_char};
 use crate::val::{Conc, Val};
 
 /// Widths, precisions and argument numbers above this are refused, as Go
@@ -293,7 +293,7 @@ impl<'o> Printer<'o> {
             self.out.extend_from_slice(b"%!(NOVERB)");
             return Step::Stop;
         };
-        let (code, used) = decode_rune(rest);
+        let (code, used) = decode_char(rest);
         *i += used;
         let verb = char::from_u32(code).unwrap_or('\u{FFFD}');
         if verb == '%' {
@@ -487,7 +487,7 @@ impl<'o> Printer<'o> {
 
     /// `body` padded to the width, counted in characters.
     fn pad(&mut self, body: &[u8]) {
-        let missing = self.spec.width.unwrap_or(0).saturating_sub(rune_count(body));
+        let missing = self.spec.width.unwrap_or(0).saturating_sub(char_count(body));
         if self.spec.minus {
             self.out.extend_from_slice(body);
             self.fill(missing);
@@ -522,7 +522,7 @@ impl<'o> Printer<'o> {
             'X' => self.digits(magnitude, negative, 16, true, verb),
             'c' => {
                 let mut body = Vec::with_capacity(4);
-                push_rune(&mut body, code_point(bits));
+                push_char(&mut body, code_point(bits));
                 self.pad(&body);
             }
             'q' => {
@@ -533,9 +533,9 @@ impl<'o> Printer<'o> {
             'U' => {
                 let min = self.spec.prec.unwrap_or(0).max(4);
                 let mut body = format!("U+{bits:0min$X}").into_bytes();
-                if self.spec.sharp && bits <= u64::from(MAX_RUNE) && is_print(bits as u32) {
+                if self.spec.sharp && bits <= u64::from(MAX_CODE_POINT) && is_print(bits as u32) {
                     body.extend_from_slice(b" '");
-                    push_rune(&mut body, bits as i64);
+                    push_char(&mut body, bits as i64);
                     body.push(b'\'');
                 }
                 self.pad_spaces(&body);
@@ -688,7 +688,7 @@ impl<'o> Printer<'o> {
             if end >= s.len() {
                 break;
             }
-            end += decode_rune(&s[end..]).1.max(1);
+            end += decode_char(&s[end..]).1.max(1);
         }
         &s[..end]
     }
@@ -749,8 +749,8 @@ impl<'o> Printer<'o> {
 
 /// A number as a character for `%c`/`%q`: beyond Unicode is U+FFFD.
 fn code_point(bits: u64) -> i64 {
-    if bits > u64::from(MAX_RUNE) {
-        i64::from(RUNE_ERROR)
+    if bits > u64::from(MAX_CODE_POINT) {
+        i64::from(REPLACEMENT)
     } else {
         bits as i64
     }

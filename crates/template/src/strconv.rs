@@ -11,7 +11,7 @@
 //! only checks Go's syntax and arranges the digits the way Go prints them.
 
 use crate::unicode::is_print;
-use crate::utf8::{RUNE_ERROR, decode_rune, valid_rune};
+use crate::utf8::{REPLACEMENT, decode_char, is_scalar};
 
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -81,9 +81,9 @@ pub(crate) fn append_quote(out: &mut Vec<u8>, text: &[u8], delim: u8, ascii_only
     out.push(delim);
     let mut rest = text;
     while !rest.is_empty() {
-        let (code, used) = decode_rune(rest);
+        let (code, used) = decode_char(rest);
         match char::from_u32(code) {
-            Some(c) if !(used == 1 && code == RUNE_ERROR) => push_escaped(out, c, delim, ascii_only),
+            Some(c) if !(used == 1 && code == REPLACEMENT) => push_escaped(out, c, delim, ascii_only),
             _ => push_hex_escape(out, b'x', u32::from(rest[0]), 2),
         }
         rest = &rest[used.max(1)..];
@@ -103,7 +103,7 @@ pub(crate) fn quote(s: &str) -> String {
 pub(crate) fn append_quoted_char(out: &mut Vec<u8>, code: i64, ascii_only: bool) {
     let c = u32::try_from(code)
         .ok()
-        .filter(|_| valid_rune(code))
+        .filter(|_| is_scalar(code))
         .and_then(char::from_u32)
         .unwrap_or('\u{FFFD}');
     out.push(b'\'');
@@ -117,12 +117,12 @@ pub(crate) fn append_quoted_char(out: &mut Vec<u8>, code: i64, ascii_only: bool)
 pub(crate) fn fits_backquotes(s: &[u8]) -> bool {
     let mut rest = s;
     while let Some(&b) = rest.first() {
-        let (code, used) = decode_rune(rest);
+        let (code, used) = decode_char(rest);
         if used > 1 {
             if code == 0xFEFF {
                 return false;
             }
-        } else if code == RUNE_ERROR || b == b'`' || b == 0x7f || (b < b' ' && b != b'\t') {
+        } else if code == REPLACEMENT || b == b'`' || b == 0x7f || (b < b' ' && b != b'\t') {
             return false;
         }
         rest = &rest[used..];
@@ -160,7 +160,7 @@ pub(crate) fn unquote_char(s: &[u8], delim: u8) -> Option<UnquotedChar> {
         return None;
     }
     if first >= 0x80 {
-        let (value, len) = decode_rune(s);
+        let (value, len) = decode_char(s);
         return Some(UnquotedChar {
             value,
             multibyte: true,
@@ -198,7 +198,7 @@ pub(crate) fn unquote_char(s: &[u8], delim: u8) -> Option<UnquotedChar> {
             };
             let hex = s.get(2..2 + digits)?;
             let value = hex.iter().try_fold(0u32, |acc, &b| Some(acc * 16 + hex_value(b)?))?;
-            if kind != b'x' && !valid_rune(i64::from(value)) {
+            if kind != b'x' && !is_scalar(i64::from(value)) {
                 return None;
             }
             UnquotedChar {
