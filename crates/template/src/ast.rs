@@ -1,14 +1,16 @@
-//! The parse tree of a template, mirroring Go's `text/template/parse` nodes.
+//! The parse tree of a template: what `parse` produces and `exec` walks.
 //!
-//! Each node keeps its byte position so execution errors can report
-//! `line:column` exactly as Go does, and can render itself as Go's
-//! `Node.String()` for the `at <...>` part of an error. Nodes are immutable
-//! after parsing; nothing here evaluates anything.
+//! The shapes follow the template language itself (text, actions, control
+//! structures, pipelines of commands, arguments). Each node keeps its byte
+//! position so execution errors can report `line:column` as Go does, and can
+//! print itself back as template source the way Go's messages show it in
+//! their `at <...>` part. Nodes are immutable after parsing; nothing here
+//! evaluates anything.
 
 use crate::builtins::Builtin;
 use crate::strconv::quote;
 
-/// A sequence of nodes (Go's `ListNode`).
+/// A sequence of nodes: a template body or the body of a control structure.
 #[derive(Debug, Clone)]
 pub(crate) struct List {
     pub(crate) pos: usize,
@@ -57,7 +59,7 @@ pub(crate) struct Branch {
     pub(crate) else_list: Option<List>,
 }
 
-/// A pipeline with optional variable declarations (Go's `PipeNode`).
+/// A pipeline of commands, optionally assigning or declaring variables.
 #[derive(Debug, Clone)]
 pub(crate) struct Pipe {
     pub(crate) pos: usize,
@@ -248,7 +250,9 @@ impl List {
         }
     }
 
-    /// Go's `IsEmptyTree`: only whitespace text (comments are never kept).
+    /// Whether the body holds only whitespace text (comments are never kept):
+    /// such a definition never conflicts with another of the same name, and
+    /// never replaces a non-empty one.
     pub(crate) fn is_empty_tree(&self) -> bool {
         self.nodes.iter().all(|n| match n {
             Node::Text { text, .. } => text.trim_matches(is_go_space).is_empty(),
@@ -316,7 +320,7 @@ impl Node {
     }
 }
 
-/// The node an execution is "at", for error messages (Go's `state.node`).
+/// The node an execution is "at": the one an error message names.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum At<'a> {
     Node(&'a Node),
@@ -337,7 +341,7 @@ impl At<'_> {
         }
     }
 
-    /// Go's `Node.String()` for this node.
+    /// The node as source text, as it appears in `at <...>` in an error.
     pub(crate) fn context(&self) -> String {
         let mut s = String::new();
         match self {
@@ -351,7 +355,8 @@ impl At<'_> {
     }
 }
 
-/// Go's `ErrorContext` location: 1-based line and 0-based byte column.
+/// Where `pos` lies as error messages report it: 1-based line and 0-based
+/// byte column.
 pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let before = text.as_bytes().get(..pos).unwrap_or(text.as_bytes());
     let line = 1 + before.iter().filter(|&&b| b == b'\n').count();

@@ -5,8 +5,9 @@
 //!
 //! Errors read `template: :L:C: executing "NAME" at <NODE>: ...`, where
 //! NODE is the part of the template being evaluated when things went wrong.
-//! That part is tracked as a *focus* that moves as Go's executor moves its
-//! own, so it is updated at the same steps even where that looks redundant.
+//! That part is tracked as a *focus*, moved at every step where Go's messages
+//! show it moving (observed through the oracle), even where a move looks
+//! redundant.
 //!
 //! All state lives in one `Machine` on the caller's stack, so a parsed
 //! template can run on many threads at once. `{{break}}` and `{{continue}}`

@@ -5,9 +5,12 @@
 //! Existing matchbox templates (Butane/Ignition YAML, cloud-configs, generic
 //! templates) must render byte for byte as they do under matchbox, including
 //! Go's number formatting (`1e+06`), map and slice printing (`map[a:1]`,
-//! `[a b]`), `<no value>`, and its error messages. The engine is a port of
-//! Go's lexer, parser, executor and the parts of `fmt` and `strconv` that
-//! templates reach; each module names its Go counterpart.
+//! `[a b]`), `<no value>`, and its error messages. The engine is written
+//! here, in its own design, from Go's documented template language and the
+//! documented behaviour of the parts of `fmt` and `strconv` that templates
+//! reach, and from Go's observed results: Go itself is used only as a black
+//! box, the oracle in `tests/oracle/` that records the golden cases and runs
+//! the differential fuzzing.
 //!
 //! Deliberately absent: user-defined functions, methods, custom delimiters,
 //! `html/template` escaping, and I/O of any kind. Deliberate differences from
@@ -26,7 +29,7 @@
 //!
 //! Code map, in the order text flows through it: `lex` (items) → `parse`
 //! (builds the `ast`, resolves builtins) → `exec` (walks the tree over `val`
-//! runtime values) → `builtins` (the functions) and `gofmt` (Go's `fmt`),
+//! runtime values) → `builtins` (the functions) and `gofmt` (`fmt` formatting),
 //! both resting on `strconv`, `utf8` and `unicode`. `value` is the public
 //! data model; `error` the public errors.
 //!

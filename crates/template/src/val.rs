@@ -1,5 +1,6 @@
-//! Runtime values during execution: a small model of Go's `reflect.Value`
-//! restricted to the types a matchbox template can meet.
+//! Runtime values during execution, limited to the types a matchbox
+//! template can meet (what JSON decodes to, the query labels, and the values
+//! constants, `len`, `index` and the string functions produce).
 //!
 //! Go distinguishes a concrete value from the same value held in an
 //! `interface{}` (every element of a JSON map or array), and "no value at
@@ -11,7 +12,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::value::{Value, go_json_slice_cap};
+use crate::value::{Value, json_array_cap};
 
 /// A Go value of a concrete (non-interface) type.
 #[derive(Debug, Clone)]
@@ -35,10 +36,11 @@ pub(crate) enum Conc<'a> {
     StrMap(&'a BTreeMap<String, String>),
 }
 
-/// A `reflect.Value` as the template executor sees it.
+/// A value during execution, telling apart a value held in an interface,
+/// the same value held directly, a nil interface and no value at all.
 #[derive(Debug, Clone)]
 pub(crate) enum Val<'a> {
-    /// The zero `reflect.Value`: no value at all.
+    /// No value at all.
     Invalid,
     /// An `interface{}` holding nil (a JSON `null` element).
     NilIface,
@@ -65,7 +67,7 @@ impl<'a> ListRef<'a> {
             items,
             off: 0,
             len: items.len(),
-            cap: go_json_slice_cap(items.len()),
+            cap: json_array_cap(items.len()),
         }
     }
 
@@ -120,7 +122,7 @@ impl<'a> Conc<'a> {
         })
     }
 
-    /// The Go type name, as `reflect.Type.String()` prints it.
+    /// The Go type name, as messages and `printf "%T"` print it.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Conc::Bool(_) => "bool",
@@ -135,7 +137,8 @@ impl<'a> Conc<'a> {
         }
     }
 
-    /// Go's `isTrue` for a concrete value.
+    /// Whether the value counts as true in `if`, `with`, `and`, `or` and
+    /// `not`: false, 0, nil and empty strings, lists and maps are false.
     pub(crate) fn truth(&self) -> bool {
         match self {
             Conc::Bool(b) => *b,
@@ -152,7 +155,7 @@ impl<'a> Conc<'a> {
 }
 
 impl<'a> Val<'a> {
-    /// The value at the root of the data (`reflect.ValueOf(data)`).
+    /// The value at the root of the data; a null root is no value at all.
     pub(crate) fn from_root(v: &'a Value) -> Val<'a> {
         match Conc::from_value(v) {
             Some(c) => Val::Conc(c),
@@ -173,7 +176,8 @@ impl<'a> Val<'a> {
         Val::Conc(Conc::Str(Cow::Owned(s)))
     }
 
-    /// Go's `indirectInterface`: the concrete value inside, if any.
+    /// The concrete value, seen through an interface; `None` for nil and for
+    /// no value at all.
     pub(crate) fn concrete(&self) -> Option<&Conc<'a>> {
         match self {
             Val::Invalid | Val::NilIface => None,
@@ -189,7 +193,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// `indirectInterface` as a `Val`: drops the interface wrapper.
+    /// Drops the interface wrapper, if any: a nil interface becomes no value.
     pub(crate) fn unwrap_iface(self) -> Val<'a> {
         match self {
             Val::NilIface => Val::Invalid,
@@ -198,7 +202,8 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// `reflect.Value.Type().String()` for a valid value.
+    /// The type name messages print for this value: `interface {}` for
+    /// anything held in an interface.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Val::Invalid => "<invalid>",
@@ -207,7 +212,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Go's `truth(indirectInterface(v))`.
+    /// The truth of the value inside any interface; nil is false.
     pub(crate) fn truth(&self) -> bool {
         self.concrete().is_some_and(Conc::truth)
     }

@@ -115,49 +115,46 @@ impl From<Vec<Value>> for Value {
     }
 }
 
-/// The capacity Go gives a `[]interface{}` of length `n` built by
-/// `encoding/json`, which appends one element at a time to an empty slice.
+/// The capacity of the `[]interface{}` that Go's `encoding/json` builds for
+/// an array of `n` elements.
 ///
-/// `slice` may extend a slice up to its capacity (`slice .list 0 4` on a
+/// `slice` may extend a list up to its capacity (`slice .list 0 4` on a
 /// three-element list succeeds in Go and yields a trailing `<nil>`), so the
-/// capacity is part of the observable behaviour. This follows the Go runtime's
-/// growth rule (doubling below 256 elements, then about 1.25x) and its
-/// allocation size classes for 16-byte elements.
-pub(crate) fn go_json_slice_cap(n: usize) -> usize {
-    let mut cap = 0usize;
+/// capacity is observable. The decoder appends the elements one by one to an
+/// empty slice; each time the slice is full, Go 1.19's `append` asks for one
+/// slot when empty, twice the capacity below 256 elements and the capacity
+/// plus a quarter of (capacity + 768) from there on, and the allocator then
+/// rounds the request up to its next size class (interface values take 16
+/// bytes), which is the capacity the slice ends up with.
+pub(crate) fn json_array_cap(n: usize) -> usize {
+    const SLOT: usize = 16;
+    let mut cap = 0;
     while cap < n {
-        let needed = cap + 1;
-        let doublecap = cap + cap;
-        let mut newcap = if needed > doublecap {
-            needed
-        } else if cap < 256 {
-            doublecap
-        } else {
-            let mut c = cap;
-            while c < needed {
-                c += (c + 3 * 256) / 4;
-            }
-            c
+        let wanted = match cap {
+            0 => 1,
+            c if c < 256 => 2 * c,
+            c => c + (c + 768) / 4,
         };
-        newcap = roundupsize(newcap.saturating_mul(16)) / 16;
-        cap = newcap;
+        cap = allocated_bytes(wanted.saturating_mul(SLOT)) / SLOT;
     }
     cap
 }
 
-/// Go's `runtime.roundupsize`: the allocation size class of a request.
-fn roundupsize(size: usize) -> usize {
-    const CLASSES: &[usize] = &[
+/// The bytes Go's allocator sets aside for a request of `size` bytes: the
+/// smallest size class that fits, or whole 8 KiB pages beyond the largest.
+fn allocated_bytes(size: usize) -> usize {
+    /// Go 1.19's small-object size classes, in bytes.
+    const SIZE_CLASSES: [usize; 68] = [
         0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416,
         448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456,
         4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432,
         19072, 20480, 21760, 24576, 27264, 28672, 32768,
     ];
     const PAGE: usize = 8192;
-    if size <= 32768 {
-        return CLASSES.iter().copied().find(|&c| c >= size).unwrap_or(size);
+    match SIZE_CLASSES.iter().find(|&&class| class >= size) {
+        Some(&class) => class,
+        None => size.div_ceil(PAGE).saturating_mul(PAGE),
     }
-    size.div_ceil(PAGE).saturating_mul(PAGE)
 }
 
 #[cfg(test)]
@@ -177,9 +174,9 @@ mod tests {
 
     #[test]
     fn slice_caps_follow_append_growth() {
-        let caps: Vec<usize> = (0..10).map(go_json_slice_cap).collect();
+        let caps: Vec<usize> = (0..10).map(json_array_cap).collect();
         assert_eq!(caps, [0, 1, 2, 4, 4, 8, 8, 8, 8, 16]);
-        assert_eq!(go_json_slice_cap(257), 512);
-        assert_eq!(go_json_slice_cap(513), 848);
+        assert_eq!(json_array_cap(257), 512);
+        assert_eq!(json_array_cap(513), 848);
     }
 }
