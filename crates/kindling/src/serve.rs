@@ -294,14 +294,20 @@ fn serve(
         Some(handle)
     };
     if let Some(c) = &cluster {
-        // Where the other replicas reach this one (for merged views): the
-        // address it listens on, or its host name when that is every address.
-        let advertised = if local.ip().is_unspecified() {
+        // Where the other replicas reach this one (for merged views, over
+        // plain HTTP): the address it listens on (the --http-address one
+        // beside HTTPS), or its host name when that is every address.
+        let advertised = if boot_http.ip().is_unspecified() {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-            format!("{}:{}", host.trim(), local.port())
+            format!("{}:{}", host.trim(), boot_http.port())
         } else {
-            local.to_string()
+            boot_http.to_string()
         };
+        if tls.is_some() && plain_local.is_none() {
+            tracing::warn!(
+                "replicas merge their machine views over plain HTTP, and --address speaks HTTPS only: add --http-address so that /api/machines and the web UI include the other replicas"
+            );
+        }
         c.spawn_membership(
             store.clone(),
             dhcp.as_ref().map(|d| d.service.clone()),
