@@ -29,6 +29,8 @@ pub(crate) const KEYS: &[&str] = &[
     "domain",
     "server_names",
     "upstreams",
+    "forward_allow",
+    "forward_any",
     "ttl",
     "cache_size",
     "record",
@@ -88,6 +90,17 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     }
     if let Some(v) = table.get("upstreams") {
         dns.upstreams = read_upstreams(ctx, v, &table.path_of("upstreams"));
+    }
+    if let Some(v) = table.get("forward_allow") {
+        let expected = "an array of networks such as [\"192.0.2.0/24\", \"fd00::/8\"]";
+        let expected_one = "a network such as \"192.0.2.0/24\" or an address";
+        dns.forward_allow = reader::list(ctx, v, &table.path_of("forward_allow"), expected, |ctx, item, path| {
+            reader::parsed(ctx, item, &path, expected_one, ::dns::Cidr::parse)
+        })
+        .unwrap_or_default();
+    }
+    if let Some(v) = table.get("forward_any") {
+        dns.forward_any = reader::boolean(ctx, v, &table.path_of("forward_any")).unwrap_or(dns.forward_any);
     }
     if let Some(v) = table.get("ttl") {
         dns.local_ttl = ttl(ctx, v, &table.path_of("ttl")).unwrap_or(dns.local_ttl);

@@ -700,12 +700,24 @@ fn dns_values() {
     );
     assert_one(
         "[dns]\nenable = true\n",
-        "t.toml:2:1: dns.enable: unknown key `enable` (did you mean `enabled`?); allowed here: enabled, address, domain, server_names, upstreams, ttl, cache_size, record",
+        "t.toml:2:1: dns.enable: unknown key `enable` (did you mean `enabled`?); allowed here: enabled, address, domain, server_names, upstreams, forward_allow, forward_any, ttl, cache_size, record",
     );
     assert_one_containing(
         "[dns]\nenabled = \"yes\"\n",
         &["2:11: dns.enabled: expected true or false"],
     );
+    assert_one_containing(
+        "[dns]\nforward_allow = [\"10.0.0.0/33\"]\n",
+        &["dns.forward_allow[0]: \"10.0.0.0/33\": the prefix length must be a number from 0 to 32"],
+    );
+    assert_one_containing(
+        "[dns]\nforward_allow = \"10.0.0.0/8\"\n",
+        &["dns.forward_allow: expected an array of networks"],
+    );
+    let c = ok("[dns]\nforward_allow = [\"192.0.2.9/24\", \"fd00::1\"]\nforward_any = true\n");
+    let nets: Vec<String> = c.dns.forward_allow.iter().map(ToString::to_string).collect();
+    assert_eq!(nets, ["192.0.2.0/24", "fd00::1/128"]);
+    assert!(c.dns.forward_any);
     assert_one(
         "[dns]\naddress = \"0.0.0.0\"\n",
         "t.toml:2:11: dns.address: \"0.0.0.0\" has no port: write \"0.0.0.0:53\"",

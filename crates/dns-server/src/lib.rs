@@ -1,13 +1,22 @@
 //! kindling's DNS service: the `dns` rules behind sockets and a clock.
 //!
 //! UDP runs on one single-threaded runtime per CPU, each with its own socket
-//! of one `SO_REUSEPORT` group (the kernel spreads queries over them), its
-//! own upstream socket and its own table of questions in flight, so a query
-//! never crosses threads. Local names are read from an `ArcSwap` without a
-//! lock; the cache of forwarded answers is shared behind a mutex. TCP
-//! (RFC 7766: length-prefixed messages, several per connection) is served
-//! on the first runtime, and forwards over TCP.
+//! of one `SO_REUSEPORT` group (the kernel spreads queries over them) and
+//! its own table of questions in flight, so a query never crosses threads.
+//! Local names are read from an `ArcSwap` without a lock; the cache of
+//! forwarded answers is shared behind a mutex. TCP (RFC 7766:
+//! length-prefixed messages, several per connection) is served on the first
+//! runtime, and forwards over TCP.
+//!
+//! Forwarding is fenced as dnsmasq fences it since its 2.8x releases: names
+//! are forwarded only for the networks kindling serves and those the
+//! configuration allows (others are REFUSED); every attempt leaves from a
+//! socket of its own, bound to a random port and connected to the upstream
+//! (so a forged answer must guess the port as well as the 16-bit ID, and
+//! the kernel drops datagrams from any other source); and one client can
+//! have only so many questions in flight.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,15 +24,21 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use dns::proto::op::ResponseCode;
 use dns::{
-    Cache, CacheKey, DnsConfig, ForwardError, Forwarder, Handled, LeaseName, LocalNames, Outcome, Request, Transport,
+    Cache, CacheKey, Cidr, DnsConfig, ForwardError, ForwardPolicy, Forwarder, Handled, LeaseName, LocalNames, Outcome,
+    Reply, Request, Transport,
 };
 use netio::{PktSocket, Via};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
 
-/// Questions in flight per UDP worker; more are answered SERVFAIL.
-const MAX_IN_FLIGHT: usize = 4096;
+/// Questions in flight per UDP worker, each holding one socket while an
+/// attempt waits; more are answered SERVFAIL.
+const MAX_IN_FLIGHT: usize = 512;
+/// Questions one client may have in flight per UDP worker; more are REFUSED.
+pub const MAX_PER_CLIENT: u32 = 32;
+/// Tries at binding a random port before leaving the choice to the kernel.
+const PORT_TRIES: usize = 8;
 /// A TCP connection idle this long is closed (RFC 7766 §6.2.3 suggests
 /// seconds, not minutes).
 const TCP_IDLE: Duration = Duration::from_secs(10);
@@ -38,6 +53,8 @@ pub struct Service {
     /// Lease names last given, to rebuild when the configuration's part
     /// does not change.
     generation: Mutex<u32>,
+    /// Who names are forwarded for.
+    policy: ArcSwap<ForwardPolicy>,
 }
 
 impl Service {
@@ -47,9 +64,33 @@ impl Service {
         Service {
             cache: Mutex::new(Cache::new(config.cache_size, config.max_cache_ttl)),
             names: ArcSwap::from_pointee(names),
+            policy: ArcSwap::from_pointee(ForwardPolicy {
+                any: config.forward_any,
+                networks: config.forward_allow.clone(),
+            }),
             config,
             generation: Mutex::new(1),
         }
+    }
+
+    /// The networks kindling serves (its interfaces', the DHCP subnets),
+    /// forwarded for beside `dns.forward_allow`.
+    pub fn set_served_networks(&self, served: &[Cidr]) {
+        let mut networks = self.config.forward_allow.clone();
+        for n in served {
+            if !networks.contains(n) {
+                networks.push(*n);
+            }
+        }
+        self.policy.store(Arc::new(ForwardPolicy {
+            any: self.config.forward_any,
+            networks,
+        }));
+    }
+
+    /// Whether names are forwarded for `client`.
+    pub fn forwards_for(&self, client: IpAddr) -> bool {
+        self.forwarding() && self.policy.load().allows(client)
     }
 
     /// Republishes the names with a new list of leases.
@@ -117,6 +158,10 @@ struct Counters {
     notimp: metrics::Counter,
     forwarded: metrics::Counter,
     servfail: metrics::Counter,
+    /// Refused because the client had too many questions in flight.
+    limited: metrics::Counter,
+    /// Refused because names are not forwarded for the client.
+    not_served: metrics::Counter,
 }
 
 impl Counters {
@@ -131,6 +176,8 @@ impl Counters {
             notimp: c("notimp"),
             forwarded: c("forwarded"),
             servfail: c("servfail"),
+            limited: c("limited"),
+            not_served: c("not_served"),
         }
     }
 
@@ -154,64 +201,83 @@ struct UdpClient {
     via: Via,
 }
 
-/// Upstream sockets, one per address family in use.
-struct Upstream {
-    v4: Option<UdpSocket>,
-    v6: Option<UdpSocket>,
+/// A datagram an attempt's socket received: who sent it (the upstream it
+/// is connected to) and the bytes.
+type Received = (SocketAddr, Vec<u8>);
+
+/// A UDP socket on a random port, connected to `to`: the kernel then
+/// delivers only `to`'s datagrams to it.
+async fn attempt_socket(to: SocketAddr) -> std::io::Result<UdpSocket> {
+    let any: IpAddr = if to.is_ipv4() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    let mut socket = None;
+    for _ in 0..PORT_TRIES {
+        let port = rand::random_range(1024..=65535u16);
+        if let Ok(s) = UdpSocket::bind((any, port)).await {
+            socket = Some(s);
+            break;
+        }
+    }
+    // Every try hit a port in use: the kernel's pick (also random on Linux).
+    let socket = match socket {
+        Some(s) => s,
+        None => UdpSocket::bind((any, 0)).await?,
+    };
+    socket.connect(to).await?;
+    Ok(socket)
 }
 
-impl Upstream {
-    async fn open(upstreams: &[SocketAddr]) -> std::io::Result<Upstream> {
-        let v4 = if upstreams.iter().any(SocketAddr::is_ipv4) {
-            Some(UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await?)
-        } else {
-            None
+/// Sends one attempt from its own socket and hands back what comes from the
+/// upstream (datagrams with the attempt's ID) until `wait` passes, or until
+/// one answers the question.
+fn spawn_attempt(out: dns::Outgoing, request: Request, wait: Duration, replies: tokio::sync::mpsc::Sender<Received>) {
+    tokio::spawn(async move {
+        let socket = match attempt_socket(out.to).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, upstream = %out.to, "no socket towards the upstream resolver");
+                return;
+            }
         };
-        let v6 = if upstreams.iter().any(SocketAddr::is_ipv6) {
-            Some(UdpSocket::bind((std::net::Ipv6Addr::UNSPECIFIED, 0)).await?)
-        } else {
-            None
-        };
-        Ok(Upstream { v4, v6 })
-    }
-
-    async fn send(&self, out: &dns::Outgoing) {
-        let socket = if out.to.is_ipv4() { &self.v4 } else { &self.v6 };
-        if let Some(s) = socket
-            && let Err(e) = s.send_to(&out.bytes, out.to).await
-        {
+        if let Err(e) = socket.send(&out.bytes).await {
             tracing::debug!(error = %e, upstream = %out.to, "sending to an upstream resolver failed");
+            return;
         }
-    }
-
-    async fn recv(socket: &Option<UdpSocket>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
-        match socket {
-            Some(s) => s.recv_from(buf).await,
-            None => std::future::pending().await,
+        let id = [out.bytes[0], out.bytes[1]];
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                Ok(Ok(n)) => n,
+                // Refused (ICMP), or the wait is over: the forwarder's
+                // timeout moves the question on.
+                Ok(Err(_)) | Err(_) => return,
+            };
+            if n < 12 || buf[..2] != id {
+                continue;
+            }
+            let answers = dns::proto::op::Message::from_vec(&buf[..n]).is_ok_and(|m| request.matches(&m));
+            if replies.send((out.to, buf[..n].to_vec())).await.is_err() || answers {
+                return;
+            }
         }
-    }
+    });
 }
 
 /// Serves DNS over UDP on `socket` until `stop`: local answers at once,
 /// the rest from the cache or through the upstreams.
 pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: CancellationToken) {
     let counters = Counters::new("udp");
-    let upstream = match Upstream::open(&service.config.upstreams).await {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open a socket towards the upstream resolvers: forwarding is off");
-            Upstream { v4: None, v6: None }
-        }
-    };
-    let mut forwarder: Forwarder<UdpClient> = Forwarder::new(
-        service.config.upstreams.clone(),
-        service.config.upstream_timeout,
-        MAX_IN_FLIGHT,
-    );
+    let timeout = service.config.upstream_timeout;
+    let mut forwarder: Forwarder<UdpClient> = Forwarder::new(service.config.upstreams.clone(), timeout, MAX_IN_FLIGHT);
+    // Questions in flight by client address.
+    let mut per_client: HashMap<Ipv4Addr, u32> = HashMap::new();
+    let (replies_tx, mut replies) = tokio::sync::mpsc::channel::<Received>(1024);
     let local_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
     let mut buf = vec![0u8; 4096];
-    let mut ubuf4 = vec![0u8; 65535];
-    let mut ubuf6 = vec![0u8; 65535];
     let timer = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(timer);
     loop {
@@ -240,9 +306,15 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                 let client = UdpClient { peer: r.src, via: Via::reply_to(&r) };
                 let local = IpAddr::V4(if r.local.is_unspecified() { r.dst } else { r.local });
                 let names = service.names.load();
+                let forwarding = service.forwards_for(IpAddr::V4(*r.src.ip()));
                 let (handled, outcome) =
-                    dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), service.forwarding());
-                counters.count(outcome);
+                    dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), forwarding);
+                if forwarding || !service.forwarding() || outcome != Some(Outcome::Refused) {
+                    counters.count(outcome);
+                } else {
+                    counters.not_served.increment(1);
+                    tracing::debug!(client = %r.src, "not forwarding for a client outside the served networks: REFUSED");
+                }
                 match handled {
                     Handled::Reply(bytes) => reply_udp(&socket, &bytes, client).await,
                     Handled::Drop => {}
@@ -252,10 +324,18 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                             reply_udp(&socket, &bytes, client).await;
                             continue;
                         }
+                        let in_flight = per_client.entry(*client.peer.ip()).or_default();
+                        if *in_flight >= MAX_PER_CLIENT {
+                            counters.limited.increment(1);
+                            let bytes = refused(&request);
+                            reply_udp(&socket, &bytes, client).await;
+                            continue;
+                        }
                         match start_forward(&mut forwarder, client, &request, now) {
                             Some(out) => {
+                                *in_flight += 1;
                                 counters.forwarded.increment(1);
-                                upstream.send(&out).await;
+                                spawn_attempt(out, request, timeout, replies_tx.clone());
                             }
                             None => {
                                 counters.servfail.increment(1);
@@ -266,27 +346,45 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                     }
                 }
             }
-            r = Upstream::recv(&upstream.v4, &mut ubuf4) => {
-                if let Ok((n, from)) = r {
-                    finish_forward(&service, &mut forwarder, &socket, from, &ubuf4[..n]).await;
-                }
-            }
-            r = Upstream::recv(&upstream.v6, &mut ubuf6) => {
-                if let Ok((n, from)) = r {
-                    finish_forward(&service, &mut forwarder, &socket, from, &ubuf6[..n]).await;
+            Some((from, bytes)) = replies.recv() => {
+                match forwarder.on_reply(from, &bytes, Instant::now()) {
+                    Reply::Answer { client, request, message } => {
+                        release(&mut per_client, client);
+                        finish_forward(&service, &socket, client, &request, *message).await;
+                    }
+                    Reply::Retry(out) => {
+                        if let Some(request) = forwarder.request_of(&out) {
+                            spawn_attempt(out, request, timeout, replies_tx.clone());
+                        }
+                    }
+                    Reply::Ignored => {}
                 }
             }
             () = &mut timer => {
                 let (resend, failed) = forwarder.on_timeout(Instant::now());
                 for out in resend {
-                    upstream.send(&out).await;
+                    if let Some(request) = forwarder.request_of(&out) {
+                        spawn_attempt(out, request, timeout, replies_tx.clone());
+                    }
                 }
                 for (client, request) in failed {
+                    release(&mut per_client, client);
                     counters.servfail.increment(1);
                     tracing::debug!(name = %request.query.name, "no upstream resolver answered: SERVFAIL");
                     reply_udp(&socket, &servfail(&request), client).await;
                 }
             }
+        }
+    }
+}
+
+/// One question of `client` is no longer in flight.
+fn release(per_client: &mut HashMap<Ipv4Addr, u32>, client: UdpClient) {
+    let ip = client.peer.ip();
+    if let Some(n) = per_client.get_mut(ip) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            per_client.remove(ip);
         }
     }
 }
@@ -315,15 +413,12 @@ fn start_forward(
 
 async fn finish_forward(
     service: &Service,
-    forwarder: &mut Forwarder<UdpClient>,
     socket: &PktSocket,
-    from: SocketAddr,
-    bytes: &[u8],
+    client: UdpClient,
+    request: &Request,
+    reply: dns::proto::op::Message,
 ) {
-    let Some((client, request, reply)) = forwarder.on_reply(from, bytes) else {
-        return;
-    };
-    service.remember(&request, &reply, Instant::now());
+    service.remember(request, &reply, Instant::now());
     let rcode = reply.metadata.response_code;
     let truncated = reply.metadata.truncation;
     let bytes = if truncated {
@@ -336,6 +431,12 @@ async fn finish_forward(
         request.relay(rcode, reply.answers, reply.authorities, reply.additionals)
     };
     reply_udp(socket, &bytes, client).await;
+}
+
+fn refused(request: &Request) -> Vec<u8> {
+    let mut m = request.reply(ResponseCode::Refused);
+    m.metadata.recursion_available = true;
+    request.encode(m)
 }
 
 fn servfail(request: &Request) -> Vec<u8> {
@@ -382,6 +483,7 @@ pub async fn serve_tcp(service: Arc<Service>, listener: TcpListener, stop: Cance
 
 async fn tcp_connection(service: &Service, mut stream: TcpStream, stop: CancellationToken) -> std::io::Result<()> {
     let counters = Counters::new("tcp");
+    let peer = stream.peer_addr()?.ip();
     let local = stream.local_addr()?.ip();
     let local = match local {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(local, IpAddr::V4),
@@ -400,7 +502,8 @@ async fn tcp_connection(service: &Service, mut stream: TcpStream, stop: Cancella
             .await
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         let names = service.names.load();
-        let (handled, outcome) = dns::handle(&msg, Transport::Tcp, &names, local, unix_now(), service.forwarding());
+        let forwarding = service.forwards_for(peer);
+        let (handled, outcome) = dns::handle(&msg, Transport::Tcp, &names, local, unix_now(), forwarding);
         counters.count(outcome);
         let reply = match handled {
             Handled::Reply(bytes) => bytes,

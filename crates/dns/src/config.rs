@@ -18,6 +18,11 @@ pub struct DnsConfig {
     pub records: Vec<StaticRecord>,
     /// Where other names are forwarded, tried in order; empty: REFUSED.
     pub upstreams: Vec<SocketAddr>,
+    /// Networks names are forwarded for, beside those kindling serves
+    /// (its interfaces' networks and the DHCP subnets, added by the binary).
+    pub forward_allow: Vec<crate::Cidr>,
+    /// Forward for any client (an open resolver); off by default.
+    pub forward_any: bool,
     /// TTL of local answers (static records, server names; lease names get
     /// at most the lease's remaining time).
     pub local_ttl: u32,
@@ -36,6 +41,8 @@ impl Default for DnsConfig {
             server_names: Vec::new(),
             records: Vec::new(),
             upstreams: Vec::new(),
+            forward_allow: Vec::new(),
+            forward_any: false,
             local_ttl: 60,
             cache_size: 10_000,
             max_cache_ttl: 86_400,

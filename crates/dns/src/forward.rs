@@ -1,15 +1,17 @@
 //! Questions in flight to the upstream resolvers, over UDP. Each gets a
 //! fresh random ID (from the caller) so that a reply can only be matched by
-//! someone who saw the query; a reply is accepted only from an upstream the
-//! query went to, with the same question. An upstream that does not answer
-//! in time is replaced by the next one; when all have had their turns, the
-//! client gets SERVFAIL. Time is a parameter.
+//! someone who saw the query (the server also sends each attempt from its
+//! own random port); a reply is accepted only from an upstream the query
+//! went to, with the same question. An upstream that does not answer in
+//! time, or answers SERVFAIL or REFUSED, is replaced by the next one; when
+//! all have had their turns, the client gets SERVFAIL (or the last
+//! upstream's failure). Time is a parameter.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 
 use crate::answer::Request;
 
@@ -27,6 +29,22 @@ struct Pending<C> {
     /// Upstreams tried so far, in order (indexes).
     tried: Vec<usize>,
     deadline: Instant,
+}
+
+/// What a datagram from an upstream did.
+#[derive(Debug)]
+pub enum Reply<C> {
+    /// The answer to a question in flight: relay it to `client`.
+    Answer {
+        client: C,
+        request: Request,
+        message: Box<Message>,
+    },
+    /// The upstream failed the question (SERVFAIL, REFUSED): ask the next.
+    Retry(Outgoing),
+    /// Not an answer to anything in flight (unknown ID, another source,
+    /// another question, garbage): the question keeps waiting.
+    Ignored,
 }
 
 /// Why a question was not forwarded.
@@ -92,25 +110,68 @@ impl<C> Forwarder<C> {
         Ok(out)
     }
 
-    /// A datagram from `from`. Returns the waiting client, its request and
-    /// the upstream's reply when it answers a question in flight; anything
-    /// else (unknown ID, wrong source, another question, garbage) is
-    /// ignored and the question keeps waiting.
-    pub fn on_reply(&mut self, from: SocketAddr, bytes: &[u8]) -> Option<(C, Request, Message)> {
+    /// A datagram from `from`: the answer to a question in flight, a
+    /// failure that moves the question to the next upstream, or nothing.
+    pub fn on_reply(&mut self, from: SocketAddr, bytes: &[u8], now: Instant) -> Reply<C> {
         if bytes.len() < 12 {
-            return None;
+            return Reply::Ignored;
         }
         let id = u16::from_be_bytes([bytes[0], bytes[1]]);
-        let pending = self.pending.get(&id)?;
+        let Some(pending) = self.pending.get(&id) else {
+            return Reply::Ignored;
+        };
         if !pending.tried.iter().any(|&i| self.upstreams[i] == from) {
+            return Reply::Ignored;
+        }
+        let Ok(message) = Message::from_vec(bytes) else {
+            return Reply::Ignored;
+        };
+        if !pending.request.matches(&message) {
+            return Reply::Ignored;
+        }
+        let failed = matches!(
+            message.metadata.response_code,
+            ResponseCode::ServFail | ResponseCode::Refused
+        );
+        // Another upstream may know better; asking the same one again
+        // after it said SERVFAIL would not help.
+        let untried = pending.tried.len() < self.upstreams.len();
+        if failed
+            && untried
+            && let Some(out) = self.next_attempt(id, now)
+        {
+            return Reply::Retry(out);
+        }
+        match self.pending.remove(&id) {
+            Some(p) => Reply::Answer {
+                client: p.client,
+                request: p.request,
+                message: Box::new(message),
+            },
+            None => Reply::Ignored,
+        }
+    }
+
+    /// Moves question `id` to the next upstream, if it has attempts left.
+    fn next_attempt(&mut self, id: u16, now: Instant) -> Option<Outgoing> {
+        let p = self.pending.get_mut(&id)?;
+        if p.tried.len() >= self.attempts {
             return None;
         }
-        let reply = Message::from_vec(bytes).ok()?;
-        if !pending.request.matches(&reply) {
-            return None;
-        }
-        let p = self.pending.remove(&id)?;
-        Some((p.client, p.request, reply))
+        let next = (p.tried.last().copied().unwrap_or(0) + 1) % self.upstreams.len();
+        p.tried.push(next);
+        p.deadline = now + self.timeout;
+        Some(Outgoing {
+            to: self.upstreams[next],
+            bytes: p.request.upstream_query(id),
+        })
+    }
+
+    /// The question an attempt (from `start`, `on_reply` or `on_timeout`)
+    /// asks, while it is in flight.
+    pub fn request_of(&self, out: &Outgoing) -> Option<Request> {
+        let id = u16::from_be_bytes([*out.bytes.first()?, *out.bytes.get(1)?]);
+        self.pending.get(&id).map(|p| p.request.clone())
     }
 
     /// When [`Forwarder::on_timeout`] must next run.
@@ -123,21 +184,17 @@ impl<C> Forwarder<C> {
     pub fn on_timeout(&mut self, now: Instant) -> (Vec<Outgoing>, Vec<(C, Request)>) {
         let mut resend = Vec::new();
         let mut failed_ids = Vec::new();
-        for (&id, p) in self.pending.iter_mut() {
-            if p.deadline > now {
-                continue;
+        let due: Vec<u16> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in due {
+            match self.next_attempt(id, now) {
+                Some(out) => resend.push(out),
+                None => failed_ids.push(id),
             }
-            if p.tried.len() >= self.attempts {
-                failed_ids.push(id);
-                continue;
-            }
-            let next = (p.tried.last().copied().unwrap_or(0) + 1) % self.upstreams.len();
-            p.tried.push(next);
-            p.deadline = now + self.timeout;
-            resend.push(Outgoing {
-                to: self.upstreams[next],
-                bytes: p.request.upstream_query(id),
-            });
         }
         let failed = failed_ids
             .into_iter()

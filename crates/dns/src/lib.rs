@@ -8,14 +8,16 @@
 
 pub mod answer;
 pub mod cache;
+pub mod clients;
 pub mod config;
 pub mod forward;
 pub mod names;
 
 pub use answer::{Handled, Outcome, Request, Transport, answer, handle};
 pub use cache::{Cache, CacheKey, Hit};
+pub use clients::{Cidr, ForwardPolicy};
 pub use config::{DnsConfig, RecordValue, StaticRecord, parse_name, parse_upstream};
-pub use forward::{ForwardError, Forwarder, Outgoing};
+pub use forward::{ForwardError, Forwarder, Outgoing, Reply};
 pub use names::{Conflict, LeaseName, LocalNames, Lookup, hostname_label};
 
 /// The wire-format library, re-exported so that users of this crate build

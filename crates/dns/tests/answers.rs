@@ -9,8 +9,8 @@ use dns::proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use dns::proto::rr::rdata::{A, SOA};
 use dns::proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use dns::{
-    Cache, CacheKey, DnsConfig, Forwarder, Handled, LeaseName, LocalNames, Outcome, RecordValue, Request, StaticRecord,
-    Transport, handle, parse_name,
+    Cache, CacheKey, DnsConfig, Forwarder, Handled, LeaseName, LocalNames, Outcome, RecordValue, Reply, Request,
+    StaticRecord, Transport, handle, parse_name,
 };
 
 const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1));
@@ -425,15 +425,22 @@ fn forwarding_matches_replies_and_fails_over() {
     );
     let good = upstream_reply(&out.bytes, vec![answer.clone()], vec![], ResponseCode::NoError);
     // From an address the query did not go to: ignored.
-    assert!(f.on_reply(up2, &good.to_vec().unwrap()).is_none());
+    assert!(matches!(f.on_reply(up2, &good.to_vec().unwrap(), t0), Reply::Ignored));
     // Another question under the same ID: ignored.
     let mut wrong = good.clone();
     wrong.queries[0].name = Name::from_ascii("evil.example.").unwrap();
-    assert!(f.on_reply(up1, &wrong.to_vec().unwrap()).is_none());
+    assert!(matches!(f.on_reply(up1, &wrong.to_vec().unwrap(), t0), Reply::Ignored));
     // The real one: matched once.
-    let (client, req, reply) = f.on_reply(up1, &good.to_vec().unwrap()).unwrap();
+    let Reply::Answer {
+        client,
+        request: req,
+        message: reply,
+    } = f.on_reply(up1, &good.to_vec().unwrap(), t0)
+    else {
+        panic!("the answer is matched");
+    };
     assert_eq!(client, 7);
-    assert!(f.on_reply(up1, &good.to_vec().unwrap()).is_none());
+    assert!(matches!(f.on_reply(up1, &good.to_vec().unwrap(), t0), Reply::Ignored));
     // Relayed with the client's ID and case, RA on, AA off.
     let bytes = req.relay(reply.metadata.response_code, reply.answers, vec![], vec![]);
     let r = Message::from_vec(&bytes).unwrap();
@@ -452,7 +459,10 @@ fn forwarding_matches_replies_and_fails_over() {
     assert!(failed.is_empty());
     // A late answer from the first upstream still counts.
     let late = upstream_reply(&out.bytes, vec![answer], vec![], ResponseCode::NoError);
-    assert!(f.on_reply(up1, &late.to_vec().unwrap()).is_some());
+    assert!(matches!(
+        f.on_reply(up1, &late.to_vec().unwrap(), t0),
+        Reply::Answer { .. }
+    ));
     let request = forwarded(&names, "example.net.");
     f.start(9, request, 0x0202, t0).unwrap();
     let mut t = t0;
@@ -551,4 +561,36 @@ fn the_cache_counts_ttls_down_and_keeps_negative_answers() {
         );
         assert!(small.len() <= 4);
     }
+}
+
+/// SERVFAIL or REFUSED from one upstream moves the question to the next at
+/// once; the last one's failure is relayed; a single upstream is not asked
+/// twice.
+#[test]
+fn a_failing_upstream_is_replaced_by_the_next() {
+    let names = names_with(&[]);
+    let up1: SocketAddr = "127.0.0.1:5301".parse().unwrap();
+    let up2: SocketAddr = "127.0.0.1:5302".parse().unwrap();
+    let t0 = Instant::now();
+    let mut f: Forwarder<u32> = Forwarder::new(vec![up1, up2], Duration::from_secs(1), 100);
+    let request = forwarded(&names, "example.com.");
+    let out = f.start(1, request.clone(), 0x0a0a, t0).unwrap();
+    let servfail = upstream_reply(&out.bytes, vec![], vec![], ResponseCode::ServFail);
+    let Reply::Retry(next) = f.on_reply(up1, &servfail.to_vec().unwrap(), t0) else {
+        panic!("SERVFAIL moves on");
+    };
+    assert_eq!(next.to, up2);
+    let refused = upstream_reply(&next.bytes, vec![], vec![], ResponseCode::Refused);
+    let Reply::Answer { message, .. } = f.on_reply(up2, &refused.to_vec().unwrap(), t0) else {
+        panic!("the last upstream's failure is the answer");
+    };
+    assert_eq!(message.metadata.response_code, ResponseCode::Refused);
+
+    let mut single: Forwarder<u32> = Forwarder::new(vec![up1], Duration::from_secs(1), 100);
+    let out = single.start(2, request, 0x0b0b, t0).unwrap();
+    let servfail = upstream_reply(&out.bytes, vec![], vec![], ResponseCode::ServFail);
+    assert!(matches!(
+        single.on_reply(up1, &servfail.to_vec().unwrap(), t0),
+        Reply::Answer { .. }
+    ));
 }

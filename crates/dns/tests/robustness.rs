@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use dns::proto::op::{Message, MessageType, OpCode, Query};
 use dns::proto::rr::{Name, RecordType};
-use dns::{DnsConfig, Forwarder, Handled, LocalNames, RecordValue, StaticRecord, Transport, handle, parse_name};
+use dns::{DnsConfig, Forwarder, Handled, LocalNames, RecordValue, Reply, StaticRecord, Transport, handle, parse_name};
 use proptest::prelude::*;
 
 fn names() -> LocalNames {
@@ -95,7 +95,7 @@ proptest! {
         if data.len() >= 2 {
             data[..2].copy_from_slice(&id.to_be_bytes());
         }
-        if let Some(((), req, reply)) = f.on_reply(up, &data) {
+        if let Reply::Answer { request: req, message: reply, .. } = f.on_reply(up, &data, Instant::now()) {
             let out = req.relay(reply.metadata.response_code, reply.answers, reply.authorities, reply.additionals);
             prop_assert!(out.len() <= 1232);
             Message::from_vec(&out).expect("a relayed reply parses");

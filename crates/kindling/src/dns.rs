@@ -122,10 +122,12 @@ pub fn start(
     addr: SocketAddrV4,
     reservations: Vec<dhcp::Reservation>,
     dhcp: Option<Arc<dhcp_server::Service>>,
+    subnets: Vec<dns::Cidr>,
     stop: CancellationToken,
 ) -> anyhow::Result<DnsHandle> {
     let leases = dhcp.as_ref().map(|d| d.leases()).unwrap_or_default();
     let service = Arc::new(Service::new(cfg, &lease_names(&reservations, &leases)));
+    service.set_served_networks(&served_networks(&subnets));
     tracing::info!(names = service.names().len(), "dns names published");
     if addr.port() != 0 {
         // SO_REUSEPORT would let this process join another's group silently.
@@ -140,6 +142,7 @@ pub fn start(
         let stop = stop.clone();
         let dhcp = if i == 0 { dhcp.clone() } else { None };
         let reservations = if i == 0 { reservations.clone() } else { Vec::new() };
+        let subnets = if i == 0 { subnets.clone() } else { Vec::new() };
         let bind_at = SocketAddrV4::new(*addr.ip(), port);
         let (thread, (local, tcp)) = crate::runtime::service_thread(format!("dns-{i}"), move || async move {
             let opts = BindOptions {
@@ -161,6 +164,7 @@ pub fn start(
                 if let Some(d) = dhcp {
                     tokio::spawn(follow_leases(service.clone(), d, reservations, stop.clone()));
                 }
+                tokio::spawn(follow_interfaces(service.clone(), subnets, stop.clone()));
             }
             Ok(((local, tcp), dns_server::serve_udp(service, socket, stop)))
         })?;
@@ -174,6 +178,44 @@ pub fn start(
         threads.push(thread);
     }
     Ok(DnsHandle { threads })
+}
+
+/// How often the interfaces' networks are read again (an address added
+/// later is served within this time).
+const INTERFACES_EVERY: Duration = Duration::from_secs(30);
+
+/// The networks names are forwarded for, beside `dns.forward_allow`: those
+/// of this machine's interfaces (directly attached), and the DHCP subnets
+/// (also those behind relays).
+fn served_networks(subnets: &[dns::Cidr]) -> Vec<dns::Cidr> {
+    let mut nets: Vec<dns::Cidr> = subnets.to_vec();
+    match netio::interfaces() {
+        Ok(list) => {
+            for iface in list {
+                for net in iface.ipv4 {
+                    if let Some(c) = dns::Cidr::new(net.addr.into(), net.prefix.min(32))
+                        && !nets.contains(&c)
+                    {
+                        nets.push(c);
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the interfaces; forwarding for the DHCP subnets and dns.forward_allow only")
+        }
+    }
+    nets
+}
+
+async fn follow_interfaces(service: Arc<Service>, subnets: Vec<dns::Cidr>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(INTERFACES_EVERY) => {}
+        }
+        service.set_served_networks(&served_networks(&subnets));
+    }
 }
 
 /// Republishes the names after each committed lease change, at most every

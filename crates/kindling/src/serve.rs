@@ -328,11 +328,23 @@ fn serve(
                 .as_ref()
                 .map(|c| c.dhcp.reservations.clone())
                 .unwrap_or_default();
+            // DHCP subnets are served networks even when they are behind relays.
+            let subnets = file_config
+                .as_ref()
+                .map(|c| {
+                    c.dhcp
+                        .subnets
+                        .iter()
+                        .filter_map(|s| dns::Cidr::new(s.net.addr.into(), s.net.prefix))
+                        .collect()
+                })
+                .unwrap_or_default();
             Some(crate::dns::start(
                 cfg,
                 addr,
                 reservations,
                 dhcp.as_ref().map(|d| d.service.clone()),
+                subnets,
                 stop.clone(),
             )?)
         }

@@ -186,3 +186,79 @@ fn an_expired_lease_name_disappears_with_the_lease() {
     );
     assert!(dig.query(&["-x", &ip]).data("PTR").is_empty(), "no PTR for {ip}");
 }
+
+/// Names kindling does not own are forwarded only for the networks it
+/// serves (here its link's /24), not for a client from another network
+/// (a second address on the client's side, routed back to it): that client
+/// is REFUSED for forwarded names but still gets kindling's own names;
+/// `dns.forward_allow` lets its network in.
+#[test]
+fn forwarding_is_refused_outside_the_served_networks() {
+    if !available("DNS forwarding policy test") || !have("dig") || !have("dnsmasq") {
+        return;
+    }
+    let mut lab = Lab::new(true);
+    let outside = format!("10.232.{}.7", lab.net);
+    common::netns::run(&[
+        "ip",
+        "-n",
+        &lab.client_ns,
+        "addr",
+        "add",
+        &format!("{outside}/24"),
+        "dev",
+        "kc0",
+    ]);
+    common::netns::run(&[
+        "ip",
+        "-n",
+        &lab.server_ns,
+        "route",
+        "add",
+        &format!("10.232.{}.0/24", lab.net),
+        "dev",
+        "ks0",
+    ]);
+    // The upstream: dnsmasq on the server namespace's loopback.
+    let mut upstream = lab.in_server("dnsmasq");
+    upstream.args([
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--pid-file=",
+        "--user=root",
+        "--port=5399",
+        "--address=/upstream.test/10.1.2.3",
+    ]);
+    lab.spawn(upstream);
+    let base = "[dns]\ndomain = \"lab.example\"\nupstreams = [\"127.0.0.1:5399\"]\n\n[[dns.record]]\nname = \"own.lab.example\"\ntype = \"A\"\nvalue = \"10.99.0.5\"\n";
+    for (extra, outside_forwarded) in [("", false), ("forward_allow = [\"10.232.0.0/16\"]\n", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = base.replacen("\n\n", &format!("\n{extra}\n"), 1);
+        let s = lab.start_kindling(dir.path(), &config, &["--dns", "--dns-address=0.0.0.0:53"]);
+        s.wait_service_addr("dns");
+        let dig = Dig::new(&format!("{}:53", lab.server_ip()))
+            .in_ns(&lab.client_ns)
+            .at(&lab.server_ip());
+        let (inside, ok) = poll(10, || dig.query(&["upstream.test", "A"]), |r| r.status == "NOERROR");
+        assert!(ok, "the served network gets forwarded answers\n{inside}");
+        inside.expect_answer("A", &["10.1.2.3"]);
+
+        let r = dig.query(&["-b", &outside, "upstream.test", "A"]);
+        if outside_forwarded {
+            r.expect_answer("A", &["10.1.2.3"]);
+        } else {
+            assert_eq!(r.status, "REFUSED", "a client outside the served networks\n{r}");
+            assert!(r.answer.is_empty(), "{r}");
+            // Over TCP too.
+            let r = dig.query(&["+tcp", "-b", &outside, "upstream.test", "A"]);
+            assert_eq!(r.status, "REFUSED", "over TCP\n{r}");
+        }
+        // kindling's own names are answered to everyone.
+        let r = dig.query(&["-b", &outside, "own.lab.example", "A"]);
+        r.expect_answer("A", &["10.99.0.5"]);
+        s.terminate();
+    }
+}

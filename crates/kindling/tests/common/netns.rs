@@ -66,7 +66,7 @@ pub fn have(tool: &str) -> bool {
     found
 }
 
-fn run(args: &[&str]) -> Output {
+pub fn run(args: &[&str]) -> Output {
     let out = Command::new(args[0])
         .args(&args[1..])
         .output()
