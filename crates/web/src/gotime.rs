@@ -316,3 +316,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "gotime/recorded.rs"]
+mod recorded;
