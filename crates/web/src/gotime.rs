@@ -4,7 +4,7 @@
 //! succeed or fail exactly where matchbox's do. Go ignores the weekday,
 //! matches day and month names case-insensitively, treats a run of spaces as
 //! one space, accepts one-digit hours and fractional seconds, and in RFC 850
-//! dates accepts any zone abbreviation (as UTC) or `GMT±h`.
+//! dates accepts any zone abbreviation or `GMT±h`, all read as UTC.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -190,7 +190,8 @@ fn atoi(s: &str) -> Option<i64> {
 }
 
 /// A zone abbreviation as Go's `parseTimeZone` accepts it; unknown names
-/// are UTC (offset 0), `GMT+h` shifts by h hours.
+/// are UTC (offset 0), and so is `GMT+h`: Go names the zone but keeps
+/// the wall clock as UTC.
 fn zone(v: &str) -> Option<(i64, &str)> {
     if let Some(rest) = v.strip_prefix("UTC") {
         return Some((0, rest));
@@ -203,7 +204,7 @@ fn zone(v: &str) -> Option<(i64, &str)> {
     }
     if let Some(rest) = v.strip_prefix("GMT") {
         return Some(match signed_offset(rest) {
-            Some((hours, n)) => (hours * 3600, &rest[n..]),
+            Some((_, n)) => (0, &rest[n..]),
             None => (0, rest),
         });
     }
@@ -296,7 +297,7 @@ mod tests {
             Some(784111777),
             "unknown zone is UTC"
         );
-        assert_eq!(secs("Sunday, 06-Nov-94 08:49:37 GMT+1"), Some(784111777 - 3600));
+        assert_eq!(secs("Sunday, 06-Nov-94 08:49:37 GMT+1"), Some(784111777));
     }
 
     #[test]
