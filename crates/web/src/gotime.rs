@@ -1,15 +1,61 @@
-//! Go's `http.ParseTime`: an HTTP date in any of the three formats Go tries
-//! (RFC 1123 with `GMT`, RFC 850, ANSI C asctime), parsed with `time.Parse`'s
-//! leniency, because conditional requests (`If-Modified-Since`, …) must
-//! succeed or fail exactly where matchbox's do. Go ignores the weekday,
-//! matches day and month names case-insensitively, treats a run of spaces as
-//! one space, accepts one-digit hours and fractional seconds, and in RFC 850
-//! dates accepts any zone abbreviation or `GMT±h`, all read as UTC.
+//! HTTP dates (RFC 9110 §5.6.7) read the way matchbox reads them, so that
+//! conditional requests (`If-Modified-Since`, `If-Unmodified-Since`,
+//! `If-Range`) hold or fail on exactly the same header values.
+//!
+//! The RFC names three forms: the preferred IMF-fixdate
+//! (`Sun, 06 Nov 1994 08:49:37 GMT`) and two obsolete ones, RFC 850
+//! (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+//! (`Sun Nov  6 08:49:37 1994`). A value is tried against each form in that
+//! order. Beyond the grammar, matchbox (Go 1.19's `http.ParseTime`, observed
+//! as a black box over the table in `testdata/httptime.tsv`) also accepts:
+//!
+//! - any weekday name, whether or not it fits the date, and day and month
+//!   names in any ASCII case (`SUN`, `nov`); `GMT` itself is case-sensitive;
+//! - a space of the form matching a run of spaces, or nothing at the very
+//!   end of the value (tabs are not spaces);
+//! - a one-digit hour in every form, and a one-digit day in asctime with or
+//!   without its padding space; minutes, seconds and the other days take two
+//!   digits;
+//! - a fraction of a second after the seconds (`.5`, `,123`), dropped here;
+//! - in RFC 850 dates, a two-character year of a sign and a digit (`-1`),
+//!   placed in a century like any other two-digit year: 69–99 in the 1900s,
+//!   the rest in the 2000s;
+//! - in RFC 850 dates, a zone that is `UTC`, `GMT` with an optional offset
+//!   of at most 23 hours, such an offset alone, or an abbreviation of
+//!   upper-case letters (three; four or five ending in `T`; `WITA`, `ChST`,
+//!   `MeST`). Every zone reads as UTC: an offset after `GMT` is named but not
+//!   applied, and abbreviations are looked up in the server's local zone,
+//!   which is UTC where matchbox runs.
+//!
+//! It rejects an hour of 24, a minute or second of 60, and a day the month
+//! does not have (`Feb 29` only in leap years); years run 0000–9999.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const SHORT_DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const LONG_DAYS: [&str; 7] = [
+/// One part of a date form, read in order.
+#[derive(Clone, Copy)]
+enum Part {
+    /// Literal text; each space in it stands for a run of spaces.
+    Text(&'static str),
+    /// A weekday name from the list, read and then disregarded.
+    Weekday(&'static [&'static str; 7]),
+    /// Day of the month: two digits, or (asctime) an optional space and one
+    /// or two digits.
+    Day { padded: bool },
+    /// Three-letter month name.
+    Month,
+    /// Four-digit year.
+    FullYear,
+    /// Two-character year of the RFC 850 form.
+    ShortYear,
+    /// `h:mm:ss` with an optional fraction.
+    Clock,
+    /// The RFC 850 zone.
+    Zone,
+}
+
+const ABBREVIATED_DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const FULL_DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -18,244 +64,259 @@ const LONG_DAYS: [&str; 7] = [
     "Friday",
     "Saturday",
 ];
-const MONTHS: [&str; 12] = [
+const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Parses an HTTP date as Go's `http.ParseTime` does.
-pub fn parse_http_time(s: &str) -> Option<SystemTime> {
-    rfc1123(s).or_else(|| rfc850(s)).or_else(|| ansic(s))
+/// The three forms of RFC 9110 §5.6.7, in the order they are tried.
+const FORMS: [&[Part]; 3] = [
+    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    &[
+        Part::Weekday(&ABBREVIATED_DAYS),
+        Part::Text(", "),
+        Part::Day { padded: false },
+        Part::Text(" "),
+        Part::Month,
+        Part::Text(" "),
+        Part::FullYear,
+        Part::Text(" "),
+        Part::Clock,
+        Part::Text(" GMT"),
+    ],
+    // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+    &[
+        Part::Weekday(&FULL_DAYS),
+        Part::Text(", "),
+        Part::Day { padded: false },
+        Part::Text("-"),
+        Part::Month,
+        Part::Text("-"),
+        Part::ShortYear,
+        Part::Text(" "),
+        Part::Clock,
+        Part::Text(" "),
+        Part::Zone,
+    ],
+    // asctime: Sun Nov  6 08:49:37 1994
+    &[
+        Part::Weekday(&ABBREVIATED_DAYS),
+        Part::Text(" "),
+        Part::Month,
+        Part::Text(" "),
+        Part::Day { padded: true },
+        Part::Text(" "),
+        Part::Clock,
+        Part::Text(" "),
+        Part::FullYear,
+    ],
+];
+
+/// The instant an HTTP date names, or `None` where matchbox would not
+/// take the value as a date.
+pub fn parse_http_time(value: &str) -> Option<SystemTime> {
+    FORMS.iter().find_map(|form| read_form(value.as_bytes(), form))
 }
 
-/// The parts of a date, before range checks.
+/// Calendar fields as read; checked together once the form is complete.
 #[derive(Default)]
-struct Parts {
+struct Fields {
     year: i64,
     month: i64,
     day: i64,
-    hour: i64,
-    min: i64,
-    sec: i64,
-    offset_secs: i64,
+    seconds_of_day: i64,
 }
 
-// "Mon, 02 Jan 2006 15:04:05 GMT"
-fn rfc1123(v: &str) -> Option<SystemTime> {
-    let mut p = Parts::default();
-    let v = lookup(&SHORT_DAYS, v)?.1;
-    let v = skip(v, ", ")?;
-    let (day, v) = getnum(v, true)?;
-    let v = skip(v, " ")?;
-    let (month, v) = lookup(&MONTHS, v)?;
-    let v = skip(v, " ")?;
-    let (year, v) = long_year(v)?;
-    let v = skip(v, " ")?;
-    let v = clock(v, &mut p)?;
-    let v = skip(v, " GMT")?;
-    (p.day, p.month, p.year) = (day, month as i64 + 1, year);
-    finish(v, p)
-}
-
-// "Monday, 02-Jan-06 15:04:05 MST"
-fn rfc850(v: &str) -> Option<SystemTime> {
-    let mut p = Parts::default();
-    let v = lookup(&LONG_DAYS, v)?.1;
-    let v = skip(v, ", ")?;
-    let (day, v) = getnum(v, true)?;
-    let v = skip(v, "-")?;
-    let (month, v) = lookup(&MONTHS, v)?;
-    let v = skip(v, "-")?;
-    let two = v.get(..2)?;
-    let year: i64 = atoi(two)?;
-    let v = &v[2..];
-    let v = skip(v, " ")?;
-    let v = clock(v, &mut p)?;
-    let v = skip(v, " ")?;
-    let (offset, v) = zone(v)?;
-    (p.day, p.month, p.year) = (
-        day,
-        month as i64 + 1,
-        if year >= 69 { year + 1900 } else { year + 2000 },
-    );
-    p.offset_secs = offset;
-    finish(v, p)
-}
-
-// "Mon Jan _2 15:04:05 2006"
-fn ansic(v: &str) -> Option<SystemTime> {
-    let mut p = Parts::default();
-    let v = lookup(&SHORT_DAYS, v)?.1;
-    let v = skip(v, " ")?;
-    let (month, v) = lookup(&MONTHS, v)?;
-    let v = skip(v, " ")?;
-    let v = v.strip_prefix(' ').unwrap_or(v);
-    let (day, v) = getnum(v, false)?;
-    let v = skip(v, " ")?;
-    let v = clock(v, &mut p)?;
-    let v = skip(v, " ")?;
-    let (year, v) = long_year(v)?;
-    (p.day, p.month, p.year) = (day, month as i64 + 1, year);
-    finish(v, p)
-}
-
-/// `15:04:05` with Go's rules: one- or two-digit hour, two-digit minute and
-/// second, and an optional fractional second that the layout does not name.
-fn clock<'a>(v: &'a str, p: &mut Parts) -> Option<&'a str> {
-    let (hour, v) = getnum(v, false)?;
-    let v = skip(v, ":")?;
-    let (min, v) = getnum(v, true)?;
-    let v = skip(v, ":")?;
-    let (sec, mut v) = getnum(v, true)?;
-    let b = v.as_bytes();
-    if b.len() >= 2 && (b[0] == b'.' || b[0] == b',') && b[1].is_ascii_digit() {
-        let n = 1 + b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        v = &v[n..];
+fn read_form(mut rest: &[u8], form: &[Part]) -> Option<SystemTime> {
+    let mut f = Fields::default();
+    for part in form {
+        rest = match *part {
+            Part::Text(text) => read_text(rest, text.as_bytes())?,
+            Part::Weekday(names) => read_name(rest, names)?.1,
+            Part::Month => {
+                let (index, rest) = read_name(rest, &MONTH_NAMES)?;
+                f.month = index as i64 + 1;
+                rest
+            }
+            Part::Day { padded } => {
+                let rest = if padded {
+                    rest.strip_prefix(b" ").unwrap_or(rest)
+                } else {
+                    rest
+                };
+                let (day, rest) = read_digits(rest, !padded)?;
+                f.day = day;
+                rest
+            }
+            Part::FullYear => {
+                let year = rest.get(..4).filter(|y| y.iter().all(u8::is_ascii_digit))?;
+                f.year = year.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0'));
+                &rest[4..]
+            }
+            Part::ShortYear => {
+                let (year, rest) = read_short_year(rest)?;
+                f.year = if year >= 69 { 1900 + year } else { 2000 + year };
+                rest
+            }
+            Part::Clock => {
+                let (seconds, rest) = read_clock(rest)?;
+                f.seconds_of_day = seconds;
+                rest
+            }
+            Part::Zone => &rest[zone_length(rest)?..],
+        };
     }
-    if !(0..24).contains(&hour) || !(0..60).contains(&min) || !(0..60).contains(&sec) {
+    if !rest.is_empty() || f.day < 1 || f.day > month_length(f.year, f.month) {
         return None;
     }
-    (p.hour, p.min, p.sec) = (hour, min, sec);
-    Some(v)
-}
-
-fn finish(rest: &str, p: Parts) -> Option<SystemTime> {
-    if !rest.is_empty() || p.day < 1 || p.day > days_in(p.month, p.year) {
-        return None;
-    }
-    let days = days_from_civil(p.year, p.month, p.day);
-    let secs = days * 86_400 + p.hour * 3600 + p.min * 60 + p.sec - p.offset_secs;
-    if secs >= 0 {
-        Some(UNIX_EPOCH + Duration::from_secs(secs as u64))
+    let seconds = days_since_epoch(f.year, f.month, f.day) * 86_400 + f.seconds_of_day;
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
     } else {
-        UNIX_EPOCH.checked_sub(Duration::from_secs(secs.unsigned_abs()))
+        UNIX_EPOCH.checked_sub(magnitude)
     }
 }
 
-/// Go's `skip`: the prefix must follow, but a space in it matches any run
-/// of spaces (including none at the very end of the input).
-fn skip<'a>(mut value: &'a str, mut prefix: &str) -> Option<&'a str> {
-    while let Some(p0) = prefix.as_bytes().first().copied() {
-        if p0 == b' ' {
-            if value.as_bytes().first().is_some_and(|&c| c != b' ') {
+/// Literal text of a form. A space in it takes every space at the head of
+/// the input, and fails only when the input goes on with something else.
+fn read_text<'a>(mut input: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
+    for &want in text {
+        if want == b' ' {
+            if input.first().is_some_and(|&c| c != b' ') {
                 return None;
             }
-            prefix = prefix.trim_start_matches(' ');
-            value = value.trim_start_matches(' ');
-            continue;
+            while let [b' ', more @ ..] = input {
+                input = more;
+            }
+        } else {
+            input = input.strip_prefix(&[want])?;
         }
-        if value.as_bytes().first() != Some(&p0) {
-            return None;
-        }
-        prefix = &prefix[1..];
-        value = &value[1..];
     }
-    Some(value)
+    Some(input)
 }
 
-/// Go's `lookup`: the first table entry that prefixes `v`, ASCII
-/// case-insensitively.
-fn lookup<'a>(table: &[&str], v: &'a str) -> Option<(usize, &'a str)> {
-    table.iter().enumerate().find_map(|(i, name)| {
-        let head = v.get(..name.len())?;
-        head.eq_ignore_ascii_case(name).then(|| (i, &v[name.len()..]))
-    })
+/// The first name in `names` that begins the input, in any ASCII case:
+/// its position and the input after it.
+fn read_name<'a>(input: &'a [u8], names: &[&str]) -> Option<(usize, &'a [u8])> {
+    names
+        .iter()
+        .position(|name| {
+            input
+                .get(..name.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(name.as_bytes()))
+        })
+        .map(|i| (i, &input[names[i].len()..]))
 }
 
-/// Go's `getnum`: one or two digits (exactly two when `fixed`).
-fn getnum(v: &str, fixed: bool) -> Option<(i64, &str)> {
-    let b = v.as_bytes();
-    let d0 = b.first().filter(|c| c.is_ascii_digit())?;
-    match b.get(1).filter(|c| c.is_ascii_digit()) {
-        Some(d1) => Some((((d0 - b'0') * 10 + (d1 - b'0')) as i64, &v[2..])),
-        None if fixed => None,
-        None => Some(((d0 - b'0') as i64, &v[1..])),
+/// A one- or two-digit number (exactly two when `two` is set); a second
+/// digit is always taken when present.
+fn read_digits(input: &[u8], two: bool) -> Option<(i64, &[u8])> {
+    let digit = |i: usize| input.get(i).filter(|c| c.is_ascii_digit()).map(|c| i64::from(c - b'0'));
+    let first = digit(0)?;
+    match digit(1) {
+        Some(second) => Some((first * 10 + second, &input[2..])),
+        None if two => None,
+        None => Some((first, &input[1..])),
     }
 }
 
-fn long_year(v: &str) -> Option<(i64, &str)> {
-    let four = v.get(..4)?;
-    if !four.as_bytes()[0].is_ascii_digit() {
-        return None;
-    }
-    Some((atoi(four)?, &v[4..]))
-}
-
-/// Go's `atoi`: optional sign, then decimal digits only.
-fn atoi(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// A zone abbreviation as Go's `parseTimeZone` accepts it; unknown names
-/// are UTC (offset 0), and so is `GMT+h`: Go names the zone but keeps
-/// the wall clock as UTC.
-fn zone(v: &str) -> Option<(i64, &str)> {
-    if let Some(rest) = v.strip_prefix("UTC") {
-        return Some((0, rest));
-    }
-    if v.len() < 3 {
-        return None;
-    }
-    if v.starts_with("ChST") || v.starts_with("MeST") {
-        return Some((0, &v[4..]));
-    }
-    if let Some(rest) = v.strip_prefix("GMT") {
-        return Some(match signed_offset(rest) {
-            Some((_, n)) => (0, &rest[n..]),
-            None => (0, rest),
-        });
-    }
-    if v.starts_with(['+', '-']) {
-        let (_, n) = signed_offset(v)?;
-        return Some((0, &v[n..]));
-    }
-    let b = v.as_bytes();
-    let upper = b.iter().take(6).take_while(|c| c.is_ascii_uppercase()).count();
-    let n = match upper {
-        3 => 3,
-        4 if b[3] == b'T' || &v[..4] == "WITA" => 4,
-        5 if b[4] == b'T' => 5,
+/// The RFC 850 year: two digits, or a sign and one digit.
+fn read_short_year(input: &[u8]) -> Option<(i64, &[u8])> {
+    let (&first, &second) = (input.first()?, input.get(1)?);
+    let units = second.is_ascii_digit().then(|| i64::from(second - b'0'))?;
+    let year = match first {
+        b'0'..=b'9' => i64::from(first - b'0') * 10 + units,
+        b'+' => units,
+        b'-' => -units,
         _ => return None,
     };
-    Some((0, &v[n..]))
+    Some((year, &input[2..]))
 }
 
-/// `+h` or `-h` with h ≤ 23: (signed hours, bytes consumed).
-fn signed_offset(v: &str) -> Option<(i64, usize)> {
-    let sign = match v.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits = v[1..].bytes().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
+/// `h:mm:ss` or `hh:mm:ss`, then an optional fraction of a second (a `.`
+/// or `,` and at least one digit), which is dropped: seconds since
+/// midnight and the input after the clock.
+fn read_clock(input: &[u8]) -> Option<(i64, &[u8])> {
+    let (hour, input) = read_digits(input, false)?;
+    let (minute, input) = read_digits(input.strip_prefix(b":")?, true)?;
+    let (second, mut input) = read_digits(input.strip_prefix(b":")?, true)?;
+    if let [b'.' | b',', d, ..] = input
+        && d.is_ascii_digit()
+    {
+        let digits = input[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        input = &input[1 + digits..];
+    }
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let x: i64 = v[1..1 + digits].parse().ok()?;
-    (x <= 23).then_some((sign * x, 1 + digits))
+    Some((hour * 3600 + minute * 60 + second, input))
 }
 
-fn days_in(month: i64, year: i64) -> i64 {
+/// How many bytes of the input an RFC 850 zone takes (see the module
+/// notes); the zone itself is always read as UTC.
+fn zone_length(input: &[u8]) -> Option<usize> {
+    if input.starts_with(b"UTC") {
+        return Some(3);
+    }
+    if input.len() < 3 {
+        return None;
+    }
+    if input.starts_with(b"ChST") || input.starts_with(b"MeST") {
+        return Some(4);
+    }
+    if input.starts_with(b"GMT") {
+        return Some(3 + hour_offset_length(&input[3..]).unwrap_or(0));
+    }
+    if matches!(input[0], b'+' | b'-') {
+        return hour_offset_length(input);
+    }
+    let capitals = input.iter().take(6).take_while(|c| c.is_ascii_uppercase()).count();
+    match capitals {
+        3 => Some(3),
+        4 if input[3] == b'T' || input.starts_with(b"WITA") => Some(4),
+        5 if input[4] == b'T' => Some(5),
+        _ => None,
+    }
+}
+
+/// The length of `+h` or `-h` (any number of digits, value at most 23) at
+/// the head of the input.
+fn hour_offset_length(input: &[u8]) -> Option<usize> {
+    let (sign, digits) = input.split_first()?;
+    if !matches!(sign, b'+' | b'-') {
+        return None;
+    }
+    let count = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    let value = digits[..count]
+        .iter()
+        .try_fold(0u32, |n, d| n.checked_mul(10)?.checked_add(u32::from(d - b'0')));
+    (count > 0 && value? <= 23).then_some(1 + count)
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days in `month` (1–12) of `year`.
+fn month_length(year: i64, month: i64) -> i64 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if is_leap(year) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
 }
 
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Days from 1 January of year 0 to 1 January of `year` (0 or later),
+/// counting year 0 as a leap year, as the proleptic Gregorian calendar does.
+fn days_before_year(year: i64) -> i64 {
+    365 * year + (year + 3) / 4 - (year + 99) / 100 + (year + 399) / 400
+}
+
+/// Days from 1970-01-01 to the given date (negative before it).
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let before_month: i64 = (1..month).map(|m| month_length(year, m)).sum();
+    days_before_year(year) - days_before_year(1970) + before_month + day - 1
 }
 
 #[cfg(test)]
