@@ -1,5 +1,6 @@
-//! Byte-level JSON with Go `encoding/json` semantics: a validity scanner (Go's `checkValid`), a
-//! pull reader over already-validated input, Go's string unquoting and Go's string escaping.
+//! Byte-level JSON with Go `encoding/json` semantics: a validity check with Go's error texts and
+//! offsets, a pull reader over already-validated input, string unquoting as `json.Unmarshal`
+//! decodes strings and string escaping as `json.Marshal` writes them.
 //!
 //! Go differs from a strict RFC 8259 reader in ways that change what Ignition accepts: invalid
 //! UTF-8 inside strings is accepted and each bad byte becomes U+FFFD, an unpaired `\u` surrogate
@@ -13,7 +14,7 @@ pub mod tree;
 
 pub use tree::{Json, parse};
 
-/// Go's `maxNestingDepth` in `encoding/json/scanner.go`.
+/// The deepest nesting `json.Unmarshal` accepts: one more level fails with "exceeded max depth".
 const MAX_NESTING_DEPTH: usize = 10_000;
 
 /// A JSON syntax error at a byte offset.
@@ -527,8 +528,8 @@ fn hex4(bytes: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Decodes one UTF-8 sequence the way Go's `utf8.DecodeRune` does: an invalid sequence yields
-/// U+FFFD and consumes exactly one byte.
+/// Decodes one UTF-8 sequence (RFC 3629); an invalid or truncated sequence yields U+FFFD and
+/// consumes exactly one byte, as Go's decoding does.
 pub fn decode_rune(bytes: &[u8]) -> (char, usize) {
     let Some(&b0) = bytes.first() else {
         return ('\u{FFFD}', 0);
@@ -548,7 +549,9 @@ pub fn decode_rune(bytes: &[u8]) -> (char, usize) {
     }
 }
 
-/// Go's `unquoteBytes` on the text between the quotes.
+/// The text between a string's quotes, decoded as `json.Unmarshal` decodes it: the JSON escapes,
+/// surrogate pairs combined, and U+FFFD for a lone surrogate, a bad escape or each byte of invalid
+/// UTF-8.
 pub fn unquote(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;

@@ -1,6 +1,6 @@
 //! Request labels: the string map that group selection matches against,
-//! derived from a URL query string exactly as matchbox's `labelsFromRequest`
-//! does (Go `url.ParseQuery`, first value wins, `mac` in any case normalized).
+//! derived from a URL query string exactly as matchbox derives them
+//! (Go `url.ParseQuery`, first value wins, `mac` in any case normalized).
 //!
 //! Labels come from the query string only: never from headers, the client
 //! address or the path. That is part of the compatibility contract.

@@ -81,8 +81,8 @@ fn parse_octets(s: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Two hex digits; when more input follows, the next byte must be `sep`
-/// (Go's `xtoi2`), which is what makes mixed separators fail.
+/// Two hex digits; when more input follows, the next byte must be `sep`,
+/// which is what makes mixed separators fail (as Go's `net.ParseMAC` does).
 fn hex_pair(s: &[u8], sep: u8) -> Option<u8> {
     if s.len() > 2 && s[2] != sep {
         return None;

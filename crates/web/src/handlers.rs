@@ -473,8 +473,8 @@ fn labels(query: &str) -> Labels {
     labels
 }
 
-/// matchbox's `selectGroup`: the group these labels select (with its
-/// profile, resolved at load), or why there is none.
+/// The group these labels select (with its profile, resolved at load), or
+/// why there is none.
 fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<Selected<'s>, Failure> {
     if let Some(err) = &snap.groups_dir_error {
         return Err(Failure::not_found("groups-unavailable", err.clone()));
@@ -487,8 +487,8 @@ fn select_group<'s>(snap: &'s Snapshot, labels: &Labels) -> Result<Selected<'s>,
     })
 }
 
-/// matchbox's `selectProfile`: the selected group's profile. A missing
-/// profile is an error; there is no fall-through to the next group.
+/// The selected group's profile. A missing profile is an error; there is no
+/// fall-through to the next group, as in matchbox.
 fn select_profile<'s>(selected: Selected<'s>) -> Result<&'s Arc<LoadedProfile>, Failure> {
     let g = selected.group;
     selected.profile.map_err(|e| {

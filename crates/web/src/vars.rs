@@ -1,5 +1,5 @@
-//! The variables templates and `/metadata` see (matchbox's
-//! `collectVariables`): group metadata, then selectors with lowercased keys,
+//! The variables templates and `/metadata` see, layered as matchbox layers
+//! them: group metadata, then selectors with lowercased keys,
 //! then `request` = {query: labels, raw_query}. Later layers override
 //! earlier ones.
 

@@ -40,7 +40,7 @@ pub(crate) fn validate(cfg: &Config, spec: Spec) -> Report {
     v.report
 }
 
-/// `validateURL` on an arbitrary string, as Ignition runs it on `source` fields.
+/// Ignition's URL rule for `source` fields, on an arbitrary string.
 pub(crate) fn check_source(s: &str, spec: Spec) -> Result<(), Issue> {
     url::validate_source(s, spec)
 }
@@ -61,7 +61,7 @@ fn is_false(b: Option<bool>) -> bool {
     b == Some(false)
 }
 
-/// `validatePath`.
+/// A path must be present, absolute and already clean.
 fn path_issue(p: &str) -> Option<Issue> {
     if p.is_empty() {
         Some(Issue::NoPath)
@@ -74,7 +74,7 @@ fn path_issue(p: &str) -> Option<Issue> {
     }
 }
 
-/// `validatePathNilOK`.
+/// As [`path_issue`], but an absent or empty path passes.
 fn path_issue_nil_ok(p: &Option<String>) -> Option<Issue> {
     match p.as_deref() {
         None | Some("") => None,
@@ -82,12 +82,12 @@ fn path_issue_nil_ok(p: &Option<String>) -> Option<Issue> {
     }
 }
 
-/// `validateMode`.
+/// A mode outside 0..=0o7777 is illegal.
 fn mode_illegal(m: Option<i64>) -> bool {
     m.is_some_and(|m| !(0..=0o7777).contains(&m))
 }
 
-/// `validateModeSpecialBits` (a warning in every spec this crate handles).
+/// Setuid, setgid or sticky bits set (a warning in every spec this crate handles).
 fn mode_special_bits(m: Option<i64>) -> bool {
     m.is_some_and(|m| (m as u32) & 0o7000 != 0)
 }
@@ -278,7 +278,7 @@ impl Validator {
         }
     }
 
-    /// `validateURLNilOK`.
+    /// As [`check_source`], but an absent or empty source passes.
     fn source_nil_ok(&self, s: &Option<String>) -> Option<Issue> {
         match s.as_deref() {
             None | Some("") => None,
