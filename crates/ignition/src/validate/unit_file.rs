@@ -1,10 +1,53 @@
-//! The systemd unit-file parser Ignition validates unit and drop-in contents with
-//! (`coreos/go-systemd/v22/unit.Deserialize`), including its 2048-byte line limit.
+//! The systemd unit-file reading Ignition checks unit and drop-in contents with: the same texts
+//! are accepted and rejected, with the same error texts, as the recorded table in
+//! `testdata/unit_files.tsv` holds.
 //!
-//! go-systemd checks the line limit only when its `bufio.Reader` (4096-byte buffer) happens to
-//! hold at least 2048 unread bytes, so whether a long line is rejected depends on buffer
-//! refills. This module emulates that reader exactly rather than approximating the rule, so the
-//! same contents are accepted and rejected as in Ignition.
+//! # What is read
+//!
+//! * Text before the first header is skipped, one character at a time, except that `[` starts
+//!   a header and `#` or `;` a comment wherever they appear.
+//! * A header is `[`, then everything up to the next `]` (line breaks included) as the section
+//!   name. A header without `]` fails with `unable to find end of section`. The rest of the line
+//!   after `]` must be blank; otherwise it fails with `found garbage after section name : ` and
+//!   that rest, trimmed, in quotes (the section name is never filled in there).
+//! * After a header, blank characters are skipped one by one, and `[`, `#` and `;` start a
+//!   header or a comment. Anything else starts an option: its name runs up to `=` and is trimmed.
+//!   A CR or LF before the `=` fails with `unexpected newline encountered while parsing option
+//!   name`, the end of the text with `EOF`.
+//! * A comment runs to the end of its line. It goes on over the next line too when the line,
+//!   less at most one trailing space, ends in a backslash.
+//! * An option's value is the rest of its line. A line ending in a backslash continues it: the
+//!   next line is added after a line break, unless that line is blank, which ends the value
+//!   without being added. The value is then trimmed; when it ended on such a blank line the line
+//!   break after its last backslash is kept.
+//! * Lines end at LF; one CR before the LF (or before the end of the text) is not part of the
+//!   line. Blank means white space only, in the Unicode sense.
+//!
+//! # Long lines
+//!
+//! The 2,048-byte line limit is not applied to every line. It depends on how far the reading
+//! has looked ahead, which follows these rules:
+//!
+//! 1. Reading looks ahead in blocks: a look-ahead from position `p` covers the text up to
+//!    `p + 4096` (or its end).
+//! 2. Reading one character (each one looked at between entries, and those of an option's
+//!    name) looks ahead from that character when it is not wholly inside the current look-ahead.
+//! 3. Searching for a `]` or a line end keeps the look-ahead when the byte is inside it;
+//!    otherwise it looks ahead from where the search starts, in steps of 4,096 bytes, until the
+//!    byte is covered or the text ends (the look-ahead then ends at `start + k × 4096`).
+//! 4. The limit is checked before each character read between entries, again at the first
+//!    character of an option's name, after a header's `[` and after its `]`, after a comment's
+//!    `#` or `;`, and at the start of each line of a value (the first and each continued one).
+//!    The check fails, with `line too long (max 2048 bytes)`, when the look-ahead reaches at
+//!    least 2,048 bytes past the checked position and none of those next 2,048 bytes is CR or LF.
+//!
+//! Lines shorter than 2,048 bytes (not counting the LF) therefore always pass, and a CR inside
+//! a line counts as a break for the check although it stays in the value. A line of 2,048
+//! bytes or more is rejected only when one of its check positions comes at a moment the
+//! look-ahead already reaches 2,048 bytes past it. For instance `[S]\nA=` and a 2,100-byte
+//! value fail, since the first look-ahead (from the start) covers the whole value; the same
+//! value after 3,000 bytes of short lines passes, since that look-ahead ends at byte 4,096 and
+//! the search for the line end that looks further is not a check position.
 
 /// One `Name=Value` option and the section it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,335 +57,216 @@ pub(crate) struct UnitOption {
     pub value: String,
 }
 
-const BUF_SIZE: usize = 4096;
-const LINE_MAX: usize = 2048;
+/// How far one look-ahead reaches.
+const LOOK_AHEAD: usize = 4096;
+/// The line limit, and how much look-ahead makes it apply.
+const LINE_LIMIT: usize = 2048;
 
-/// Go's `bufio.Reader` over a `strings.Reader`.
-struct BufReader<'a> {
-    src: &'a [u8],
-    src_pos: usize,
-    buf: Vec<u8>,
-    r: usize,
-    w: usize,
-    eof_pending: bool,
-    last_rune_size: Option<usize>,
+/// A position in the text and the end of what has been looked ahead at (rules 1–3 above).
+struct Reading<'a> {
+    text: &'a str,
+    at: usize,
+    seen_to: usize,
 }
 
-/// `utf8.FullRune`.
-fn full_rune(p: &[u8]) -> bool {
-    let Some(&b0) = p.first() else { return false };
-    let (size, lo, hi) = match b0 {
-        0x00..=0x7F => return true,
-        0xC2..=0xDF => (2, 0x80, 0xBF),
-        0xE0 => (3, 0xA0, 0xBF),
-        0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
-        0xED => (3, 0x80, 0x9F),
-        0xF0 => (4, 0x90, 0xBF),
-        0xF1..=0xF3 => (4, 0x80, 0xBF),
-        0xF4 => (4, 0x80, 0x8F),
-        _ => return true,
-    };
-    if p.len() >= size {
-        return true;
+impl<'a> Reading<'a> {
+    fn new(text: &'a str) -> Self {
+        Reading {
+            text,
+            at: 0,
+            seen_to: 0,
+        }
     }
-    if p.len() > 1 && (p[1] < lo || hi < p[1]) {
-        return true;
+
+    /// Rule 1: look ahead from the current position.
+    fn look_ahead(&mut self) {
+        self.seen_to = (self.at + LOOK_AHEAD).min(self.text.len());
     }
-    if p.len() > 2 && !(0x80..=0xBF).contains(&p[2]) {
-        return true;
+
+    /// Rule 4.
+    fn check_line_length(&self) -> Result<(), String> {
+        let bytes = self.text.as_bytes();
+        let too_long = self.seen_to >= self.at + LINE_LIMIT
+            && !bytes[self.at..self.at + LINE_LIMIT]
+                .iter()
+                .any(|&b| b == b'\r' || b == b'\n');
+        if too_long {
+            Err(format!("line too long (max {LINE_LIMIT} bytes)"))
+        } else {
+            Ok(())
+        }
     }
-    false
+
+    /// The next character, without moving past it (rule 2).
+    fn peek(&mut self) -> Option<char> {
+        let next = self.text[self.at..].chars().next();
+        if self.at + next.map_or(0, char::len_utf8) > self.seen_to {
+            self.look_ahead();
+        }
+        next
+    }
+
+    fn next_char(&mut self) -> Option<char> {
+        let next = self.peek()?;
+        self.at += next.len_utf8();
+        Some(next)
+    }
+
+    /// The text up to and including the next `stop` byte, or to the end of the text without it
+    /// (then `false`); rule 3.
+    fn through(&mut self, stop: u8) -> (&'a str, bool) {
+        let start = self.at;
+        let found = self.text.as_bytes()[start..].iter().position(|&b| b == stop);
+        let end = found.map_or(self.text.len(), |i| start + i + 1);
+        if end > self.seen_to {
+            let steps = (end - start).div_ceil(LOOK_AHEAD);
+            self.seen_to = (start + steps * LOOK_AHEAD).min(self.text.len());
+        }
+        self.at = end;
+        (&self.text[start..end], found.is_some())
+    }
+
+    /// The rest of the current line without its LF and one CR before that, and whether the text
+    /// ended instead of the line.
+    fn line(&mut self) -> (&'a str, bool) {
+        let (line, ended) = self.through(b'\n');
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        (line.strip_suffix('\r').unwrap_or(line), !ended)
+    }
 }
 
-impl<'a> BufReader<'a> {
-    fn new(src: &'a [u8]) -> Self {
-        BufReader {
-            src,
-            src_pos: 0,
-            buf: vec![0; BUF_SIZE],
-            r: 0,
-            w: 0,
-            eof_pending: false,
-            last_rune_size: None,
-        }
-    }
+fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
 
-    fn buffered(&self) -> usize {
-        self.w - self.r
-    }
-
-    fn fill(&mut self) {
-        if self.r > 0 {
-            self.buf.copy_within(self.r..self.w, 0);
-            self.w -= self.r;
-            self.r = 0;
-        }
-        let n = (BUF_SIZE - self.w).min(self.src.len() - self.src_pos);
-        if n == 0 {
-            self.eof_pending = true;
-            return;
-        }
-        self.buf[self.w..self.w + n].copy_from_slice(&self.src[self.src_pos..self.src_pos + n]);
-        self.w += n;
-        self.src_pos += n;
-    }
-
-    /// `ReadRune`; `None` at EOF.
-    fn read_rune(&mut self) -> Option<char> {
-        while self.r + 4 > self.w
-            && !full_rune(&self.buf[self.r..self.w])
-            && !self.eof_pending
-            && self.w - self.r < BUF_SIZE
-        {
-            self.fill();
-        }
-        self.last_rune_size = None;
-        if self.r == self.w {
-            // readErr() clears the pending EOF.
-            self.eof_pending = false;
-            return None;
-        }
-        let (ch, size) = crate::json::decode_rune(&self.buf[self.r..self.w]);
-        let size = size.max(1);
-        self.r += size;
-        self.last_rune_size = Some(size);
-        Some(ch)
-    }
-
-    fn unread_rune(&mut self) {
-        if let Some(size) = self.last_rune_size.take()
-            && self.r >= size
-        {
-            self.r -= size;
-        }
-    }
-
-    /// `ReadSlice` result: bytes, and whether it stopped because the buffer was full / at EOF.
-    fn read_slice(&mut self, delim: u8) -> (Vec<u8>, SliceEnd) {
-        let mut s = 0;
-        loop {
-            if let Some(i) = self.buf[self.r + s..self.w].iter().position(|&b| b == delim) {
-                let i = i + s;
-                let line = self.buf[self.r..self.r + i + 1].to_vec();
-                self.r += i + 1;
-                return (line, SliceEnd::Delim);
+/// `text` in double quotes, with quotes, backslashes and control characters escaped.
+fn quoted(text: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        let short = match c {
+            '\u{7}' => Some('a'),
+            '\u{8}' => Some('b'),
+            '\t' => Some('t'),
+            '\n' => Some('n'),
+            '\u{b}' => Some('v'),
+            '\u{c}' => Some('f'),
+            '\r' => Some('r'),
+            '"' | '\\' => Some(c),
+            _ => None,
+        };
+        match short {
+            Some(letter) => {
+                out.push('\\');
+                out.push(letter);
             }
-            if self.eof_pending {
-                let line = self.buf[self.r..self.w].to_vec();
-                self.r = self.w;
-                self.eof_pending = false;
-                return (line, SliceEnd::Eof);
-            }
-            if self.buffered() >= BUF_SIZE {
-                self.r = self.w;
-                return (self.buf.clone(), SliceEnd::Full);
-            }
-            s = self.w - self.r;
-            self.fill();
-        }
-    }
-
-    /// `ReadBytes`; the flag is true when it ended at EOF instead of the delimiter.
-    fn read_bytes(&mut self, delim: u8) -> (Vec<u8>, bool) {
-        self.last_rune_size = None;
-        let mut out = Vec::new();
-        loop {
-            let (frag, end) = self.read_slice(delim);
-            out.extend_from_slice(&frag);
-            match end {
-                SliceEnd::Full => continue,
-                SliceEnd::Delim => return (out, false),
-                SliceEnd::Eof => return (out, true),
-            }
-        }
-    }
-
-    fn peek_has_newline(&self, n: usize) -> bool {
-        self.buf[self.r..self.r + n].iter().any(|&b| b == b'\r' || b == b'\n')
-    }
-}
-
-enum SliceEnd {
-    Delim,
-    Full,
-    Eof,
-}
-
-/// `bytes.TrimSpace` / `strings.TrimSpace` (Unicode white space).
-fn trim_space(b: &[u8]) -> &[u8] {
-    let s = String::from_utf8_lossy(b);
-    if s.len() != b.len() {
-        // Invalid UTF-8 cannot occur for text that came from JSON strings; be safe anyway.
-        return b;
-    }
-    let lead = s.len() - s.trim_start().len();
-    let trail = s.trim_end().len();
-    if lead >= trail { &b[0..0] } else { &b[lead..trail] }
-}
-
-/// `toEOL`: a line without its `\n` and one trailing `\r`, and whether EOF ended it.
-fn to_eol(reader: &mut BufReader<'_>) -> (Vec<u8>, bool) {
-    let (mut line, eof) = reader.read_bytes(b'\n');
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    (line, eof)
-}
-
-/// Go's `%q` for a byte string, close enough for an error message.
-fn go_quote(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+            None if c.is_ascii_control() => write!(out, "\\x{:02x}", u32::from(c)).expect("write to String"),
+            None if c.is_control() => write!(out, "\\u{:04x}", u32::from(c)).expect("write to String"),
+            None => out.push(c),
         }
     }
     out.push('"');
     out
 }
 
-enum Step {
-    NextSection,
-    SectionName,
-    SectionSuffix(String),
-    NextSectionOrOption(String),
-    OptionName(String),
-    OptionValue {
-        section: String,
-        name: String,
-        partial: Vec<u8>,
-    },
-    IgnoreLine(Box<Step>),
+/// A header, read from just after its `[`: the section name.
+fn header(reading: &mut Reading<'_>) -> Result<String, String> {
+    reading.check_line_length()?;
+    let (name, closed) = reading.through(b']');
+    if !closed {
+        return Err("unable to find end of section".to_owned());
+    }
+    let name = &name[..name.len() - 1];
+    reading.check_line_length()?;
+    let rest = reading.line().0.trim();
+    if !rest.is_empty() {
+        return Err(format!("found garbage after section name : {}", quoted(rest)));
+    }
+    Ok(name.to_owned())
 }
 
-fn is_comment(c: char) -> bool {
-    c == '#' || c == ';'
-}
-
-/// `unit.Deserialize`: the options, or the parser's error text.
-pub(crate) fn parse_unit(content: &str) -> Result<Vec<UnitOption>, String> {
-    let mut reader = BufReader::new(content.as_bytes());
-    let mut options = Vec::new();
-    let mut next = Some(Step::NextSection);
-    while let Some(step) = next.take() {
-        if reader.buffered() >= LINE_MAX && !reader.peek_has_newline(LINE_MAX) {
-            return Err(format!("line too long (max {LINE_MAX} bytes)"));
+/// A comment, read from just after its `#` or `;`.
+fn comment(reading: &mut Reading<'_>) -> Result<(), String> {
+    reading.check_line_length()?;
+    loop {
+        let line = reading.line().0;
+        if !line.strip_suffix(' ').unwrap_or(line).ends_with('\\') {
+            return Ok(());
         }
-        next = match step {
-            Step::NextSection => match reader.read_rune() {
-                None => None,
-                Some('[') => Some(Step::SectionName),
-                Some(c) if is_comment(c) => Some(Step::IgnoreLine(Box::new(Step::NextSection))),
-                Some(_) => Some(Step::NextSection),
-            },
-            Step::SectionName => {
-                let (bytes, eof) = reader.read_bytes(b']');
-                if eof {
-                    return Err("unable to find end of section".to_owned());
-                }
-                let name = String::from_utf8_lossy(&bytes[..bytes.len().saturating_sub(1)]).into_owned();
-                Some(Step::SectionSuffix(name))
+    }
+}
+
+/// An option, read from the first character of its name.
+fn option(reading: &mut Reading<'_>, section: &str) -> Result<UnitOption, String> {
+    reading.check_line_length()?;
+    let mut name = String::new();
+    loop {
+        match reading.next_char() {
+            None => return Err("EOF".to_owned()),
+            Some('\n' | '\r') => {
+                return Err("unexpected newline encountered while parsing option name".to_owned());
             }
-            Step::SectionSuffix(section) => {
-                let (garbage, _) = to_eol(&mut reader);
-                let garbage = trim_space(&garbage);
-                if !garbage.is_empty() {
-                    // go-systemd prints its (never set) current-section field here, so the name
-                    // is always empty.
-                    return Err(format!("found garbage after section name : {}", go_quote(garbage)));
-                }
-                Some(Step::NextSectionOrOption(section))
+            Some('=') => break,
+            Some(c) => name.push(c),
+        }
+    }
+    let mut value = String::new();
+    loop {
+        reading.check_line_length()?;
+        let (line, text_ended) = reading.line();
+        if is_blank(line) {
+            break;
+        }
+        value.push_str(line);
+        if !line.ends_with('\\') || text_ended {
+            break;
+        }
+        value.push('\n');
+    }
+    let keeps_break = value.ends_with('\n');
+    let mut value = value.trim().to_owned();
+    if keeps_break {
+        value.push('\n');
+    }
+    Ok(UnitOption {
+        section: section.to_owned(),
+        name: name.trim().to_owned(),
+        value,
+    })
+}
+
+/// The options of a unit text, or the reason it is not one.
+pub(crate) fn parse_unit(content: &str) -> Result<Vec<UnitOption>, String> {
+    let mut reading = Reading::new(content);
+    let mut options = Vec::new();
+    let mut section: Option<String> = None;
+    loop {
+        reading.check_line_length()?;
+        let Some(c) = reading.peek() else { break };
+        match (c, &section) {
+            ('[', _) => {
+                reading.next_char();
+                section = Some(header(&mut reading)?);
             }
-            Step::NextSectionOrOption(section) => match reader.read_rune() {
-                None => None,
-                Some(c) if c.is_whitespace() => Some(Step::NextSectionOrOption(section)),
-                Some('[') => Some(Step::SectionName),
-                Some(c) if is_comment(c) => Some(Step::IgnoreLine(Box::new(Step::NextSectionOrOption(section)))),
-                Some(_) => {
-                    reader.unread_rune();
-                    Some(Step::OptionName(section))
-                }
-            },
-            Step::IgnoreLine(then) => {
-                loop {
-                    let (line, _) = to_eol(&mut reader);
-                    let line = line.strip_suffix(b" ").unwrap_or(&line);
-                    if !line.ends_with(b"\\") {
-                        break;
-                    }
-                }
-                Some(*then)
+            ('#' | ';', _) => {
+                reading.next_char();
+                comment(&mut reading)?;
             }
-            Step::OptionName(section) => {
-                let mut partial = String::new();
-                loop {
-                    match reader.read_rune() {
-                        None => return Err("EOF".to_owned()),
-                        Some('\n' | '\r') => {
-                            return Err("unexpected newline encountered while parsing option name".to_owned());
-                        }
-                        Some('=') => break,
-                        Some(c) => partial.push(c),
-                    }
-                }
-                Some(Step::OptionValue {
-                    section,
-                    name: partial.trim().to_owned(),
-                    partial: Vec::new(),
-                })
+            (_, None) => {
+                reading.next_char();
             }
-            Step::OptionValue {
-                section,
-                name,
-                mut partial,
-            } => {
-                let (line, eof) = to_eol(&mut reader);
-                let mut continued = false;
-                if !trim_space(&line).is_empty() {
-                    partial.extend_from_slice(&line);
-                    if line.last() == Some(&b'\\') {
-                        if !eof {
-                            partial.push(b'\n');
-                        }
-                        continued = true;
-                    }
-                }
-                if continued {
-                    Some(Step::OptionValue { section, name, partial })
-                } else {
-                    let raw = String::from_utf8_lossy(&partial).into_owned();
-                    let value = if raw.ends_with('\n') {
-                        format!("{}\n", raw.trim())
-                    } else {
-                        raw.trim().to_owned()
-                    };
-                    options.push(UnitOption {
-                        section: section.clone(),
-                        name,
-                        value,
-                    });
-                    Some(Step::NextSectionOrOption(section))
-                }
+            (c, Some(_)) if c.is_whitespace() => {
+                reading.next_char();
             }
-        };
+            (_, Some(name)) => options.push(option(&mut reading, name)?),
+        }
     }
     Ok(options)
 }
+
+#[cfg(test)]
+mod recorded;
 
 #[cfg(test)]
 mod tests {
@@ -359,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_what_go_systemd_rejects() {
+    fn rejects_broken_units() {
         assert_eq!(parse_unit("[Unit").unwrap_err(), "unable to find end of section");
         assert_eq!(
             parse_unit("[Unit] x\n").unwrap_err(),
@@ -372,5 +296,24 @@ mod tests {
         assert_eq!(parse_unit("[Unit]\nFoo").unwrap_err(), "EOF");
         let long = format!("[Unit]\nA={}\n", "x".repeat(5000));
         assert_eq!(parse_unit(&long).unwrap_err(), "line too long (max 2048 bytes)");
+    }
+
+    #[test]
+    fn line_limit_follows_the_look_ahead() {
+        let too_long = "line too long (max 2048 bytes)";
+        let long_value = format!("A={}\n", "x".repeat(2100));
+        assert_eq!(parse_unit(&format!("[S]\n{long_value}")).unwrap_err(), too_long);
+        // 3,004 bytes of short lines first: the look-ahead from the start ends at byte 4,096.
+        let short_lines = "B=123456789012345678901234567\n".repeat(100);
+        let text = format!("[S]\n{short_lines}{long_value}C=1\n");
+        assert_eq!(parse_unit(&text).unwrap().len(), 102);
+        // A CR within the first 2,048 bytes is enough for the check.
+        let with_cr = format!("[S]\nA={}\r{}\n", "x".repeat(2000), "x".repeat(3000));
+        assert_eq!(parse_unit(&with_cr).unwrap()[0].value.len(), 5001);
+        // One byte short of the limit always passes, wherever it starts.
+        for before in [0, 500, 1023, 1024, 1500, 2046, 2047, 3000] {
+            let text = format!("[S]\n{}A={}\n", "#\n".repeat(before), "x".repeat(2045));
+            assert!(parse_unit(&text).is_ok(), "{before}");
+        }
     }
 }
