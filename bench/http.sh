@@ -28,24 +28,6 @@ trap cleanup EXIT
 
 . bench/lib.sh
 
-
-# wrk_run URL EXTRA_ARGS... → "req_per_sec p99_ms requests"
-wrk_run() {
-  local url=$1; shift
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/random_mac.lua "$@" "$url")
-  local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  local errors
-  errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  if [ -n "$errors" ]; then
-    echo "bench/http.sh: $url answered errors ($errors); the numbers would be meaningless" >&2
-    exit 1
-  fi
-  echo "$rps $p99 $(awk '/requests in/ {print $1}' <<<"$out")"
-}
-
 results=()
 for groups in 100 10000; do
   data=$work/data-$groups

@@ -37,22 +37,6 @@ trap cleanup EXIT
 
 . bench/lib.sh
 
-# wrk_run URL EXTRA_ARGS... → "req_per_sec p99_ms requests"
-wrk_run() {
-  local url=$1; shift
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/random_mac.lua "$@" "$url")
-  local rps p99 errors
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  if [ -n "$errors" ]; then
-    echo "bench/https.sh: $url answered errors ($errors); the numbers would be meaningless" >&2
-    exit 1
-  fi
-  echo "$rps $p99 $(awk '/requests in/ {print $1}' <<<"$out")"
-}
-
 # wait_ready LOG: until kindling prints its readiness line.
 wait_ready() {
   for _ in $(seq 1 200); do grep -q 'listening' "$1" 2>/dev/null && return 0; sleep 0.05; done
