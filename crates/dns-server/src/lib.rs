@@ -35,8 +35,11 @@ use tokio_util::sync::CancellationToken;
 /// Questions in flight per UDP worker, each holding one socket while an
 /// attempt waits; more are answered SERVFAIL.
 const MAX_IN_FLIGHT: usize = 512;
-/// Questions one client may have in flight per UDP worker; more are REFUSED.
-pub const MAX_PER_CLIENT: u32 = 32;
+/// Questions one client address may have in flight per UDP worker (a
+/// quarter of [`MAX_IN_FLIGHT`], so that one client cannot take every
+/// slot); more are REFUSED. Generous, because one address may be a whole
+/// site's resolver or NAT.
+pub const MAX_PER_CLIENT: u32 = 128;
 /// Tries at binding a random port before leaving the choice to the kernel.
 const PORT_TRIES: usize = 8;
 /// A TCP connection idle this long is closed (RFC 7766 §6.2.3 suggests
@@ -248,7 +251,9 @@ fn spawn_attempt(out: dns::Outgoing, request: Request, wait: Duration, replies: 
         }
         let id = [out.bytes[0], out.bytes[1]];
         let deadline = tokio::time::Instant::now() + wait;
-        let mut buf = vec![0u8; 65535];
+        // The query offers MAX_UDP_PAYLOAD (1232): a larger datagram is
+        // cut here, fails to parse and is ignored like any other garbage.
+        let mut buf = vec![0u8; 4096];
         loop {
             let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
                 Ok(Ok(n)) => n,

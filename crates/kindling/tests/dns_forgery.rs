@@ -269,7 +269,7 @@ fn one_client_cannot_fill_the_forwarder() {
     let up = upstream();
     let (server, dns, _data, _dir) = kindling(up.addr);
     let sock = client(dns);
-    let total = 150u16;
+    let total = 400u16;
     for i in 0..total {
         let mut q = Message::new(i, MessageType::Query, OpCode::Query);
         q.metadata.recursion_desired = true;
