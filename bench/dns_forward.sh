@@ -12,7 +12,8 @@
 # CPU per query does not).
 #
 # Needs dnsperf, dnsmasq (dnsmasq-base), python3.
-# Usage: bench/dns_forward.sh   (DURATION=10 QUERIES=50000 OUTSTANDING=100)
+# Usage: bench/dns_forward.sh   (DURATION=10 QUERIES=50000 OUTSTANDING=100;
+#        BASELINE_BIN=path/to/an/older/kindling adds it as a third forwarder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -58,6 +59,14 @@ CONF
 "$BIN" serve --address "127.0.0.1:$(free_port)" --data-path "$work" --assets-path= --recorder=false \
   --config "$work/kindling.toml" --dns --dns-address "127.0.0.1:$kport" 2>"$work/kindling.log" &
 kpid=$!; pids+=("$kpid")
+if [ -n "${BASELINE_BIN:-}" ]; then
+  bport=$(free_udp)
+  mkdir -p "$work/baseline"
+  "$BASELINE_BIN" serve --address "127.0.0.1:$(free_port)" --data-path "$work" --assets-path= --recorder=false \
+    --recorder-file "$work/baseline/recorder.redb" --dhcp-lease-file "$work/baseline/leases.redb" \
+    --config "$work/kindling.toml" --dns --dns-address "127.0.0.1:$bport" 2>"$work/baseline.log" &
+  bpid=$!; pids+=("$bpid")
+fi
 dport=$(free_udp)
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
   --pid-file= --user=root --port="$dport" --cache-size=0 --dns-forward-max=10000 \
@@ -67,8 +76,15 @@ for _ in $(seq 1 200); do grep -q 'service="dns"' "$work/kindling.log" 2>/dev/nu
 sleep 0.5
 
 rows=()
-for server in kindling dnsmasq; do
-  if [ "$server" = kindling ]; then port=$kport; pid=$kpid; else port=$dport; pid=$dpid; fi
+servers=(kindling)
+[ -n "${BASELINE_BIN:-}" ] && servers+=(baseline)
+servers+=(dnsmasq)
+for server in "${servers[@]}"; do
+  case $server in
+    kindling) port=$kport; pid=$kpid ;;
+    baseline) port=$bport; pid=$bpid ;;
+    dnsmasq) port=$dport; pid=$dpid ;;
+  esac
   t0=$(cpu_ticks "$pid")
   out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$DURATION" -q "$OUTSTANDING" -c 4 -t 2 2>&1)
   t1=$(cpu_ticks "$pid")
