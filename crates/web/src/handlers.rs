@@ -155,12 +155,10 @@ async fn signed(
         Ok(sig) => (status, Bytes::from(sig)),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Bytes::from(format!("{e}\n"))),
     };
-    let mut response = Response::new(Body::from(signature.clone()));
+    let content_type = HeaderValue::from_static(crate::sniff::detect_content_type(&signature));
+    let mut response = Response::new(Body::from(signature));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::sniff::detect_content_type(&signature)),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     Outcome {
         route: inner.route,
         response,
