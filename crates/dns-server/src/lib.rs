@@ -314,11 +314,13 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                 let forwarding = service.forwards_for(IpAddr::V4(*r.src.ip()));
                 let (handled, outcome) =
                     dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), forwarding);
-                if forwarding || !service.forwarding() || outcome != Some(Outcome::Refused) {
-                    counters.count(outcome);
-                } else {
+                // Refused only because the client is outside the served networks.
+                let not_served = service.forwarding() && !forwarding && outcome == Some(Outcome::Refused);
+                if not_served {
                     counters.not_served.increment(1);
                     tracing::debug!(client = %r.src, "not forwarding for a client outside the served networks: REFUSED");
+                } else {
+                    counters.count(outcome);
                 }
                 match handled {
                     Handled::Reply(bytes) => reply_udp(&socket, &bytes, client).await,
@@ -329,22 +331,23 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                             reply_udp(&socket, &bytes, client).await;
                             continue;
                         }
-                        let in_flight = per_client.entry(*client.peer.ip()).or_default();
-                        if *in_flight >= MAX_PER_CLIENT {
+                        if per_client.get(client.peer.ip()).is_some_and(|n| *n >= MAX_PER_CLIENT) {
                             counters.limited.increment(1);
-                            let bytes = refused(&request);
+                            let bytes = error_reply(&request, ResponseCode::Refused);
                             reply_udp(&socket, &bytes, client).await;
                             continue;
                         }
                         match start_forward(&mut forwarder, client, &request, now) {
                             Some(out) => {
-                                *in_flight += 1;
+                                // Counted only once in flight, so that the map
+                                // holds no client without a question.
+                                *per_client.entry(*client.peer.ip()).or_default() += 1;
                                 counters.forwarded.increment(1);
                                 spawn_attempt(out, request, timeout, replies_tx.clone());
                             }
                             None => {
                                 counters.servfail.increment(1);
-                                let bytes = servfail(&request);
+                                let bytes = error_reply(&request, ResponseCode::ServFail);
                                 reply_udp(&socket, &bytes, client).await;
                             }
                         }
@@ -376,7 +379,7 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                     release(&mut per_client, client);
                     counters.servfail.increment(1);
                     tracing::debug!(name = %request.query.name, "no upstream resolver answered: SERVFAIL");
-                    reply_udp(&socket, &servfail(&request), client).await;
+                    reply_udp(&socket, &error_reply(&request, ResponseCode::ServFail), client).await;
                 }
             }
         }
@@ -438,14 +441,9 @@ async fn finish_forward(
     reply_udp(socket, &bytes, client).await;
 }
 
-fn refused(request: &Request) -> Vec<u8> {
-    let mut m = request.reply(ResponseCode::Refused);
-    m.metadata.recursion_available = true;
-    request.encode(m)
-}
-
-fn servfail(request: &Request) -> Vec<u8> {
-    let mut m = request.reply(ResponseCode::ServFail);
+/// A forwarder's failure answer to `request` (SERVFAIL, REFUSED).
+fn error_reply(request: &Request, rcode: ResponseCode) -> Vec<u8> {
+    let mut m = request.reply(rcode);
     m.metadata.recursion_available = true;
     request.encode(m)
 }
@@ -523,7 +521,7 @@ async fn tcp_connection(service: &Service, mut stream: TcpStream, stop: Cancella
                             Some(bytes) => bytes,
                             None => {
                                 counters.servfail.increment(1);
-                                servfail(&request)
+                                error_reply(&request, ResponseCode::ServFail)
                             }
                         }
                     }

@@ -384,7 +384,6 @@ fn serve(
     let app = Arc::new(web::App::new(store, config, Some(render)).context("opening the assets path")?);
     let router = app.router();
 
-    let tls_config_present = tls.is_some();
     let tls_config = tls.map(|cert| {
         let watched = cert.clone();
         let stop = stop.clone();
@@ -412,29 +411,10 @@ fn serve(
                 }
             };
             runtime.block_on(async move {
-                let main = async {
-                    match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => {
-                            web::serve(
-                                listener,
-                                router.clone(),
-                                tls_config,
-                                stop.clone().cancelled_owned(),
-                                grace,
-                            )
-                            .await
-                        }
-                        Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
-                    }
-                };
+                let main = serve_std(listener, router.clone(), tls_config, stop.clone(), grace);
                 let second = async {
                     if let Some(listener) = plain {
-                        match tokio::net::TcpListener::from_std(listener) {
-                            Ok(listener) => {
-                                web::serve(listener, router.clone(), None, stop.clone().cancelled_owned(), grace).await
-                            }
-                            Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
-                        }
+                        serve_std(listener, router.clone(), None, stop.clone(), grace).await;
                     }
                 };
                 tokio::join!(main, second);
@@ -442,11 +422,7 @@ fn serve(
         })?;
         threads.push(thread);
     }
-    if tls_config_present {
-        ready_line("https", local);
-    } else {
-        ready_line("http", local);
-    }
+    ready_line(if tls_config.is_some() { "https" } else { "http" }, local);
     if let Some(addr) = plain_local {
         ready_line("http", addr);
     }
@@ -476,6 +452,20 @@ fn serve(
     drop(cluster_runtime);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves one worker's listening socket (HTTPS with `tls`) until `stop`.
+async fn serve_std(
+    listener: std::net::TcpListener,
+    router: axum::Router,
+    tls: Option<Arc<web::tls::ServerConfig>>,
+    stop: CancellationToken,
+    grace: Duration,
+) {
+    match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => web::serve(listener, router, tls, stop.cancelled_owned(), grace).await,
+        Err(e) => tracing::error!(error = %e, "cannot register the listening socket"),
+    }
 }
 
 /// The readiness line: printed for every listener whatever the log level,

@@ -14,6 +14,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
+/// The TLS side of a listener, as [`crate::serve`] takes it.
+pub use rustls::ServerConfig;
+
 /// Why the certificate or key cannot be used; each names the file and the
 /// flag that points at it.
 #[derive(Debug, thiserror::Error)]
