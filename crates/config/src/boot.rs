@@ -22,6 +22,7 @@ pub(crate) const KEYS: &[&str] = &[
     "uefi_arm64_file",
     "uefi_loader",
     "grub_file",
+    "builtin",
 ];
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
@@ -68,6 +69,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
                 *slot = name;
             }
         }
+    }
+    if let Some(v) = table.get("builtin") {
+        boot.builtin = reader::boolean(ctx, v, &table.path_of("builtin")).unwrap_or(boot.builtin);
     }
     if let Some(v) = table.get("uefi_loader") {
         let path = table.path_of("uefi_loader");

@@ -30,8 +30,10 @@ pub(crate) const KEYS: &[&str] = &[
     "probation",
     "expiry_grace",
     "lease_file",
+    "options",
     "subnet",
     "host",
+    "class",
 ];
 pub(crate) const SUBNET_KEYS: &[&str] = &[
     "network",
@@ -43,9 +45,19 @@ pub(crate) const SUBNET_KEYS: &[&str] = &[
     "ntp",
     "mtu",
     "routes",
+    "options",
 ];
 pub(crate) const ROUTE_KEYS: &[&str] = &["destination", "gateway"];
-pub(crate) const HOST_KEYS: &[&str] = &["mac", "address", "hostname"];
+pub(crate) const HOST_KEYS: &[&str] = &[
+    "mac",
+    "address",
+    "hostname",
+    "options",
+    "boot_file",
+    "boot_server",
+    "boot_server_name",
+    "ignore",
+];
 
 const DEFAULT_LEASE_TIME: Duration = Duration::from_secs(3600);
 const MIN_LEASE_TIME: Duration = Duration::from_secs(60);
@@ -74,7 +86,7 @@ struct HostEntry {
     reservation: Reservation,
     path: String,
     mac_span: Range<usize>,
-    address_span: Range<usize>,
+    address_span: Option<Range<usize>>,
 }
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
@@ -146,6 +158,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
         });
     }
 
+    if let Some(v) = table.get("options") {
+        dhcp.options = crate::options::read(ctx, v, &table.path_of("options")).unwrap_or_default();
+    }
     let subnets = match table.get("subnet") {
         Some(v) => reader::array_of_tables(
             ctx,
@@ -177,8 +192,13 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
     check_subnet_overlaps(ctx, &subnets);
     check_range_overlaps(ctx, &subnets);
     check_hosts(ctx, &subnets, &hosts);
+    let classes = match table.get("class") {
+        Some(v) => crate::class::read_all(ctx, v, &table.path_of("class")),
+        None => Vec::new(),
+    };
 
     let dhcp = &mut config.dhcp;
+    dhcp.classes = classes;
     dhcp.subnets = subnets.into_iter().filter_map(|s| s.subnet).collect();
     dhcp.reservations = hosts.into_iter().map(|h| h.reservation).collect();
 }
@@ -258,6 +278,10 @@ fn read_subnet(ctx: &mut Ctx<'_>, t: Table<'_, '_>, full: bool) -> SubnetEntry {
         (ctx.error_count() == before).then_some(routes)
     });
 
+    let options = match t.get("options") {
+        Some(v) => crate::options::read(ctx, v, &t.path_of("options")),
+        None => Some(Vec::new()),
+    };
     let subnet = (|| {
         Some(Subnet {
             net: net?,
@@ -269,6 +293,7 @@ fn read_subnet(ctx: &mut Ctx<'_>, t: Table<'_, '_>, full: bool) -> SubnetEntry {
             ntp: ntp?,
             mtu: mtu?,
             routes: routes.unwrap_or(Some(Vec::new()))?,
+            options: options?,
         })
     })();
     let net = net.zip(network_value.map(|v| v.span()));
@@ -384,22 +409,48 @@ fn read_host(ctx: &mut Ctx<'_>, t: Table<'_, '_>) -> Option<HostEntry> {
             |s| Mac::parse(s).map_err(|e| e.to_string()),
         )
     });
-    let address_value = t.required(ctx, "address", "address = \"10.99.0.10\"");
-    let address = address_value.and_then(|v| reader::parsed(ctx, v, &t.path_of("address"), ADDRESS, values::ipv4));
+    let address_value = t.get("address");
+    let address = optional(address_value.map(|v| reader::parsed(ctx, v, &t.path_of("address"), ADDRESS, values::ipv4)));
     let hostname = optional(t.get("hostname").map(|v| {
         reader::parsed(ctx, v, &t.path_of("hostname"), "a host name such as \"node1\"", |s| {
             values::dns_label(s).map(|()| s.to_owned())
         })
-    }))?;
+    }));
+    let options = match t.get("options") {
+        Some(v) => crate::options::read(ctx, v, &t.path_of("options")),
+        None => Some(Vec::new()),
+    };
+    let boot = crate::class::read_boot(ctx, &t);
+    let ignore = match t.get("ignore") {
+        Some(v) => reader::boolean(ctx, v, &t.path_of("ignore")),
+        None => Some(false),
+    };
+    let reservation = Reservation {
+        mac: mac?,
+        address: address?,
+        hostname: hostname?,
+        boot: boot?,
+        options: options?,
+        ignore: ignore?,
+    };
+    let says_something = reservation.address.is_some()
+        || reservation.hostname.is_some()
+        || reservation.boot.is_some()
+        || !reservation.options.is_empty()
+        || reservation.ignore;
+    if !says_something {
+        ctx.error(
+            t.span.clone(),
+            &t.path,
+            "this host entry gives its machine nothing: add an address, a hostname, a boot_file, options, or ignore = true",
+        );
+        return None;
+    }
     Some(HostEntry {
-        reservation: Reservation {
-            mac: mac?,
-            address: address?,
-            hostname,
-        },
+        reservation,
         path: t.path.clone(),
         mac_span: mac_value?.span(),
-        address_span: address_value?.span(),
+        address_span: address_value.map(|v| v.span()),
     })
 }
 
@@ -484,6 +535,22 @@ fn check_hosts(ctx: &mut Ctx<'_>, subnets: &[SubnetEntry], hosts: &[HostEntry]) 
     let every_net_known = nets.len() == subnets.len();
     for host in hosts {
         let Reservation { mac, address, .. } = &host.reservation;
+        let (Some(address), Some(address_span)) = (address, &host.address_span) else {
+            if let Some(first) = macs.get(mac) {
+                let line = ctx.line(&first.mac_span);
+                ctx.error(
+                    host.mac_span.clone(),
+                    &reader::join(&host.path, "mac"),
+                    format!(
+                        "{mac} already has {} on line {line}: keep one [[dhcp.host]] per machine",
+                        first.path
+                    ),
+                );
+            } else {
+                macs.insert(mac, host);
+            }
+            continue;
+        };
         if let Some(first) = macs.get(mac) {
             let line = ctx.line(&first.mac_span);
             ctx.error(
@@ -499,9 +566,9 @@ fn check_hosts(ctx: &mut Ctx<'_>, subnets: &[SubnetEntry], hosts: &[HostEntry]) 
         }
         let address_path = reader::join(&host.path, "address");
         if let Some(first) = addresses.get(address) {
-            let line = ctx.line(&first.address_span);
+            let line = first.address_span.as_ref().map_or(0, |span| ctx.line(span));
             ctx.error(
-                host.address_span.clone(),
+                address_span.clone(),
                 &address_path,
                 format!(
                     "{address} is already reserved for {} by {} on line {line}: give each machine its own address",
@@ -519,7 +586,7 @@ fn check_hosts(ctx: &mut Ctx<'_>, subnets: &[SubnetEntry], hosts: &[HostEntry]) 
                     "broadcast"
                 };
                 ctx.error(
-                    host.address_span.clone(),
+                    address_span.clone(),
                     &address_path,
                     format!("{address} is the {what} address of {net}, which no host can use: pick another address"),
                 );
@@ -527,14 +594,14 @@ fn check_hosts(ctx: &mut Ctx<'_>, subnets: &[SubnetEntry], hosts: &[HostEntry]) 
             Some(_) => {}
             None if !every_net_known => {}
             None if nets.is_empty() => ctx.error(
-                host.address_span.clone(),
+                address_span.clone(),
                 &address_path,
                 "no [[dhcp.subnet]] is configured: a reservation needs the subnet its address belongs to",
             ),
             None => {
                 let list: Vec<String> = nets.iter().map(Net::to_string).collect();
                 ctx.error(
-                    host.address_span.clone(),
+                    address_span.clone(),
                     &address_path,
                     format!(
                         "{address} is not inside any subnet ({}): fix the address or add a [[dhcp.subnet]] for it",

@@ -17,9 +17,11 @@
 //! its name in `SECTIONS`, its line in `read_sections`, its rows in `SCHEMA`.
 
 mod boot;
+mod class;
 mod dhcp;
 mod dns;
 mod error;
+mod options;
 mod reader;
 mod store;
 mod values;
@@ -112,6 +114,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("dhcp.subnet[]", dhcp::SUBNET_KEYS),
     ("dhcp.subnet[].routes[]", dhcp::ROUTE_KEYS),
     ("dhcp.host[]", dhcp::HOST_KEYS),
+    ("dhcp.class[]", class::CLASS_KEYS),
+    ("dhcp.class[].match[]", class::MATCH_KEYS),
     ("boot", boot::KEYS),
     ("dns", dns::KEYS),
     ("dns.record[]", dns::RECORD_KEYS),

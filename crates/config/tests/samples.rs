@@ -53,7 +53,7 @@ fn the_sample_file_gives_the_values_it_shows() {
     let hosts = &dhcp.reservations;
     assert_eq!(hosts.len(), 3);
     assert_eq!(hosts[0].mac, Mac::parse("52:54:00:12:34:56").unwrap());
-    assert_eq!(hosts[0].address, Ipv4Addr::new(10, 99, 0, 10));
+    assert_eq!(hosts[0].address, Some(Ipv4Addr::new(10, 99, 0, 10)));
     assert_eq!(hosts[0].hostname.as_deref(), Some("node1"));
     assert_eq!(
         hosts[1].mac,

@@ -461,9 +461,18 @@ fn log_reply(s: &dhcp::Summary, ingress: &Ingress) {
         ip = s.ip.map(|i| i.to_string()).unwrap_or_default(),
         boot_file = s.boot_file.as_deref().unwrap_or(""),
         rule = s.boot_rule.unwrap_or(""),
+        classes = %s.classes.join(","),
         detail = s.detail.as_deref().unwrap_or(""),
         "dhcp"
     );
+    if !s.dropped.is_empty() {
+        tracing::warn!(
+            xid = s.xid,
+            mac = %s.mac,
+            left_out = ?s.dropped,
+            "dhcp reply too big for the client even with option overload: these options were left out"
+        );
+    }
     metrics::counter!("kindling_dhcp_replies_total", "type" => message_label(s.reply)).increment(1);
 }
 
@@ -628,7 +637,12 @@ async fn housekeeping(service: Arc<Service>, stop: CancellationToken) {
 /// Sends a reply where the state machine said; a client without an address
 /// is reached through an ARP entry added first (broadcast if that fails).
 async fn send(socket: &PktSocket, reply: &Reply, interfaces: &Interfaces) {
-    let bytes = reply.msg.encode();
+    // The state machine left out what does not fit, so this only fails
+    // when the essentials alone are too big; those are then sent whole.
+    let bytes = reply
+        .msg
+        .encode_within(reply.limit)
+        .unwrap_or_else(|_| reply.msg.encode());
     let src = Some(reply.src);
     let result =
         match &reply.dest {

@@ -173,8 +173,36 @@ pub struct BootAnswer {
     pub vendor: Option<PxeVendor>,
     /// Send iPXE's 175.176 (`no-pxedhcp`): iPXE then does not wait for proxy offers.
     pub ipxe_no_pxedhcp: bool,
-    /// Why: the row of the table that applied, for logs.
+    /// The `sname` field, when a class or host names the boot server.
+    pub server_name: Option<String>,
+    /// Why: the row of the table that applied (or `class`, `host`), for logs.
     pub rule: &'static str,
+}
+
+impl BootAnswer {
+    /// The answer for a boot file a class or host configured: fetched from
+    /// the named server, else from the answering one (as dnsmasq does with
+    /// TFTP on), with the client's PXE vendor class echoed.
+    pub fn configured(
+        boot: &crate::class::BootFile,
+        client: &Client,
+        server: Ipv4Addr,
+        rule: &'static str,
+    ) -> BootAnswer {
+        let http_boot = client.vendor == Some(PxeVendor::HttpClient) || client.arch.is_some_and(Arch::is_http);
+        BootAnswer {
+            file: boot.file.clone(),
+            next_server: Some(boot.server.unwrap_or(server)),
+            vendor: if http_boot {
+                Some(PxeVendor::HttpClient)
+            } else {
+                client.vendor
+            },
+            ipxe_no_pxedhcp: false,
+            server_name: boot.server_name.clone(),
+            rule,
+        }
+    }
 }
 
 /// Host and port of kindling's HTTP server as seen by this client.
@@ -198,6 +226,7 @@ pub fn decide(client: &Client, cfg: &BootConfig, server: Ipv4Addr) -> Option<Boo
             next_server: None,
             vendor: client.vendor,
             ipxe_no_pxedhcp: true,
+            server_name: None,
             rule: "ipxe-script",
         });
     }
@@ -207,6 +236,7 @@ pub fn decide(client: &Client, cfg: &BootConfig, server: Ipv4Addr) -> Option<Boo
             next_server: None,
             vendor: client.vendor,
             ipxe_no_pxedhcp: false,
+            server_name: None,
             rule: "grub-config",
         });
     }
@@ -223,6 +253,7 @@ pub fn decide(client: &Client, cfg: &BootConfig, server: Ipv4Addr) -> Option<Boo
             next_server: None,
             vendor: Some(PxeVendor::HttpClient),
             ipxe_no_pxedhcp: false,
+            server_name: None,
             rule: "uefi-http-boot",
         });
     }
@@ -241,6 +272,7 @@ pub fn decide(client: &Client, cfg: &BootConfig, server: Ipv4Addr) -> Option<Boo
         next_server: Some(server),
         vendor: client.vendor.or(Some(PxeVendor::PxeClient)),
         ipxe_no_pxedhcp: false,
+        server_name: None,
         rule,
     })
 }
@@ -261,6 +293,9 @@ pub fn ipxe_options() -> Vec<u8> {
 /// Applies a boot answer to a reply.
 pub fn apply(answer: &BootAnswer, client: &Client, reply: &mut Message, echo_vendor: bool) {
     reply.file = answer.file.as_bytes().to_vec();
+    if let Some(name) = &answer.server_name {
+        reply.sname = name.as_bytes().to_vec();
+    }
     if let Some(next) = answer.next_server {
         reply.siaddr = next;
         reply.options.set(code::TFTP_SERVER, next.to_string().as_bytes());

@@ -113,6 +113,9 @@ pub struct Subnet {
     pub ntp: Vec<Ipv4Addr>,
     pub mtu: Option<u16>,
     pub routes: Vec<Route>,
+    /// Further options for this subnet's clients, as (code, bytes); they
+    /// override the global ones and the keys above.
+    pub options: Vec<(u8, Vec<u8>)>,
 }
 
 impl Subnet {
@@ -128,12 +131,35 @@ impl Subnet {
     }
 }
 
-/// A fixed address (and optional host name) for one machine.
+/// What kindling knows of one machine by its MAC address: a fixed
+/// address, a host name, a boot file, options, or that it is to be ignored.
+/// Any of them may be given alone (a host with only a name still gets its
+/// address from the ranges).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
     pub mac: Mac,
-    pub address: Ipv4Addr,
+    pub address: Option<Ipv4Addr>,
     pub hostname: Option<String>,
+    /// Overrides every class's and the built-in boot answer.
+    pub boot: Option<crate::class::BootFile>,
+    /// Overrides the subnet's and the classes' options.
+    pub options: Vec<(u8, Vec<u8>)>,
+    /// This machine gets no answer at all.
+    pub ignore: bool,
+}
+
+impl Reservation {
+    /// A reservation of an address alone.
+    pub fn address(mac: Mac, address: Ipv4Addr, hostname: Option<String>) -> Reservation {
+        Reservation {
+            mac,
+            address: Some(address),
+            hostname,
+            boot: None,
+            options: Vec::new(),
+            ignore: false,
+        }
+    }
 }
 
 /// What UEFI PXE clients are given first.
@@ -162,6 +188,9 @@ pub struct BootConfig {
     pub uefi_arm64_file: String,
     pub uefi_loader: UefiLoader,
     pub grub_file: String,
+    /// Answer with the built-in table of [`crate::boot`]; when false, only
+    /// classes and hosts give boot answers (as in a dnsmasq configuration).
+    pub builtin: bool,
 }
 
 impl Default for BootConfig {
@@ -176,6 +205,7 @@ impl Default for BootConfig {
             uefi_arm64_file: "ipxe-arm64.efi".into(),
             uefi_loader: UefiLoader::Ipxe,
             grub_file: "grubnetx64.efi".into(),
+            builtin: true,
         }
     }
 }
@@ -191,6 +221,11 @@ pub struct DhcpConfig {
     pub authoritative: bool,
     pub subnets: Vec<Subnet>,
     pub reservations: Vec<Reservation>,
+    /// Client classes, in file order (see [`crate::class`]).
+    pub classes: Vec<crate::class::Class>,
+    /// Options for every client, as (code, bytes): overridden by the
+    /// subnet's, the classes' and the host's.
+    pub options: Vec<(u8, Vec<u8>)>,
     pub boot: BootConfig,
     /// How long an offered address stays set aside for the client.
     pub offer_hold: Duration,
@@ -219,6 +254,8 @@ impl Default for DhcpConfig {
             authoritative: true,
             subnets: Vec::new(),
             reservations: Vec::new(),
+            classes: Vec::new(),
+            options: Vec::new(),
             boot: BootConfig::default(),
             offer_hold: Duration::from_secs(30),
             probation: Duration::from_secs(600),

@@ -192,7 +192,9 @@ impl LeaseTable {
     pub fn new(reservations: &[Reservation], existing: impl IntoIterator<Item = Lease>) -> LeaseTable {
         let mut t = LeaseTable::default();
         for r in reservations {
-            t.reserved.insert(r.address, r.mac.octets().to_vec());
+            if let Some(address) = r.address {
+                t.reserved.insert(address, r.mac.octets().to_vec());
+            }
         }
         for lease in existing {
             t.insert(lease);
@@ -342,11 +344,11 @@ impl LeaseTable {
         reservation: Option<&Reservation>,
         now: UnixTime,
     ) -> Result<Ipv4Addr, NoAddress> {
-        if let Some(r) = reservation.filter(|r| subnet.net.contains(r.address)) {
-            return if self.available(r.address, client, hw, now) {
-                Ok(r.address)
+        if let Some(reserved) = reservation.and_then(|r| r.address).filter(|a| subnet.net.contains(*a)) {
+            return if self.available(reserved, client, hw, now) {
+                Ok(reserved)
             } else {
-                Err(NoAddress::ReservationTaken { ip: r.address })
+                Err(NoAddress::ReservationTaken { ip: reserved })
             };
         }
         if let Some(l) = self.of_client(client)
@@ -543,6 +545,7 @@ mod tests {
             ntp: vec![],
             mtu: None,
             routes: vec![],
+            options: vec![],
         }
     }
 
@@ -641,22 +644,21 @@ mod tests {
     fn reservations_are_kept_for_their_mac() {
         let s = subnet();
         let mac = model::Mac::parse("52:54:00:00:00:09").unwrap();
-        let r = Reservation {
-            mac: mac.clone(),
-            address: Ipv4Addr::new(10, 0, 0, 10),
-            hostname: Some("n9".into()),
-        };
+        let r = Reservation::address(mac.clone(), Ipv4Addr::new(10, 0, 0, 10), Some("n9".into()));
         let mut t = LeaseTable::new(std::slice::from_ref(&r), []);
         // Not handed to others, even from the pool.
         for n in 1..=2 {
             let ip = t
                 .choose(&s, &key(n), &[0x52, 0x54, 0, 0, 0, n], None, None, 10)
                 .unwrap();
-            assert_ne!(ip, r.address);
+            assert_ne!(Some(ip), r.address);
             t.hold(&key(n), ip, 100);
         }
         let k9 = ClientKey(vec![1, 0x52, 0x54, 0, 0, 0, 9]);
-        assert_eq!(t.choose(&s, &k9, mac.octets(), None, Some(&r), 10), Ok(r.address));
+        assert_eq!(
+            t.choose(&s, &k9, mac.octets(), None, Some(&r), 10),
+            Ok(Ipv4Addr::new(10, 0, 0, 10))
+        );
     }
 
     #[test]

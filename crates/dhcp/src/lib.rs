@@ -8,14 +8,17 @@
 //! rule testable with captured packets.
 
 pub mod boot;
+pub mod class;
 pub mod config;
 pub mod lease;
+pub mod optdef;
 pub mod options;
 pub mod ra;
 pub mod server;
 pub mod wire;
 
 pub use boot::{Arch, BootAnswer, Client, PxeVendor};
+pub use class::{BootFile, Class, ClassRef, MacPattern, Match, OptionMatch};
 pub use config::{BootConfig, DhcpConfig, Mode, Net, Reservation, Route, Subnet, UefiLoader};
 pub use lease::{ClientKey, Lease, LeaseState, LeaseTable, SHARE_BLOCK, Share, UnixTime};
 pub use options::{MessageType, Options};

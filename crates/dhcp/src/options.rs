@@ -156,6 +156,27 @@ impl Options {
         self.entries.retain(|(k, _)| *k != c);
     }
 
+    /// Puts the message type first, then the options the client asked for
+    /// in the order of its parameter request list (RFC 2132 §9.8), then the
+    /// rest in the order they were added.
+    pub fn order_by_request(&mut self, requested: &[u8]) {
+        self.entries.sort_by_key(|(c, _)| {
+            if *c == code::MESSAGE_TYPE {
+                0
+            } else {
+                requested.iter().position(|r| r == c).map_or(usize::MAX, |i| i + 1)
+            }
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (u8, &[u8])> {
         self.entries.iter().map(|(k, v)| (*k, v.as_slice()))
     }
@@ -256,6 +277,18 @@ impl Options {
 
     pub fn parameter_requests(&self) -> &[u8] {
         self.get(code::PARAMETER_REQUEST).unwrap_or(&[])
+    }
+
+    /// The largest reply the client takes (option 57, at least 576 bytes
+    /// as RFC 2131 requires of every client), as a DHCP message without
+    /// its IP and UDP headers, and never more than an Ethernet frame holds
+    /// unfragmented: firmware rarely reassembles.
+    pub fn max_reply_len(&self) -> usize {
+        let ip_len = match self.get(code::MAX_MESSAGE_SIZE) {
+            Some([a, b]) => usize::from(u16::from_be_bytes([*a, *b])),
+            _ => 576,
+        };
+        ip_len.clamp(576, 1500) - 28
     }
 
     /// RFC 3011 subnet selection (118).

@@ -7,9 +7,11 @@
 //! INFORM). Proxy mode answers network-boot clients only, with boot
 //! information and no address, on port 67 (OFFER) and port 4011 (ACK).
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::boot::{self, BootAnswer, Client, PxeVendor};
+use crate::class::{self, Facts};
 use crate::config::{DhcpConfig, Mode, Net, Reservation, Subnet};
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, NoAddress, UnixTime};
 use crate::options::{MessageType, Options, code};
@@ -55,6 +57,10 @@ pub struct Reply {
     pub dest: Destination,
     /// Source address (also the server identifier).
     pub src: Ipv4Addr,
+    /// The most bytes the client takes (see [`Options::max_reply_len`]):
+    /// encode with [`Message::encode_within`]. The server has already left
+    /// out what did not fit.
+    pub limit: usize,
 }
 
 /// What the caller must do.
@@ -97,6 +103,11 @@ pub struct Summary {
     pub ip: Option<Ipv4Addr>,
     pub boot_file: Option<String>,
     pub boot_rule: Option<&'static str>,
+    /// The classes the request belongs to.
+    pub classes: Vec<String>,
+    /// Options left out of the reply because it would not fit the client's
+    /// size, even with overload.
+    pub dropped: Vec<u8>,
     pub detail: Option<String>,
 }
 
@@ -107,6 +118,8 @@ pub struct Handled {
 
 pub struct Server {
     cfg: DhcpConfig,
+    /// `cfg.reservations` by hardware address.
+    hosts: HashMap<Vec<u8>, usize>,
     leases: LeaseTable,
     /// False while the lease store cannot make leases durable (a shared
     /// store without quorum): full mode then answers no DISCOVER and no
@@ -118,8 +131,13 @@ impl Server {
     pub fn new(cfg: DhcpConfig, existing: impl IntoIterator<Item = Lease>) -> Server {
         let mut leases = LeaseTable::new(&cfg.reservations, existing);
         leases.set_expiry_grace(cfg.expiry_grace.as_secs());
+        let mut hosts = HashMap::with_capacity(cfg.reservations.len());
+        for (i, r) in cfg.reservations.iter().enumerate() {
+            hosts.entry(r.mac.octets().to_vec()).or_insert(i);
+        }
         Server {
             cfg,
+            hosts,
             leases,
             writable: true,
         }
@@ -201,11 +219,55 @@ impl Server {
             .contains(code::IPXE)
             .then(|| msg.options.ipxe_suboptions().into_iter().map(|(c, _)| c).collect());
         summary.client = client.clone();
-        let action = match self.cfg.mode {
+        if self.cfg.mode == Mode::Off {
+            return Handled {
+                action: Action::Ignore("DHCP is off"),
+                summary,
+            };
+        }
+        let host = self.hosts.get(msg.hw_addr()).copied();
+        let subnet = self.subnet_for(&msg, ingress).map(|s| s.net);
+        let facts = Facts::new(&msg, host.is_some(), subnet, &ingress.ifname);
+        let member = class::classify(&self.cfg.classes, &facts);
+        let mut ignored_by = None;
+        for (c, _) in self.cfg.classes.iter().zip(&member).filter(|(_, m)| **m) {
+            summary.classes.push(c.name.clone());
+            if c.ignore && ignored_by.is_none() {
+                ignored_by = Some(c.name.clone());
+            }
+        }
+        if host.is_some_and(|h| self.cfg.reservations[h].ignore) {
+            summary.detail = Some("its [[dhcp.host]] entry says ignore".into());
+            return Handled {
+                action: Action::Ignore("ignored host"),
+                summary,
+            };
+        }
+        if let Some(name) = ignored_by {
+            summary.detail = Some(format!("class {name:?} says ignore"));
+            return Handled {
+                action: Action::Ignore("ignored class"),
+                summary,
+            };
+        }
+        let chosen = Chosen { member, host };
+        let mut action = match self.cfg.mode {
             Mode::Off => Action::Ignore("DHCP is off"),
-            Mode::Proxy => self.proxy(&msg, kind, &client, src, ingress, &mut summary),
-            Mode::Full => self.full(&msg, kind, &client, src, ingress, now, &mut summary),
+            Mode::Proxy => self.proxy(&msg, kind, &client, &chosen, src, ingress, &mut summary),
+            Mode::Full => self.full(&msg, kind, &client, &chosen, src, ingress, now, &mut summary),
         };
+        let requested = msg.options.parameter_requests();
+        let limit = msg.options.max_reply_len();
+        match &mut action {
+            Action::Send(r) => fit(r, requested, limit, &mut summary.dropped),
+            Action::PersistThenSend { reply, nak, .. } => {
+                fit(reply, requested, limit, &mut summary.dropped);
+                if let Some(n) = nak {
+                    fit(n, requested, limit, &mut Vec::new());
+                }
+            }
+            _ => {}
+        }
         if let Action::Send(r) | Action::PersistThenSend { reply: r, .. } = &action {
             summary.reply = r.msg.options.message_type();
             if summary.ip.is_none() && !r.msg.yiaddr.is_unspecified() {
@@ -218,11 +280,13 @@ impl Server {
         Handled { action, summary }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn proxy(
         &mut self,
         msg: &Message,
         kind: MessageType,
         client: &Client,
+        chosen: &Chosen,
         src: SocketAddrV4,
         ingress: &Ingress,
         summary: &mut Summary,
@@ -231,7 +295,7 @@ impl Server {
             return Action::Ignore("proxy mode: not a network-boot client");
         }
         let server = server_address(msg, ingress);
-        let Some(mut answer) = boot::decide(client, &self.cfg.boot, server) else {
+        let Some(mut answer) = self.boot_for(client, chosen, server) else {
             return Action::Ignore("proxy mode: no boot answer for this client architecture");
         };
         // In proxy mode iPXE must keep listening to proxy offers: no 175.176.
@@ -274,6 +338,7 @@ impl Server {
             dest: destination(msg, &reply, src, ingress),
             src: server,
             msg: reply,
+            limit: usize::MAX,
         })
     }
 
@@ -283,6 +348,7 @@ impl Server {
         msg: &Message,
         kind: MessageType,
         client: &Client,
+        chosen: &Chosen,
         src: SocketAddrV4,
         ingress: &Ingress,
         now: UnixTime,
@@ -291,7 +357,7 @@ impl Server {
         if ingress.port == PXE_PORT {
             // Full mode gives boot information in the address exchange; a
             // client that still asks on 4011 gets the same answer there.
-            return self.proxy(msg, kind, client, src, ingress, summary);
+            return self.proxy(msg, kind, client, chosen, src, ingress, summary);
         }
         let server = server_address(msg, ingress);
         let Some(subnet) = self.subnet_for(msg, ingress).cloned() else {
@@ -311,8 +377,8 @@ impl Server {
         }
         let key = ClientKey::from_request(msg);
         let hw = msg.hw_addr().to_vec();
-        let reservation = self.reservation_for(&hw).cloned();
-        let boot = boot::decide(client, &self.cfg.boot, server);
+        let reservation = chosen.host.map(|i| self.cfg.reservations[i].clone());
+        let boot = self.boot_for(client, chosen, server);
         if let Some(b) = &boot {
             summary.boot_rule = Some(b.rule);
         }
@@ -327,7 +393,7 @@ impl Server {
                         self.leases.hold(&key, ip, now + self.cfg.offer_hold.as_secs());
                         let mut reply = base_reply(msg, MessageType::Offer, server);
                         reply.yiaddr = ip;
-                        self.fill_lease_options(&mut reply, &subnet, reservation.as_ref(), server);
+                        self.fill_lease_options(&mut reply, &subnet, reservation.as_ref(), &chosen.member, server);
                         if let Some(b) = &boot {
                             boot::apply(b, client, &mut reply, false);
                         }
@@ -335,6 +401,7 @@ impl Server {
                             dest: destination(msg, &reply, src, ingress),
                             src: server,
                             msg: reply,
+                            limit: usize::MAX,
                         })
                     }
                     Err(NoAddress::PoolExhausted) => {
@@ -350,6 +417,7 @@ impl Server {
             MessageType::Request => self.request(
                 msg,
                 client,
+                &chosen.member,
                 &key,
                 &hw,
                 &subnet,
@@ -382,7 +450,7 @@ impl Server {
             MessageType::Inform => {
                 let mut reply = base_reply(msg, MessageType::Ack, server);
                 reply.ciaddr = msg.ciaddr;
-                self.fill_lease_options(&mut reply, &subnet, reservation.as_ref(), server);
+                self.fill_lease_options(&mut reply, &subnet, reservation.as_ref(), &chosen.member, server);
                 for c in [code::LEASE_TIME, code::RENEWAL_TIME, code::REBINDING_TIME] {
                     reply.options.remove(c);
                 }
@@ -393,6 +461,7 @@ impl Server {
                     dest: destination(msg, &reply, src, ingress),
                     src: server,
                     msg: reply,
+                    limit: usize::MAX,
                 })
             }
             _ => Action::Ignore("not a client message type"),
@@ -404,6 +473,7 @@ impl Server {
         &mut self,
         msg: &Message,
         client: &Client,
+        member: &[bool],
         key: &ClientKey,
         hw: &[u8],
         subnet: &Subnet,
@@ -448,6 +518,7 @@ impl Server {
                 dest: destination(msg, &reply, src, ingress),
                 src: server,
                 msg: reply,
+                limit: usize::MAX,
             })
         };
         if !subnet.net.contains(ip) {
@@ -458,10 +529,11 @@ impl Server {
             .get(ip)
             .is_some_and(|l| l.client == *key && l.state == LeaseState::Active && l.expires > now);
         let offered = self.leases.offered_to(key, now) == Some(ip);
-        let reserved_here = reservation.is_some_and(|r| r.address == ip);
+        let reserved = reservation.and_then(|r| r.address);
+        let reserved_here = reserved == Some(ip);
         let ok = if owned || offered {
             true
-        } else if reservation.is_some_and(|r| subnet.net.contains(r.address)) && !reserved_here {
+        } else if reserved.is_some_and(|a| subnet.net.contains(a)) && !reserved_here {
             false
         } else {
             (subnet.in_range(ip) || reserved_here) && self.leases.available(ip, key, hw, now)
@@ -502,7 +574,7 @@ impl Server {
         let mut reply = base_reply(msg, MessageType::Ack, server);
         reply.yiaddr = ip;
         reply.ciaddr = msg.ciaddr;
-        self.fill_lease_options(&mut reply, subnet, reservation, server);
+        self.fill_lease_options(&mut reply, subnet, reservation, member, server);
         if let Some(b) = boot {
             boot::apply(b, client, &mut reply, false);
         }
@@ -512,19 +584,28 @@ impl Server {
                 dest: destination(msg, &reply, src, ingress),
                 src: server,
                 msg: reply,
+                limit: usize::MAX,
             },
             nak,
         }
     }
 
+    /// The options of an address reply, from the lowest precedence to the
+    /// highest: the global options, the subnet's keys and options, the
+    /// classes' options in file order, the host's. An empty value leaves
+    /// the option out.
     fn fill_lease_options(
         &self,
         reply: &mut Message,
         subnet: &Subnet,
         reservation: Option<&Reservation>,
+        member: &[bool],
         server: Ipv4Addr,
     ) {
         let o = &mut reply.options;
+        for (c, v) in &self.cfg.options {
+            o.set(*c, v);
+        }
         let lease = subnet.lease_time.as_secs().min(u32::MAX as u64) as u32;
         o.set_u32(code::LEASE_TIME, lease);
         o.set_u32(code::RENEWAL_TIME, lease / 2);
@@ -536,10 +617,16 @@ impl Server {
         }
         if !subnet.dns.is_empty() {
             o.set_ips(code::DNS, &subnet.dns);
-        } else if let Some(own) = self.cfg.dns_server {
+        } else if let Some(own) = self.cfg.dns_server
+            && !o.contains(code::DNS)
+        {
             o.set_ips(code::DNS, &[if own.is_unspecified() { server } else { own }]);
         }
-        if let Some(d) = subnet.domain.as_ref().or(self.cfg.dns_domain.as_ref()) {
+        if let Some(d) = &subnet.domain {
+            o.set(code::DOMAIN_NAME, d.as_bytes());
+        } else if let Some(d) = &self.cfg.dns_domain
+            && !o.contains(code::DOMAIN_NAME)
+        {
             o.set(code::DOMAIN_NAME, d.as_bytes());
         }
         if let Some(h) = reservation.and_then(|r| r.hostname.as_deref()) {
@@ -553,6 +640,41 @@ impl Server {
         }
         if !subnet.routes.is_empty() {
             o.set(code::CLASSLESS_ROUTES, &classless_routes(&subnet.routes));
+        }
+        let classes = self.cfg.classes.iter().zip(member).filter(|(_, m)| **m).map(|(c, _)| c);
+        let layers = std::iter::once(&subnet.options)
+            .chain(classes.map(|c| &c.options))
+            .chain(reservation.map(|r| &r.options));
+        for (c, v) in layers.flatten() {
+            o.set(*c, v);
+        }
+        let empty: Vec<u8> = o.iter().filter(|(_, v)| v.is_empty()).map(|(c, _)| c).collect();
+        for c in empty {
+            o.remove(c);
+        }
+    }
+
+    /// The boot answer: the host's file, else the last matching class's,
+    /// else (unless turned off) the built-in table.
+    fn boot_for(&self, client: &Client, chosen: &Chosen, server: Ipv4Addr) -> Option<BootAnswer> {
+        if let Some(b) = chosen.host.and_then(|h| self.cfg.reservations[h].boot.as_ref()) {
+            return Some(BootAnswer::configured(b, client, server, "host"));
+        }
+        let by_class = self
+            .cfg
+            .classes
+            .iter()
+            .zip(&chosen.member)
+            .filter(|(_, m)| **m)
+            .filter_map(|(c, _)| c.boot.as_ref())
+            .next_back();
+        if let Some(b) = by_class {
+            return Some(BootAnswer::configured(b, client, server, "class"));
+        }
+        if self.cfg.boot.builtin {
+            boot::decide(client, &self.cfg.boot, server)
+        } else {
+            None
         }
     }
 
@@ -571,9 +693,75 @@ impl Server {
                 .find_map(|n| self.cfg.subnets.iter().find(|s| s.net.contains(n.addr))),
         }
     }
+}
 
-    fn reservation_for(&self, hw: &[u8]) -> Option<&Reservation> {
-        self.cfg.reservations.iter().find(|r| r.mac.octets() == hw)
+/// What a request was found to be: its classes (by index, in file order)
+/// and its host entry.
+struct Chosen {
+    member: Vec<bool>,
+    host: Option<usize>,
+}
+
+/// Options a reply cannot do without: the protocol's own, the lease, the
+/// relay's, and the boot answer's. Everything else may be left out when
+/// the reply would not fit.
+fn essential(c: u8) -> bool {
+    matches!(
+        c,
+        code::MESSAGE_TYPE
+            | code::SERVER_ID
+            | code::LEASE_TIME
+            | code::RENEWAL_TIME
+            | code::REBINDING_TIME
+            | code::SUBNET_MASK
+            | code::MESSAGE
+            | code::RELAY_AGENT
+            | code::VENDOR_CLASS
+            | code::VENDOR_SPECIFIC
+            | code::CLIENT_UUID
+            | code::IPXE
+            | code::TFTP_SERVER
+            | code::BOOTFILE
+    )
+}
+
+/// Orders a reply's options by the client's request list and makes it fit
+/// `limit` bytes: overloaded into `file` and `sname` when they are free,
+/// and, when even that is not enough, without the options asked for last
+/// (those not asked for go first). What was left out is reported.
+fn fit(reply: &mut Reply, requested: &[u8], limit: usize, dropped: &mut Vec<u8>) {
+    let msg = &mut reply.msg;
+    msg.options.order_by_request(requested);
+    reply.limit = limit;
+    if msg.fits(limit) {
+        return;
+    }
+    let mut removed: Vec<(u8, Vec<u8>)> = Vec::new();
+    while !msg.fits(limit) {
+        let victim = msg.options.iter().filter(|(c, _)| !essential(*c)).last();
+        match victim {
+            Some((c, v)) => {
+                removed.push((c, v.to_vec()));
+                msg.options.remove(c);
+            }
+            // Only essentials left and still too big: send it whole; a
+            // client that cannot take it is no worse off than with nothing.
+            None => {
+                reply.limit = usize::MAX;
+                break;
+            }
+        }
+    }
+    // Removing from the end may have taken out small options that fit
+    // beside the rest once a big one was gone: put back what fits, the
+    // most wanted first.
+    for (c, v) in removed.into_iter().rev() {
+        msg.options.set(c, &v);
+        msg.options.order_by_request(requested);
+        if !msg.fits(limit) {
+            msg.options.remove(c);
+            dropped.push(c);
+        }
     }
 }
 

@@ -135,9 +135,21 @@ impl Message {
 
     /// Encodes the message: `sname`/`file` NUL-padded (and NUL-terminated:
     /// some PXE ROMs need it), options in insertion order with 82 last,
-    /// long options split per RFC 3396, padded to 300 bytes.
+    /// long options split per RFC 3396, padded to 300 bytes. No size limit:
+    /// replies go through [`Message::encode_within`].
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(MIN_LEN + 64);
+        self.encode_within(usize::MAX)
+            .unwrap_or_else(|_| unreachable!("without a limit every option fits"))
+    }
+
+    /// Encodes the message in at most `limit` bytes. When the options do
+    /// not fit in the options field, the ones that do not are moved into
+    /// `file` and then `sname` (RFC 2131 option 52), where those fields are
+    /// empty; option 82 stays last in the options field. Fails with the
+    /// first option that fits nowhere; the caller decides what to leave out.
+    pub fn encode_within(&self, limit: usize) -> Result<Vec<u8>, Oversize> {
+        let placement = self.place(limit)?;
+        let mut out = Vec::with_capacity(MIN_LEN.max(HEADER_LEN + 4 + placement.main.len()));
         out.push(match self.op {
             Op::Request => 1,
             Op::Reply => 2,
@@ -150,26 +162,123 @@ impl Message {
             out.extend_from_slice(&a.octets());
         }
         out.extend_from_slice(&self.chaddr);
-        push_padded(&mut out, &self.sname, 64);
-        push_padded(&mut out, &self.file, 128);
+        match &placement.sname {
+            Some(area) => push_area(&mut out, area, 64),
+            None => push_padded(&mut out, &self.sname, 64),
+        }
+        match &placement.file {
+            Some(area) => push_area(&mut out, area, 128),
+            None => push_padded(&mut out, &self.file, 128),
+        }
         out.extend_from_slice(&MAGIC_COOKIE);
-        let mut relay = None;
-        for (c, value) in self.options.iter() {
-            if c == code::RELAY_AGENT {
-                relay = Some(value);
-                continue;
-            }
-            push_option(&mut out, c, value);
-        }
-        if let Some(value) = relay {
-            push_option(&mut out, code::RELAY_AGENT, value);
-        }
+        out.extend_from_slice(&placement.main);
         out.push(code::END);
-        while out.len() < MIN_LEN {
+        while out.len() < MIN_LEN.min(limit) {
             out.push(code::PAD);
         }
-        out
+        Ok(out)
     }
+
+    /// Whether [`Message::encode_within`] succeeds, without encoding in the
+    /// common case where every option fits in the options field.
+    pub fn fits(&self, limit: usize) -> bool {
+        let total: usize = self.options.iter().map(|(_, v)| encoded_len(v.len())).sum();
+        total <= limit.saturating_sub(HEADER_LEN + 4 + 1) || self.place(limit).is_ok()
+    }
+
+    /// Lays the options out in the three areas (see [`Message::encode_within`]).
+    fn place(&self, limit: usize) -> Result<Placement, Oversize> {
+        // The options field holds the options, option 82 and END.
+        let room = limit.saturating_sub(HEADER_LEN + 4 + 1);
+        let relay = self.options.get(code::RELAY_AGENT);
+        let relay_len = relay.map_or(0, |v| encoded_len(v.len()));
+        let others = || self.options.iter().filter(|(c, _)| *c != code::RELAY_AGENT);
+        let total: usize = others().map(|(_, v)| encoded_len(v.len())).sum();
+        let mut main = Vec::with_capacity(total + relay_len);
+        if total + relay_len <= room {
+            for (c, v) in others() {
+                push_option(&mut main, c, v);
+            }
+            if let Some(v) = relay {
+                push_option(&mut main, code::RELAY_AGENT, v);
+            }
+            return Ok(Placement {
+                main,
+                file: None,
+                sname: None,
+            });
+        }
+        // Overload: option 52 takes 3 bytes of the options field; each
+        // overloaded field keeps a byte for its own END.
+        let mut file = self.file.is_empty().then(Vec::new);
+        let mut sname = self.sname.is_empty().then(Vec::new);
+        let main_room = room.saturating_sub(relay_len + 3);
+        for (c, v) in others() {
+            // Areas only move forward within one option, so that its
+            // pieces concatenate in RFC 3396 order (options, file, sname).
+            let mut area = 0;
+            let chunks: Vec<&[u8]> = if v.is_empty() { vec![v] } else { v.chunks(255).collect() };
+            for chunk in chunks {
+                let need = chunk.len() + 2;
+                loop {
+                    let (buf, cap) = match area {
+                        0 => (Some(&mut main), main_room),
+                        1 => (file.as_mut(), 127),
+                        2 => (sname.as_mut(), 63),
+                        _ => return Err(Oversize { code: c }),
+                    };
+                    if let Some(buf) = buf
+                        && buf.len() + need <= cap
+                    {
+                        buf.push(c);
+                        buf.push(chunk.len() as u8);
+                        buf.extend_from_slice(chunk);
+                        break;
+                    }
+                    area += 1;
+                }
+            }
+        }
+        let used_file = file.as_ref().is_some_and(|f| !f.is_empty());
+        let used_sname = sname.as_ref().is_some_and(|s| !s.is_empty());
+        let flag = u8::from(used_file) | (u8::from(used_sname) << 1);
+        if flag != 0 {
+            push_option(&mut main, code::OVERLOAD, &[flag]);
+        }
+        if let Some(v) = relay {
+            push_option(&mut main, code::RELAY_AGENT, v);
+        }
+        Ok(Placement {
+            main,
+            file: file.filter(|_| used_file),
+            sname: sname.filter(|_| used_sname),
+        })
+    }
+}
+
+/// An option that fits in none of the areas a reply has room in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("option {code} does not fit in the reply")]
+pub struct Oversize {
+    pub code: u8,
+}
+
+struct Placement {
+    main: Vec<u8>,
+    file: Option<Vec<u8>>,
+    sname: Option<Vec<u8>>,
+}
+
+/// Bytes an option of `len` value bytes takes, split into 255-byte pieces.
+fn encoded_len(len: usize) -> usize {
+    if len == 0 { 2 } else { len + 2 * len.div_ceil(255) }
+}
+
+/// An overloaded field: its options, END, then zeros.
+fn push_area(out: &mut Vec<u8>, area: &[u8], width: usize) {
+    out.extend_from_slice(area);
+    out.push(code::END);
+    out.resize(out.len() + (width - area.len() - 1), 0);
 }
 
 fn trim_nul(field: &[u8]) -> Vec<u8> {

@@ -161,6 +161,7 @@ fn config(mode: Mode) -> DhcpConfig {
         ntp: vec![],
         mtu: None,
         routes: vec![],
+        options: vec![],
     });
     cfg.offer_hold = Duration::from_secs(30);
     cfg

@@ -31,6 +31,7 @@ fn cfg() -> DhcpConfig {
             destination: Net::parse("10.1.0.0/16").unwrap(),
             gateway: Ipv4Addr::new(10, 99, 0, 254),
         }],
+        options: vec![],
     });
     cfg.subnets.push(Subnet {
         net: Net::parse("10.50.0.0/24").unwrap(),
@@ -42,12 +43,13 @@ fn cfg() -> DhcpConfig {
         ntp: vec![],
         mtu: None,
         routes: vec![],
+        options: vec![],
     });
-    cfg.reservations.push(Reservation {
-        mac: model::Mac::parse("52:54:00:00:00:aa").unwrap(),
-        address: Ipv4Addr::new(10, 99, 0, 10),
-        hostname: Some("node-aa".into()),
-    });
+    cfg.reservations.push(Reservation::address(
+        model::Mac::parse("52:54:00:00:00:aa").unwrap(),
+        Ipv4Addr::new(10, 99, 0, 10),
+        Some("node-aa".into()),
+    ));
     cfg
 }
 

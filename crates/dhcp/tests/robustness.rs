@@ -23,6 +23,7 @@ fn server(mode: Mode) -> Server {
         ntp: vec![],
         mtu: None,
         routes: vec![],
+        options: vec![],
     });
     Server::new(cfg, [])
 }
@@ -83,6 +84,55 @@ proptest! {
             let mut s = server(mode);
             for port in [67, 4011] {
                 let _ = s.handle(&b, SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 68), &ingress(port), 1000);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// A message encoded within a limit is never longer than the limit,
+    /// and decodes to the same options (plus option 52 when it overloaded),
+    /// whatever their number and sizes; or the encoder names an option that
+    /// fits nowhere.
+    #[test]
+    fn encoding_within_a_limit_round_trips(
+        sizes in prop::collection::vec((1u8..=254, 0usize..400), 0..12),
+        relay in prop::option::of(0usize..40),
+        file in prop::option::of(1usize..100),
+        limit in prop::sample::select(vec![548usize, 800, 1472]),
+    ) {
+        let mut m = Message::decode(&seed()).unwrap();
+        m.options = Default::default();
+        for (code, len) in &sizes {
+            if *code == 52 || *code == 82 {
+                continue;
+            }
+            m.options.set(*code, &vec![*code; *len]);
+        }
+        if let Some(len) = relay {
+            m.options.set(82, &vec![1; len]);
+        }
+        m.file = file.map(|n| vec![b'f'; n]).unwrap_or_default();
+        match m.encode_within(limit) {
+            Ok(bytes) => {
+                prop_assert!(bytes.len() <= limit, "{} > {}", bytes.len(), limit);
+                let back = Message::decode(&bytes).unwrap();
+                let mut options = back.options.clone();
+                if let Some(flag) = options.get(52) {
+                    prop_assert!(flag == [1] || flag == [2] || flag == [3]);
+                    prop_assert!(file.is_none() || flag == [2]);
+                    options.remove(52);
+                } else {
+                    prop_assert_eq!(&back.file, &m.file);
+                }
+                prop_assert_eq!(options, m.options.clone());
+                prop_assert!(m.fits(limit));
+            }
+            Err(e) => {
+                prop_assert!(m.options.get(e.code).is_some());
+                prop_assert!(!m.fits(limit));
             }
         }
     }

@@ -87,15 +87,15 @@ fn machine_hostname() -> Option<dns::proto::rr::Name> {
     dns::parse_name(&label).ok()
 }
 
-/// The names DHCP publishes: reservations with a host name (always), and
-/// active leases whose client sent one.
+/// The names DHCP publishes: reservations with an address and a host name
+/// (always), and active leases whose client sent one or was given one.
 pub fn lease_names(reservations: &[dhcp::Reservation], leases: &[dhcp::Lease]) -> Vec<LeaseName> {
     let mut out: Vec<LeaseName> = reservations
         .iter()
         .filter_map(|r| {
             Some(LeaseName {
                 hostname: r.hostname.clone()?,
-                ip: r.address,
+                ip: r.address?,
                 expires: u64::MAX,
             })
         })
