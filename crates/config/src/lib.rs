@@ -24,6 +24,7 @@ mod error;
 mod options;
 mod reader;
 mod store;
+mod tftp;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +62,15 @@ pub struct Config {
     pub dhcp_expiry_grace: Option<std::time::Duration>,
     /// `[store]`: each key `None` when the file does not set it.
     pub store: StoreConfig,
+    /// `[tftp]`: each key `None` when the file does not set it.
+    pub tftp: TftpConfig,
+}
+
+/// The `[tftp]` section as written; the binary merges it with its flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TftpConfig {
+    pub enabled: Option<bool>,
+    pub root: Option<PathBuf>,
 }
 
 /// Where configuration and leases are kept.
@@ -99,12 +109,13 @@ impl Default for Config {
             dns_server_names_set: false,
             dhcp_expiry_grace: None,
             store: StoreConfig::default(),
+            tftp: TftpConfig::default(),
         }
     }
 }
 
 /// The top-level tables, in the order the documentation lists them.
-const SECTIONS: &[&str] = &["dhcp", "boot", "dns", "store"];
+const SECTIONS: &[&str] = &["dhcp", "boot", "tftp", "dns", "store"];
 
 /// Every table of the schema as `(path, keys)`, for the test that checks
 /// the documentation lists each key. `[]` marks an array of tables.
@@ -117,6 +128,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("dhcp.class[]", class::CLASS_KEYS),
     ("dhcp.class[].match[]", class::MATCH_KEYS),
     ("boot", boot::KEYS),
+    ("tftp", tftp::KEYS),
     ("dns", dns::KEYS),
     ("dns.record[]", dns::RECORD_KEYS),
     ("store", store::KEYS),
@@ -191,6 +203,9 @@ fn read_sections(ctx: &mut Ctx<'_>, root: &DeTable<'_>, config: &mut Config) {
     }
     if let Some(value) = root.get("boot") {
         boot::read(ctx, value, config);
+    }
+    if let Some(value) = root.get("tftp") {
+        tftp::read(ctx, value, config);
     }
     if let Some(value) = root.get("dns") {
         dns::read(ctx, value, config);

@@ -72,7 +72,7 @@ address = "10.99.0.11"
 [boot]
 http_port = "8080"
 
-[tftp]
+[tftpd]
 root = "/srv/tftp"
 "#;
     let expected = r#"t.toml:3:8: dhcp.mode: unknown mode "ful": use "off", "proxy" or "full"
@@ -84,7 +84,7 @@ t.toml:10:1: dhcp.subnet[0].lease_tme: unknown key `lease_tme` (did you mean `le
 t.toml:11:7: dhcp.subnet[0].mtu: 9999999 is out of range: expected an integer from 68 to 65535
 t.toml:18:7: dhcp.host[1].mac: 52:54:00:12:34:56 is already reserved by dhcp.host[0] on line 14: keep one [[dhcp.host]] per machine
 t.toml:22:13: boot.http_port: expected a port number from 1 to 65535, found a string
-t.toml:24:2: tftp: unknown section `tftp`; the sections are: dhcp, boot, dns, store"#;
+t.toml:24:2: tftpd: unknown section `tftpd` (did you mean `tftp`?); the sections are: dhcp, boot, tftp, dns, store"#;
     let errors = parse(text, "t.toml").unwrap_err();
     assert_eq!(errors.to_string(), expected);
     assert_eq!(errors.len(), 10);
@@ -144,11 +144,11 @@ fn a_syntax_error_is_one_error_at_its_position() {
 fn unknown_sections_and_keys_list_what_is_allowed() {
     assert_one(
         "[dchp]\n",
-        "t.toml:1:2: dchp: unknown section `dchp` (did you mean `dhcp`?); the sections are: dhcp, boot, dns, store",
+        "t.toml:1:2: dchp: unknown section `dchp` (did you mean `dhcp`?); the sections are: dhcp, boot, tftp, dns, store",
     );
     assert_one(
         "mode = \"full\"\n",
-        "t.toml:1:1: mode: unknown top-level key `mode`; the sections are: dhcp, boot, dns, store (keys go below their section's [header])",
+        "t.toml:1:1: mode: unknown top-level key `mode`; the sections are: dhcp, boot, tftp, dns, store (keys go below their section's [header])",
     );
     assert_one(
         "[dhcp]\nmod = \"full\"\n",

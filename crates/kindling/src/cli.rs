@@ -397,15 +397,17 @@ pub struct ServeArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub dhcp_ra: Option<bool>,
 
-    /// Serve TFTP (the iPXE binaries and --tftp-root) on --tftp-address.
-    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub tftp: bool,
+    /// Serve TFTP (the iPXE binaries and --tftp-root) on --tftp-address [default: false].
+    /// Overrides tftp.enabled.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub tftp: Option<bool>,
 
     /// TFTP listen address.
     #[arg(long, default_value = "0.0.0.0:69", value_name = "HOST:PORT")]
     pub tftp_address: String,
 
     /// Your own TFTP files, searched before the iPXE binaries (also served over HTTP by name).
+    /// Overrides tftp.root.
     #[arg(long, value_name = "DIR")]
     pub tftp_root: Option<PathBuf>,
 

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::ServeArgs;
 use crate::logging;
 
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: ServeArgs) -> anyhow::Result<ExitCode> {
     let level = logging::parse_level(&args.log_level)?;
     logging::init(level);
 
@@ -23,6 +23,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,
     };
+    if let Some(c) = &file_config {
+        // [tftp] fills in what the flags leave unset.
+        args.tftp = args.tftp.or(c.tftp.enabled);
+        args.tftp_root = args.tftp_root.take().or_else(|| c.tftp.root.clone());
+    }
     let shared = crate::cluster::settings(&args.store, file_config.as_ref())?;
     if shared.is_none() && !args.data_path.is_dir() {
         bail!(
@@ -352,7 +357,7 @@ fn serve(
     };
 
     let boot_files = crate::tftp::boot_files(&args)?;
-    let tftp_service = match (&boot_files, args.tftp) {
+    let tftp_service = match (&boot_files, args.tftp.unwrap_or(false)) {
         (Some(files), true) => Some(crate::tftp::start(&args, files.clone(), events.clone(), stop.clone())?),
         _ => None,
     };

@@ -22,7 +22,7 @@ pub fn boot_files(args: &ServeArgs) -> anyhow::Result<Option<Arc<BootFiles>>> {
         None => bootfiles::find_ipxe_dir(),
     };
     if args.tftp_root.is_none() && ipxe.is_none() {
-        if args.tftp {
+        if args.tftp == Some(true) {
             bail!(
                 "--tftp has nothing to serve: no --tftp-root, and no iPXE binaries in {} (apt-get install ipxe, or pass --ipxe-dir)",
                 bootfiles::IPXE_DIRS.join(" or ")
