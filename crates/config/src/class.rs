@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use dhcp::optdef::{self, ValueType};
+use dhcp::pxe::{self, Menu, Service};
 use dhcp::{BootFile, Class, ClassRef, MacPattern, Match, OptionMatch};
 use toml::de::DeValue;
 
@@ -353,4 +354,126 @@ pub(crate) fn read_boot(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<Option<B
             None => None,
         },
     }))
+}
+
+pub(crate) const PXE_KEYS: &[&str] = &["prompt", "prompt_timeout", "service"];
+pub(crate) const SERVICE_KEYS: &[&str] = &["csa", "text", "boot_file", "boot_server", "classes"];
+
+/// `[dhcp.pxe]` with its `[[dhcp.pxe.service]]` entries (dnsmasq's
+/// `pxe-prompt` and `pxe-service`). Classes named by a service may be any
+/// of `classes`: the menu is chosen after every class is known.
+pub(crate) fn read_pxe(ctx: &mut Ctx<'_>, value: &Value<'_>, path: &str, classes: &[Class]) -> Menu {
+    let expected = "a table: write the [dhcp.pxe] header and its keys below it";
+    let Some(t) = Table::open(ctx, value, path.to_owned(), expected, PXE_KEYS) else {
+        return Menu::default();
+    };
+    let names: HashMap<String, usize> = classes.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+    let text = t.get("prompt").and_then(|v| {
+        reader::parsed(
+            ctx,
+            v,
+            &t.path_of("prompt"),
+            "a prompt such as \"Press F8 for the menu\"",
+            |s| {
+                if s.len() > 250 {
+                    Err("the prompt is longer than 250 bytes: shorten it".to_owned())
+                } else {
+                    Ok(s.to_owned())
+                }
+            },
+        )
+    });
+    let timeout = t.get("prompt_timeout").and_then(|v| {
+        let expected = "seconds from 0 to 255 (255: wait for a key)";
+        reader::integer_in(ctx, v, &t.path_of("prompt_timeout"), expected, 0..=255).map(|n| n as u8)
+    });
+    if t.get("prompt_timeout").is_some() && t.get("prompt").is_none() {
+        ctx.error(
+            t.span.clone(),
+            &t.path_of("prompt_timeout"),
+            "`prompt_timeout` without `prompt`: add the text the firmware shows",
+        );
+    }
+    let prompt = text.map(|text| (timeout.unwrap_or(0), text));
+    let services = match t.get("service") {
+        Some(v) => reader::array_of_tables(
+            ctx,
+            v,
+            &t.path_of("service"),
+            "[[dhcp.pxe.service]]",
+            SERVICE_KEYS,
+            |ctx, s| read_service(ctx, &s, &names),
+        ),
+        None => Vec::new(),
+    };
+    Menu { services, prompt }
+}
+
+fn read_service(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, names: &HashMap<String, usize>) -> Option<Service> {
+    let before = ctx.error_count();
+    let csa = t.required(ctx, "csa", "csa = \"x86PC\"").and_then(|v| {
+        let path = t.path_of("csa");
+        let expected = "an architecture name such as \"x86PC\" or \"X86-64_EFI\", or a number such as 0";
+        match v.get_ref() {
+            DeValue::Integer(_) => reader::integer_in(ctx, v, &path, expected, 0..=65535).map(|n| n as u16),
+            _ => reader::parsed(ctx, v, &path, expected, |s| {
+                pxe::csa_by_name(s).ok_or_else(|| {
+                    let known: Vec<&str> = pxe::CSA_NAMES.iter().map(|(n, _)| *n).collect();
+                    format!("unknown architecture {s:?}: use one of {}", known.join(", "))
+                })
+            }),
+        }
+    });
+    let text = t.required(ctx, "text", "text = \"Boot iPXE\"").and_then(|v| {
+        reader::parsed(
+            ctx,
+            v,
+            &t.path_of("text"),
+            "the menu text, such as \"Boot iPXE\"",
+            |s| {
+                if s.is_empty() || s.len() > 250 {
+                    Err("the menu text must have 1 to 250 bytes".to_owned())
+                } else {
+                    Ok(s.to_owned())
+                }
+            },
+        )
+    });
+    if t.get("boot_file").is_none() {
+        ctx.error(
+            t.span.clone(),
+            &t.path_of("boot_file"),
+            "missing key `boot_file`: add it, e.g. boot_file = \"undionly.kpxe\"",
+        );
+        return None;
+    }
+    let boot = read_boot(ctx, t).flatten();
+    let classes = match t.get("classes") {
+        Some(v) => {
+            let path = t.path_of("classes");
+            let expected = "an array of class names such as [\"!ipxe\"] (! for not)";
+            reader::list(ctx, v, &path, expected, |ctx, item, path| {
+                reader::parsed(ctx, item, &path, "a class name, or !name for not", |s| {
+                    let (negated, name) = match s.strip_prefix('!') {
+                        Some(rest) => (true, rest),
+                        None => (false, s),
+                    };
+                    names
+                        .get(name)
+                        .map(|&index| ClassRef { index, negated })
+                        .ok_or_else(|| format!("no [[dhcp.class]] is named {name:?}"))
+                })
+            })
+        }
+        None => Some(Vec::new()),
+    };
+    if ctx.error_count() != before {
+        return None;
+    }
+    Some(Service {
+        csa: csa?,
+        text: text?,
+        boot: boot?,
+        classes: classes?,
+    })
 }

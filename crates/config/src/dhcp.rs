@@ -34,6 +34,7 @@ pub(crate) const KEYS: &[&str] = &[
     "subnet",
     "host",
     "class",
+    "pxe",
 ];
 pub(crate) const SUBNET_KEYS: &[&str] = &[
     "network",
@@ -197,8 +198,14 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
         None => Vec::new(),
     };
 
+    let pxe = match table.get("pxe") {
+        Some(v) => crate::class::read_pxe(ctx, v, &table.path_of("pxe"), &classes),
+        None => dhcp::pxe::Menu::default(),
+    };
+
     let dhcp = &mut config.dhcp;
     dhcp.classes = classes;
+    dhcp.pxe = pxe;
     dhcp.subnets = subnets.into_iter().filter_map(|s| s.subnet).collect();
     dhcp.reservations = hosts.into_iter().map(|h| h.reservation).collect();
 }

@@ -127,6 +127,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("dhcp.host[]", dhcp::HOST_KEYS),
     ("dhcp.class[]", class::CLASS_KEYS),
     ("dhcp.class[].match[]", class::MATCH_KEYS),
+    ("dhcp.pxe", class::PXE_KEYS),
+    ("dhcp.pxe.service[]", class::SERVICE_KEYS),
     ("boot", boot::KEYS),
     ("tftp", tftp::KEYS),
     ("dns", dns::KEYS),

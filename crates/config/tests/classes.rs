@@ -242,3 +242,55 @@ fn builtin_boot_table_can_be_turned_off() {
     assert!(ok("[boot]\n").dhcp.boot.builtin);
     assert!(!ok("[boot]\nbuiltin = false\n").dhcp.boot.builtin);
 }
+
+#[test]
+fn pxe_menus_read() {
+    let c = ok(r#"
+[dhcp]
+mode = "proxy"
+[[dhcp.class]]
+name = "ipxe"
+match = { user_class = "iPXE" }
+[dhcp.pxe]
+prompt = "Press F8"
+prompt_timeout = 5
+[[dhcp.pxe.service]]
+csa = "x86PC"
+text = "chainload"
+boot_file = "undionly.kpxe"
+classes = ["!ipxe"]
+[[dhcp.pxe.service]]
+csa = 9
+text = "uefi"
+boot_file = "ipxe.efi"
+boot_server = "10.0.0.5"
+"#);
+    let menu = &c.dhcp.pxe;
+    assert_eq!(menu.prompt, Some((5, "Press F8".into())));
+    assert_eq!(menu.services.len(), 2);
+    assert_eq!(menu.services[0].csa, 0);
+    assert_eq!(
+        menu.services[0].classes,
+        [ClassRef {
+            index: 0,
+            negated: true
+        }]
+    );
+    assert_eq!(menu.services[1].csa, 9);
+    assert_eq!(menu.services[1].boot.server, Some(Ipv4Addr::new(10, 0, 0, 5)));
+
+    let service = |body: &str| format!("[dhcp.pxe]\n[[dhcp.pxe.service]]\n{body}");
+    assert_error(
+        &service("csa = \"x86\"\ntext = \"a\"\nboot_file = \"f\"\n"),
+        &["unknown architecture \"x86\""],
+    );
+    assert_error(&service("csa = 0\ntext = \"a\"\n"), &["missing key `boot_file`"]);
+    assert_error(
+        &service("csa = 0\ntext = \"a\"\nboot_file = \"f\"\nclasses = [\"nope\"]\n"),
+        &["no [[dhcp.class]] is named \"nope\""],
+    );
+    assert_error(
+        "[dhcp.pxe]\nprompt_timeout = 3\n",
+        &["`prompt_timeout` without `prompt`"],
+    );
+}

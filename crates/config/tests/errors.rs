@@ -152,7 +152,7 @@ fn unknown_sections_and_keys_list_what_is_allowed() {
     );
     assert_one(
         "[dhcp]\nmod = \"full\"\n",
-        "t.toml:2:1: dhcp.mod: unknown key `mod` (did you mean `mode`?); allowed here: mode, interfaces, authoritative, router_advertisements, offer_hold, probation, expiry_grace, lease_file, options, subnet, host, class",
+        "t.toml:2:1: dhcp.mod: unknown key `mod` (did you mean `mode`?); allowed here: mode, interfaces, authoritative, router_advertisements, offer_hold, probation, expiry_grace, lease_file, options, subnet, host, class, pxe",
     );
     assert_one_containing(
         &format!("{SUBNET}[[dhcp.host]]\nmac = \"52:54:00:12:34:56\"\naddress = \"10.99.0.1\"\nname = \"x\"\n"),

@@ -223,6 +223,8 @@ pub struct DhcpConfig {
     pub reservations: Vec<Reservation>,
     /// Client classes, in file order (see [`crate::class`]).
     pub classes: Vec<crate::class::Class>,
+    /// PXE boot menus for PXE firmware (see [`crate::pxe`]); empty: none.
+    pub pxe: crate::pxe::Menu,
     /// Options for every client, as (code, bytes): overridden by the
     /// subnet's, the classes' and the host's.
     pub options: Vec<(u8, Vec<u8>)>,
@@ -255,6 +257,7 @@ impl Default for DhcpConfig {
             subnets: Vec::new(),
             reservations: Vec::new(),
             classes: Vec::new(),
+            pxe: crate::pxe::Menu::default(),
             options: Vec::new(),
             boot: BootConfig::default(),
             offer_hold: Duration::from_secs(30),

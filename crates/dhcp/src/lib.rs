@@ -13,6 +13,7 @@ pub mod config;
 pub mod lease;
 pub mod optdef;
 pub mod options;
+pub mod pxe;
 pub mod ra;
 pub mod server;
 pub mod wire;

@@ -15,6 +15,7 @@ use crate::class::{self, Facts};
 use crate::config::{DhcpConfig, Mode, Net, Reservation, Subnet};
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, NoAddress, UnixTime};
 use crate::options::{MessageType, Options, code};
+use crate::pxe;
 use crate::wire::{FLAG_BROADCAST, Message, Op};
 
 /// Server ports.
@@ -295,6 +296,47 @@ impl Server {
             return Action::Ignore("proxy mode: not a network-boot client");
         }
         let server = server_address(msg, ingress);
+        if ingress.port == PXE_PORT
+            && let Some(item) = boot::boot_item(&msg.options)
+            && let Some(service) = pxe::item_number(&item).and_then(|n| self.cfg.pxe.item(n))
+        {
+            // A PXE menu item, asked for after a menu offer.
+            if !matches!(kind, MessageType::Request | MessageType::Inform) {
+                return Action::Ignore("port 4011 takes only REQUEST and INFORM");
+            }
+            let answer = BootAnswer::configured(&service.boot, client, server, "pxe-service");
+            summary.boot_rule = Some(answer.rule);
+            let mut reply = base_reply(msg, MessageType::Ack, server);
+            reply.ciaddr = msg.ciaddr;
+            boot::apply(&answer, client, &mut reply, true);
+            let mut vendor_opts = crate::options::encode_tlv(&[(71, &item)]);
+            vendor_opts.push(code::END);
+            reply.options.set(code::VENDOR_SPECIFIC, &vendor_opts);
+            return Action::Send(Reply {
+                dest: destination(msg, &reply, src, ingress),
+                src: server,
+                msg: reply,
+                limit: usize::MAX,
+            });
+        }
+        if ingress.port != PXE_PORT
+            && let Some(menu) = self.menu_for(client, chosen, server)
+        {
+            let reply_type = match kind {
+                MessageType::Discover => MessageType::Offer,
+                MessageType::Request if msg.options.server_id() == Some(server) => MessageType::Ack,
+                _ => return Action::Ignore("proxy mode answers DISCOVER on port 67 and REQUEST on port 4011"),
+            };
+            summary.boot_rule = Some("pxe-menu");
+            let mut reply = base_reply(msg, reply_type, server);
+            apply_menu(&mut reply, client, &menu);
+            return Action::Send(Reply {
+                dest: destination(msg, &reply, src, ingress),
+                src: server,
+                msg: reply,
+                limit: usize::MAX,
+            });
+        }
         let Some(mut answer) = self.boot_for(client, chosen, server) else {
             return Action::Ignore("proxy mode: no boot answer for this client architecture");
         };
@@ -378,7 +420,14 @@ impl Server {
         let key = ClientKey::from_request(msg);
         let hw = msg.hw_addr().to_vec();
         let reservation = chosen.host.map(|i| self.cfg.reservations[i].clone());
-        let boot = self.boot_for(client, chosen, server);
+        let menu = self.menu_for(client, chosen, server);
+        // A PXE menu replaces the boot file for the clients it is for.
+        let boot = if menu.is_some() {
+            summary.boot_rule = Some("pxe-menu");
+            None
+        } else {
+            self.boot_for(client, chosen, server)
+        };
         if let Some(b) = &boot {
             summary.boot_rule = Some(b.rule);
         }
@@ -396,6 +445,9 @@ impl Server {
                         self.fill_lease_options(&mut reply, &subnet, reservation.as_ref(), &chosen.member, server);
                         if let Some(b) = &boot {
                             boot::apply(b, client, &mut reply, false);
+                        }
+                        if let Some(m) = &menu {
+                            apply_menu(&mut reply, client, m);
                         }
                         Action::Send(Reply {
                             dest: destination(msg, &reply, src, ingress),
@@ -418,6 +470,7 @@ impl Server {
                 msg,
                 client,
                 &chosen.member,
+                menu.as_deref(),
                 &key,
                 &hw,
                 &subnet,
@@ -457,6 +510,9 @@ impl Server {
                 if let Some(b) = &boot {
                     boot::apply(b, client, &mut reply, false);
                 }
+                if let Some(m) = &menu {
+                    apply_menu(&mut reply, client, m);
+                }
                 Action::Send(Reply {
                     dest: destination(msg, &reply, src, ingress),
                     src: server,
@@ -474,6 +530,7 @@ impl Server {
         msg: &Message,
         client: &Client,
         member: &[bool],
+        menu: Option<&[u8]>,
         key: &ClientKey,
         hw: &[u8],
         subnet: &Subnet,
@@ -578,6 +635,9 @@ impl Server {
         if let Some(b) = boot {
             boot::apply(b, client, &mut reply, false);
         }
+        if let Some(m) = menu {
+            apply_menu(&mut reply, client, m);
+        }
         Action::PersistThenSend {
             leases,
             reply: Reply {
@@ -654,6 +714,20 @@ impl Server {
         }
     }
 
+    /// Option 43 with a PXE menu, for a PXE client (not one with a host
+    /// boot file) whose architecture has services it may see.
+    fn menu_for(&self, client: &Client, chosen: &Chosen, server: Ipv4Addr) -> Option<Vec<u8>> {
+        if self.cfg.pxe.is_empty() || client.vendor != Some(PxeVendor::PxeClient) {
+            return None;
+        }
+        if chosen.host.is_some_and(|h| self.cfg.reservations[h].boot.is_some()) {
+            return None;
+        }
+        let arch = *client.arch_codes.first()?;
+        let shown = self.cfg.pxe.shown(arch, &chosen.member);
+        (!shown.is_empty()).then(|| self.cfg.pxe.option43(&shown, server))
+    }
+
     /// The boot answer: the host's file, else the last matching class's,
     /// else (unless turned off) the built-in table.
     fn boot_for(&self, client: &Client, chosen: &Chosen, server: Ipv4Addr) -> Option<BootAnswer> {
@@ -693,6 +767,17 @@ impl Server {
                 .find_map(|n| self.cfg.subnets.iter().find(|s| s.net.contains(n.addr))),
         }
     }
+}
+
+/// A menu offer: the menu, the PXE vendor class and the client's UUID.
+fn apply_menu(reply: &mut Message, client: &Client, menu: &[u8]) {
+    reply
+        .options
+        .set(code::VENDOR_CLASS, PxeVendor::PxeClient.as_str().as_bytes());
+    if let Some(uuid) = &client.uuid {
+        reply.options.set(code::CLIENT_UUID, uuid);
+    }
+    reply.options.set(code::VENDOR_SPECIFIC, menu);
 }
 
 /// What a request was found to be: its classes (by index, in file order)

@@ -452,3 +452,79 @@ fn what_cannot_fit_is_left_out_unrequested_first() {
     assert!(reply.options.get(code::LEASE_TIME).is_some());
     assert!(reply.options.get(code::SERVER_ID).is_some());
 }
+
+/// The seed guide's proxyDHCP configuration: a PXE menu whose items
+/// depend on the iPXE class. A BIOS PXE ROM gets a menu offer, asks port
+/// 4011 for its item, and gets undionly.kpxe; iPXE gets the script URL
+/// the same way; UEFI firmware, which has no item, gets nothing to boot.
+#[test]
+fn proxy_pxe_menu_then_port_4011() {
+    use dhcp::pxe::{Menu, Service};
+    let ipxe_class = Class {
+        name: "ipxe".into(),
+        matches: vec![Match {
+            user_class: Some(b"iPXE".to_vec()),
+            ..Match::default()
+        }],
+        options: vec![],
+        boot: None,
+        ignore: false,
+    };
+    let service = |text: &str, file: &str, negated| Service {
+        csa: 0,
+        text: text.into(),
+        boot: BootFile {
+            file: file.into(),
+            server: None,
+            server_name: None,
+        },
+        classes: vec![ClassRef { index: 0, negated }],
+    };
+    let mut cfg = DhcpConfig {
+        mode: Mode::Proxy,
+        classes: vec![ipxe_class],
+        ..DhcpConfig::default()
+    };
+    cfg.boot.builtin = false;
+    cfg.pxe = Menu {
+        services: vec![
+            service("PXE chainload to iPXE", "undionly.kpxe", true),
+            service("iPXE", "http://matchbox.example.com:8080/boot.ipxe", false),
+        ],
+        prompt: None,
+    };
+    let mut s = Server::new(cfg, []);
+    let src = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68);
+    let mut follow = |msg: Message| -> Option<(String, Ipv4Addr)> {
+        let h = s.handle(&msg.encode(), src, &ingress(), 1_000_000);
+        let Action::Send(offer) = h.action else { return None };
+        assert!(offer.msg.file.is_empty(), "a menu offer has no file");
+        let menu = dhcp::options::tlv_blocks(offer.msg.options.get(code::VENDOR_SPECIFIC)?);
+        let (_, items) = menu.iter().find(|(c, _)| *c == 9)?;
+        let mut req = msg.clone();
+        req.options.set(code::MESSAGE_TYPE, &[3]);
+        req.ciaddr = Ipv4Addr::new(10, 99, 0, 50);
+        req.options
+            .set(code::VENDOR_SPECIFIC, &[71, 4, items[0], items[1], 0, 0, 255]);
+        let mut at_4011 = ingress();
+        at_4011.port = 4011;
+        at_4011.local = SERVER;
+        at_4011.dst = SERVER;
+        let h = s.handle(&req.encode(), SocketAddrV4::new(req.ciaddr, 4011), &at_4011, 1_000_000);
+        let Action::Send(ack) = h.action else {
+            panic!("no ACK on 4011")
+        };
+        assert_eq!(
+            ack.msg.options.get(code::VENDOR_SPECIFIC),
+            Some(&[71, 4, items[0], items[1], 0, 0, 255][..]),
+            "the item is echoed"
+        );
+        Some((String::from_utf8(ack.msg.file).unwrap(), ack.msg.siaddr))
+    };
+    assert_eq!(follow(bios(1)), Some(("undionly.kpxe".into(), SERVER)));
+    assert_eq!(
+        follow(ipxe(2, 0)),
+        Some(("http://matchbox.example.com:8080/boot.ipxe".into(), SERVER))
+    );
+    assert_eq!(follow(uefi(3, 7)), None);
+}
