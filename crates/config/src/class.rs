@@ -35,6 +35,8 @@ pub(crate) const MATCH_KEYS: &[&str] = &[
     "arch",
     "user_class",
     "vendor_class",
+    "vendor_class_contains",
+    "user_class_contains",
     "mac",
     "circuit_id",
     "remote_id",
@@ -177,6 +179,8 @@ fn read_match(ctx: &mut Ctx<'_>, value: &Value<'_>, path: String, earlier: &Hash
     }
     m.user_class = bytes_key(ctx, &t, "user_class");
     m.vendor_class = bytes_key(ctx, &t, "vendor_class");
+    m.vendor_class_contains = bytes_key(ctx, &t, "vendor_class_contains");
+    m.user_class_contains = bytes_key(ctx, &t, "user_class_contains");
     if let Some(v) = t.get("mac") {
         m.mac = reader::parsed(
             ctx,

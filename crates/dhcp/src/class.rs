@@ -127,6 +127,10 @@ pub struct Match {
     pub user_class: Option<Vec<u8>>,
     /// Option 60 starts with this.
     pub vendor_class: Option<Vec<u8>>,
+    /// Option 60 contains this anywhere (dnsmasq's `dhcp-vendorclass`).
+    pub vendor_class_contains: Option<Vec<u8>>,
+    /// One of option 77's classes contains this (dnsmasq's `dhcp-userclass`).
+    pub user_class_contains: Option<Vec<u8>>,
     pub mac: Option<MacPattern>,
     /// Option 82's circuit ID (sub-option 1), remote ID (2) and subscriber
     /// ID (6), whole.
@@ -189,6 +193,14 @@ impl Match {
                 .vendor_class
                 .as_ref()
                 .is_none_or(|v| o.get(code::VENDOR_CLASS).is_some_and(|have| have.starts_with(v)))
+            && self
+                .vendor_class_contains
+                .as_ref()
+                .is_none_or(|v| o.get(code::VENDOR_CLASS).is_some_and(|have| contains(have, v)))
+            && self
+                .user_class_contains
+                .as_ref()
+                .is_none_or(|u| facts.user_classes.iter().any(|c| contains(c, u)))
             && self.mac.as_ref().is_none_or(|m| m.matches(facts.msg.hw_addr()))
             && self.circuit_id.as_ref().is_none_or(|v| facts.relay_sub(1) == Some(v))
             && self.remote_id.as_ref().is_none_or(|v| facts.relay_sub(2) == Some(v))
@@ -208,6 +220,10 @@ impl Match {
                 .iter()
                 .all(|r| earlier.get(r.index).copied().unwrap_or(false) != r.negated)
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Which classes a request belongs to, in file order.
@@ -305,6 +321,28 @@ mod tests {
             &m,
             &request(|o| o.set(code::VENDOR_CLASS, b"HTTPClient:Arch:00016"))
         ));
+    }
+
+    #[test]
+    fn substring_matches_for_dnsmasq_classes() {
+        let m = Match {
+            vendor_class_contains: Some(b"Arch:00007".to_vec()),
+            ..Match::default()
+        };
+        assert!(holds(
+            &m,
+            &request(|o| o.set(code::VENDOR_CLASS, b"PXEClient:Arch:00007:UNDI:003000"))
+        ));
+        assert!(!holds(
+            &m,
+            &request(|o| o.set(code::VENDOR_CLASS, b"PXEClient:Arch:00009:UNDI:003000"))
+        ));
+        let m = Match {
+            user_class_contains: Some(b"PXE".to_vec()),
+            ..Match::default()
+        };
+        assert!(holds(&m, &request(|o| o.set(code::USER_CLASS, b"\x04iPXE"))));
+        assert!(!holds(&m, &request(|o| o.set(code::USER_CLASS, b"GRUB2"))));
     }
 
     #[test]

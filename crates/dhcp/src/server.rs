@@ -664,7 +664,7 @@ impl Server {
     ) {
         let o = &mut reply.options;
         for (c, v) in &self.cfg.options {
-            o.set(*c, v);
+            set_configured(o, *c, v, server);
         }
         let lease = subnet.lease_time.as_secs().min(u32::MAX as u64) as u32;
         o.set_u32(code::LEASE_TIME, lease);
@@ -706,7 +706,7 @@ impl Server {
             .chain(classes.map(|c| &c.options))
             .chain(reservation.map(|r| &r.options));
         for (c, v) in layers.flatten() {
-            o.set(*c, v);
+            set_configured(o, *c, v, server);
         }
         let empty: Vec<u8> = o.iter().filter(|(_, v)| v.is_empty()).map(|(c, _)| c).collect();
         for c in empty {
@@ -766,6 +766,32 @@ impl Server {
                 .iter()
                 .find_map(|n| self.cfg.subnets.iter().find(|s| s.net.contains(n.addr))),
         }
+    }
+}
+
+/// Sets a configured option. In an address option, 0.0.0.0 stands for the
+/// address that answered (dnsmasq's convention, and its default router).
+fn set_configured(o: &mut Options, c: u8, v: &[u8], server: Ipv4Addr) {
+    let addresses = crate::optdef::by_code(c).is_some_and(|d| {
+        matches!(
+            d.ty,
+            crate::optdef::ValueType::Ip | crate::optdef::ValueType::Ips | crate::optdef::ValueType::IpPairs
+        )
+    });
+    if addresses && v.len().is_multiple_of(4) && v.chunks(4).any(|a| a == [0, 0, 0, 0]) {
+        let replaced: Vec<u8> = v
+            .chunks(4)
+            .flat_map(|a| {
+                if a == [0, 0, 0, 0] {
+                    server.octets()
+                } else {
+                    [a[0], a[1], a[2], a[3]]
+                }
+            })
+            .collect();
+        o.set(c, &replaced);
+    } else {
+        o.set(c, v);
     }
 }
 

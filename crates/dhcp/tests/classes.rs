@@ -315,7 +315,12 @@ fn a_class_can_ignore_unknown_machines() {
 #[test]
 fn options_layer_from_global_to_host() {
     let mut cfg = seed_config();
-    cfg.options = vec![(42, vec![1, 1, 1, 1]), (6, vec![2, 2, 2, 2]), (224, vec![9])];
+    cfg.options = vec![
+        (42, vec![1, 1, 1, 1]),
+        (6, vec![2, 2, 2, 2]),
+        (224, vec![9]),
+        (44, vec![0, 0, 0, 0, 5, 5, 5, 5]),
+    ];
     cfg.subnets[0].options = vec![(42, vec![3, 3, 3, 3])];
     cfg.classes[0].options = vec![(6, vec![4, 4, 4, 4]), (15, b"bios.example".to_vec())];
     cfg.classes.push(Class {
@@ -346,6 +351,11 @@ fn options_layer_from_global_to_host() {
     assert_eq!(o.get(15), Some(&b"mac.example"[..]), "the later class's");
     assert_eq!(o.get(224), None, "the host's empty value removes it");
     assert_eq!(o.get(3), None, "also an option kindling sets itself");
+    assert_eq!(
+        o.get(44),
+        Some(&[10, 99, 0, 1, 5, 5, 5, 5][..]),
+        "0.0.0.0 is the answering address"
+    );
     // Another BIOS machine keeps the router and the global option.
     let (reply, _) = exchange(&mut s, &bios(2));
     let o = reply.unwrap().0.options;

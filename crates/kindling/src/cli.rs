@@ -58,6 +58,38 @@ pub enum Command {
     /// Replicas sharing one etcd cluster.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Turn another tool's configuration into kindling's.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Translate a dnsmasq configuration into kindling's TOML.
+    ///
+    /// Give a dnsmasq.conf file, or dnsmasq's command-line flags after `--` (as a container
+    /// runs it): `kindling import dnsmasq /etc/dnsmasq.conf -o kindling.toml`, or
+    /// `kindling import dnsmasq -- --dhcp-range=192.168.1.3,192.168.1.254 --enable-tftp ...`.
+    /// The TOML goes to standard output (or -o); every dnsmasq option that cannot be carried
+    /// over is listed on standard error with its line and the reason. Exit status: 0 when
+    /// nothing was lost, 1 when something was (the TOML is still written), 2 on errors.
+    #[command(verbatim_doc_comment)]
+    Dnsmasq(ImportDnsmasqArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportDnsmasqArgs {
+    /// The dnsmasq configuration file (omit it and give flags after `--` instead).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Write the TOML to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// dnsmasq's command-line flags, after `--`.
+    #[arg(last = true, value_name = "FLAG")]
+    pub flags: Vec<String>,
 }
 
 /// Where groups, profiles, templates and leases live (the same flags for
@@ -459,9 +491,14 @@ pub struct ServeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ValidateArgs {
-    /// The data directory to check.
-    #[arg(long, default_value = "/var/lib/matchbox", value_name = "DIR")]
-    pub data_path: PathBuf,
+    /// The data directory to check [default: /var/lib/matchbox, unless only --config is given].
+    #[arg(long, value_name = "DIR")]
+    pub data_path: Option<PathBuf>,
+
+    /// A kindling configuration file (TOML) to check, every problem at its line; with
+    /// --data-path, both are checked.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Output format: text (one line per problem) or json.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
@@ -497,7 +534,7 @@ pub struct RenderArgs {
 
 const SUBCOMMANDS: &[&str] = &[
     "serve", "validate", "render", "leases", "certs", "group", "profile", "ignition", "generic", "store", "cluster",
-    "machines", "explain", "help",
+    "machines", "explain", "import", "help",
 ];
 
 /// Rewrites matchbox-style arguments into clap's: `-flag` → `--flag` for

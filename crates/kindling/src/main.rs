@@ -8,6 +8,7 @@ mod client;
 mod cluster;
 mod dhcp;
 mod dns;
+mod import;
 mod leases;
 mod logging;
 mod machines;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(*args),
         cli::Command::Validate(args) => validate::run(args),
+        cli::Command::Import(cli::ImportCommand::Dnsmasq(args)) => import::dnsmasq(args),
         cli::Command::Render(args) => render::run(args),
         cli::Command::Leases(args) => leases::run(args),
         cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args).map(|()| ExitCode::SUCCESS),

@@ -1,5 +1,6 @@
-//! `kindling validate`: load a data directory exactly as the server would
-//! and report every problem; exit 1 when there are errors.
+//! `kindling validate`: load a data directory exactly as the server would,
+//! and/or read a configuration file exactly as `serve --config` would, and
+//! report every problem; exit 1 when there are errors.
 
 use std::process::ExitCode;
 
@@ -9,18 +10,71 @@ use store::Severity;
 use crate::cli::ValidateArgs;
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    if !args.data_path.is_dir() {
+    let mut failed = false;
+    if let Some(path) = &args.config {
+        failed |= !check_config(path, &args.output)?;
+        if args.data_path.is_none() {
+            return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        }
+    }
+    let data_path = args.data_path.clone().unwrap_or_else(|| "/var/lib/matchbox".into());
+    let code = check_data(&data_path, &args.output)?;
+    Ok(if failed { ExitCode::FAILURE } else { code })
+}
+
+/// Checks a configuration file; true when it is valid.
+fn check_config(path: &std::path::Path, output: &str) -> anyhow::Result<bool> {
+    let result = config::load(path);
+    if output == "json" {
+        let errors: Vec<serde_json::Value> = match &result {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                e.0.iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "line": e.line, "column": e.column, "key": e.key, "message": e.message,
+                        })
+                    })
+                    .collect()
+            }
+        };
+        let report = serde_json::json!({ "config": path.display().to_string(), "errors": errors });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("encoding the report")?
+        );
+    } else {
+        match &result {
+            Ok(c) => println!(
+                "{}: valid ({} subnets, {} hosts, {} classes, {} DNS records)",
+                path.display(),
+                c.dhcp.subnets.len(),
+                c.dhcp.reservations.len(),
+                c.dhcp.classes.len(),
+                c.dns.records.len()
+            ),
+            Err(e) => {
+                println!("{e}");
+                println!("{}: {} errors", path.display(), e.0.len());
+            }
+        }
+    }
+    Ok(result.is_ok())
+}
+
+fn check_data(data_path: &std::path::Path, output: &str) -> anyhow::Result<ExitCode> {
+    if !data_path.is_dir() {
         bail!(
             "{} is not a directory: pass the data directory with --data-path",
-            args.data_path.display()
+            data_path.display()
         );
     }
-    let snap = store::load(&args.data_path);
+    let snap = store::load(data_path);
     let mut issues = snap.issues();
-    issues.extend(check_butane(&args.data_path, &snap)?);
+    issues.extend(check_butane(data_path, &snap)?);
     let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
     let warnings = issues.len() - errors;
-    if args.output == "json" {
+    if output == "json" {
         let issues: Vec<serde_json::Value> = issues
             .iter()
             .map(|i| {
@@ -32,7 +86,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             })
             .collect();
         let report = serde_json::json!({
-            "data_path": args.data_path.display().to_string(),
+            "data_path": data_path.display().to_string(),
             "groups": snap.groups.len(),
             "profiles": snap.profile_count(),
             "errors": errors,
@@ -49,7 +103,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         println!(
             "{}: {} groups, {} profiles, {} templates; {errors} errors, {warnings} warnings",
-            args.data_path.display(),
+            data_path.display(),
             snap.groups.len(),
             snap.profile_count(),
             snap.names(store::Kind::Ignition).len()
