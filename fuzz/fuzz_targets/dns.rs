@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dns::proto::op::Message;
-use dns::{DnsConfig, Forwarder, Handled, LocalNames, RecordValue, StaticRecord, Transport, handle, parse_name};
+use dns::{DnsConfig, Forwarder, Handled, LocalNames, RecordValue, Reply, StaticRecord, Transport, handle, parse_name};
 use libfuzzer_sys::fuzz_target;
 
 fn names() -> &'static LocalNames {
@@ -17,7 +17,12 @@ fn names() -> &'static LocalNames {
         let rec = |n: &str, t: &str, v: &str| StaticRecord {
             name: parse_name(n).unwrap(),
             ttl: None,
+            subdomains: false,
             value: RecordValue::parse(t, v).unwrap(),
+        };
+        let subtree = |n: &str, t: &str, v: &str| StaticRecord {
+            subdomains: true,
+            ..rec(n, t, v)
         };
         let cfg = DnsConfig {
             domain: Some(parse_name("lab.example").unwrap()),
@@ -26,6 +31,8 @@ fn names() -> &'static LocalNames {
                 rec("a.lab.example", "A", "10.0.0.1"),
                 rec("c.lab.example", "CNAME", "a.lab.example"),
                 rec("t.lab.example", "TXT", "text"),
+                subtree("s.lab.example", "A", "10.0.0.2"),
+                subtree("example.com", "CNAME", "s.lab.example"),
             ],
             ..DnsConfig::default()
         };
@@ -61,11 +68,22 @@ fuzz_target!(|data: &[u8]| {
     };
     let up: SocketAddr = "127.0.0.1:53".parse().unwrap();
     let mut f: Forwarder<()> = Forwarder::new(vec![up], Duration::from_secs(1), 10);
-    let id = data.first().map_or(0, |&b| u16::from(b) << 8 | u16::from(*data.get(1).unwrap_or(&0)));
+    let id = data
+        .first()
+        .map_or(0, |&b| u16::from(b) << 8 | u16::from(*data.get(1).unwrap_or(&0)));
     if f.start((), request, id, Instant::now()).is_ok()
-        && let Some(((), req, reply)) = f.on_reply(up, data)
+        && let Reply::Answer {
+            request: req,
+            message: reply,
+            ..
+        } = f.on_reply(up, data, Instant::now())
     {
-        let out = req.relay(reply.metadata.response_code, reply.answers, reply.authorities, reply.additionals);
+        let out = req.relay(
+            reply.metadata.response_code,
+            reply.answers,
+            reply.authorities,
+            reply.additionals,
+        );
         assert!(out.len() <= 1232);
         assert!(Message::from_vec(&out).is_ok());
     }

@@ -35,7 +35,7 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_size",
     "record",
 ];
-pub(crate) const RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl"];
+pub(crate) const RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl", "subdomains"];
 
 /// The longest TTL of a local answer: resolvers commonly keep nothing
 /// longer than a week (RFC 8767), and local names change.
@@ -206,12 +206,17 @@ fn read_record(ctx: &mut Ctx<'_>, t: Table<'_, '_>) -> Option<RecordEntry> {
         Some(v) => Some(ttl(ctx, v, &t.path_of("ttl"))?),
         None => None,
     };
+    let subdomains = match t.get("subdomains") {
+        Some(v) => reader::boolean(ctx, v, &t.path_of("subdomains"))?,
+        None => false,
+    };
     let ((name, name_text), (value, value_text)) = (record_name?, value?);
     Some(RecordEntry {
         record: StaticRecord {
             name,
             ttl: record_ttl,
             value,
+            subdomains,
         },
         kind: kind?,
         name_text,
@@ -263,14 +268,19 @@ fn a_record(kind: &str) -> String {
 
 /// The same record twice, and a CNAME beside any other record at its name
 /// (RFC 1034 §3.6.2). Each later record is reported once, against the first
-/// earlier record it clashes with.
+/// earlier record it clashes with. A record with `subdomains` is also its
+/// own name's record, so it clashes at that name like any other; it is the
+/// same record as another only when both have `subdomains` alike.
 fn check_records(ctx: &mut Ctx<'_>, records: &[RecordEntry]) {
     let mut by_name: HashMap<&Name, Vec<&RecordEntry>> = HashMap::new();
     for record in records {
         let earlier = by_name.entry(&record.record.name).or_default();
         let name = &record.name_text;
         let path = reader::join(&record.path, "name");
-        if let Some(first) = earlier.iter().find(|e| e.record.value == record.record.value) {
+        if let Some(first) = earlier
+            .iter()
+            .find(|e| e.record.value == record.record.value && e.record.subdomains == record.record.subdomains)
+        {
             let line = ctx.line(&first.name_span);
             ctx.error(
                 record.name_span.clone(),

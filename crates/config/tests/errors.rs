@@ -653,26 +653,31 @@ value = "10 5 8080 matchbox.lab.example"
             StaticRecord {
                 name: name("matchbox.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::A(Ipv4Addr::new(10, 99, 0, 1)),
             },
             StaticRecord {
                 name: name("matchbox.lab.example"),
                 ttl: Some(30),
+                subdomains: false,
                 value: RecordValue::Aaaa("fd00::1".parse().unwrap()),
             },
             StaticRecord {
                 name: name("boot.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::Cname(name("matchbox.lab.example")),
             },
             StaticRecord {
                 name: name("matchbox.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::Txt(vec!["v=1 hello".to_owned()]),
             },
             StaticRecord {
                 name: name("_http._tcp.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::Srv {
                     priority: 10,
                     weight: 5,
@@ -877,12 +882,12 @@ fn dns_record_values() {
 fn dns_record_keys() {
     assert_one(
         "[[dns.record]]\nname = \"x.lab.example\"\ntype = \"A\"\nvalue = \"10.99.0.1\"\nvalu = \"10.99.0.2\"\n",
-        "t.toml:5:1: dns.record[0].valu: unknown key `valu` (did you mean `value`?); allowed here: name, type, value, ttl",
+        "t.toml:5:1: dns.record[0].valu: unknown key `valu` (did you mean `value`?); allowed here: name, type, value, ttl, subdomains",
     );
     assert_eq!(
         report("[[dns.record]]\nname = \"x.lab.example\"\ntpye = \"A\"\nvalue = \"10.99.0.1\"\n"),
         "t.toml:1:1: dns.record[0].type: missing key `type`: add it, e.g. type = \"A\"\n\
-         t.toml:3:1: dns.record[0].tpye: unknown key `tpye` (did you mean `type`?); allowed here: name, type, value, ttl"
+         t.toml:3:1: dns.record[0].tpye: unknown key `tpye` (did you mean `type`?); allowed here: name, type, value, ttl, subdomains"
     );
     assert_one(
         "[[dns.record]]\ntype = \"A\"\nvalue = \"10.99.0.1\"\n",
@@ -961,6 +966,40 @@ fn dns_record_conflicts() {
         ("matchbox.lab.example", "TXT", "10.99.0.1"),
     ]));
     assert_eq!(config.dns.records.len(), 4);
+    // `subdomains`: a boolean; a record with it is its name's too, so a
+    // CNAME clashes with it, but it is not the same record as a literal one.
+    let subtree = |name: &str, kind: &str, value: &str| {
+        format!("\n[[dns.record]]\nname = \"{name}\"\ntype = \"{kind}\"\nvalue = \"{value}\"\nsubdomains = true\n")
+    };
+    let config = ok(&format!(
+        "{}{}",
+        records(&[("example.com", "A", "192.0.2.1")]),
+        subtree("example.com", "A", "192.0.2.1")
+    ));
+    assert_eq!(
+        config.dns.records.iter().map(|r| r.subdomains).collect::<Vec<_>>(),
+        [false, true]
+    );
+    assert_one_containing(
+        &format!(
+            "{}{}",
+            records(&[("example.com", "CNAME", "matchbox.lab.example")]),
+            subtree("example.com", "A", "192.0.2.1")
+        ),
+        &["dns.record[1].name: example.com is a CNAME in dns.record[0]"],
+    );
+    assert_one_containing(
+        &format!(
+            "{}{}",
+            subtree("example.com", "A", "192.0.2.1"),
+            subtree("example.com", "A", "192.0.2.1")
+        ),
+        &["dns.record[1].name: the same record as dns.record[0]"],
+    );
+    assert_one_containing(
+        "[[dns.record]]\nname = \"example.com\"\ntype = \"A\"\nvalue = \"192.0.2.1\"\nsubdomains = \"yes\"\n",
+        &["5:14: dns.record[0].subdomains: expected true or false"],
+    );
     // A record with an error is left out of the cross checks.
     assert_one_containing(
         &records(&[

@@ -96,16 +96,19 @@ fn the_sample_file_gives_the_values_it_shows() {
             StaticRecord {
                 name: name("matchbox.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::A(Ipv4Addr::new(10, 99, 0, 1)),
             },
             StaticRecord {
                 name: name("boot.lab.example"),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::Cname(name("matchbox.lab.example")),
             },
             StaticRecord {
                 name: name("_http._tcp.lab.example"),
                 ttl: Some(300),
+                subdomains: false,
                 value: RecordValue::Srv {
                     priority: 10,
                     weight: 5,

@@ -58,6 +58,10 @@ pub struct StaticRecord {
     pub name: Name,
     pub ttl: Option<u32>,
     pub value: RecordValue,
+    /// The record also stands for every name under `name` that has no
+    /// records of its own (dnsmasq's `address=/name/ip`); only for the
+    /// questions of its own type (and any type, for a CNAME).
+    pub subdomains: bool,
 }
 
 /// The record types a configuration can hold.

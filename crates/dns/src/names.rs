@@ -2,6 +2,17 @@
 //! names, and DHCP lease hostnames, with PTR records for their addresses.
 //! Built whole (from the configuration and a list of leases) and replaced
 //! whole when leases change; a lookup never takes a lock.
+//!
+//! A record marked `subdomains` also stands for every name under its own
+//! that has no records of its own (dnsmasq's `address=/name/ip`). Such
+//! records are kept apart, keyed by their name's lowercase wire form, so
+//! that the closest one above a question is found by looking up the
+//! question's own suffixes: at most as many lookups as the question has
+//! labels (and no more than the deepest such record has), whatever the
+//! number of records. A name covered this way is kindling's for the types
+//! of its records only: other types are forwarded, as dnsmasq 2.86 and
+//! later forward them, unless the name is in the local domain, where every
+//! name is kindling's and they are NODATA.
 
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
@@ -72,6 +83,12 @@ pub struct Conflict {
 #[derive(Debug, Clone)]
 pub struct LocalNames {
     nodes: HashMap<LowerName, Node>,
+    /// Records that also stand for the names below theirs, by the owner's
+    /// lowercase wire form without the root label (see [`wire_key`]).
+    subtrees: HashMap<Box<[u8]>, Node>,
+    /// The most labels of a `subtrees` owner: longer suffixes of a
+    /// question need no lookup.
+    subtree_depth: usize,
     /// Names in the domain with no records of their own but names below
     /// them (`_tcp.lab.example` under `_http._tcp.lab.example`): they
     /// exist, so they are NODATA, not NXDOMAIN (RFC 8020).
@@ -102,6 +119,8 @@ impl LocalNames {
     pub fn build(cfg: &DnsConfig, leases: &[LeaseName], serial: u32) -> (LocalNames, Vec<Conflict>) {
         let mut names = LocalNames {
             nodes: HashMap::new(),
+            subtrees: HashMap::new(),
+            subtree_depth: 0,
             empty_non_terminals: HashSet::new(),
             domain: cfg.domain.as_ref().map(LowerName::new),
             domain_name: cfg.domain.clone(),
@@ -122,15 +141,24 @@ impl LocalNames {
             names.node(&name).data.push(Data::ServerAddress);
         }
         let mut ptrs: Vec<(IpAddr, Name, Option<u64>)> = Vec::new();
+        let mut subtree_owners: HashSet<LowerName> = HashSet::new();
         for r in &cfg.records {
             let ttl = r.ttl.unwrap_or(cfg.local_ttl);
+            // A subtree's addresses get no PTR: dnsmasq's address= makes
+            // none, and one such as 127.0.0.1 or 0.0.0.0 (a name sent
+            // nowhere) must not take over the reverse name of the address.
+            let ptr = !r.subdomains;
             let rdata = match &r.value {
                 RecordValue::A(ip) => {
-                    ptrs.push((IpAddr::V4(*ip), r.name.clone(), None));
+                    if ptr {
+                        ptrs.push((IpAddr::V4(*ip), r.name.clone(), None));
+                    }
                     RData::A(A(*ip))
                 }
                 RecordValue::Aaaa(ip) => {
-                    ptrs.push((IpAddr::V6(*ip), r.name.clone(), None));
+                    if ptr {
+                        ptrs.push((IpAddr::V6(*ip), r.name.clone(), None));
+                    }
                     RData::AAAA(AAAA(*ip))
                 }
                 RecordValue::Cname(target) => RData::CNAME(CNAME(target.clone())),
@@ -142,21 +170,37 @@ impl LocalNames {
                     target,
                 } => RData::SRV(SRV::new(*priority, *weight, *port, target.clone())),
             };
-            let node = names.node(&r.name);
-            let is_cname = matches!(rdata, RData::CNAME(_));
-            let has_cname = node
-                .data
-                .iter()
-                .any(|d| matches!(d, Data::Fixed(rec) if rec.record_type() == RecordType::CNAME));
-            if (is_cname && !node.data.is_empty()) || has_cname {
-                conflicts.push(Conflict {
-                    name: r.name.to_ascii(),
-                    why: "a CNAME cannot share its name with other records (RFC 1034 §3.6.2); the later record is ignored".into(),
-                });
-                continue;
+            let node = if r.subdomains {
+                subtree_owners.insert(LowerName::new(&r.name));
+                names.subtree(&r.name)
+            } else {
+                names.node(&r.name)
+            };
+            let record = Record::from_rdata(r.name.clone(), ttl, rdata);
+            if let Err(conflict) = add_fixed(node, record) {
+                conflicts.push(conflict);
             }
-            node.data
-                .push(Data::Fixed(Record::from_rdata(r.name.clone(), ttl, rdata)));
+        }
+        // A subtree's records are also its owner's own: where the owner has
+        // other records (or is a server name), they answer beside them.
+        for owner in &subtree_owners {
+            let Some(node) = names.nodes.get_mut(owner) else {
+                continue;
+            };
+            let Some(subtree) = names.subtrees.get(&wire_key(&Name::from(owner.clone()))) else {
+                continue;
+            };
+            for d in &subtree.data {
+                if let Data::Fixed(record) = d
+                    && !node
+                        .data
+                        .iter()
+                        .any(|e| matches!(e, Data::Fixed(r) if r.data == record.data))
+                    && let Err(conflict) = add_fixed(node, record.clone())
+                {
+                    conflicts.push(conflict);
+                }
+            }
         }
         // Leases: one address per hostname, reservations first, then the
         // lease that lasts longest (the newest).
@@ -223,14 +267,14 @@ impl LocalNames {
         }
         if let Some(domain) = names.domain.clone() {
             let mut ents = HashSet::new();
-            for name in names.nodes.keys() {
+            for name in names.nodes.keys().chain(&subtree_owners) {
                 let mut parent = name.base_name();
                 while parent.num_labels() > domain.num_labels() && domain.zone_of(&parent) {
                     ents.insert(parent.clone());
                     parent = parent.base_name();
                 }
             }
-            ents.retain(|n| !names.nodes.contains_key(n));
+            ents.retain(|n| !names.nodes.contains_key(n) && !subtree_owners.contains(n));
             names.empty_non_terminals = ents;
         }
         (names, conflicts)
@@ -246,13 +290,54 @@ impl LocalNames {
             .or_insert_with(|| Node { data: Vec::new(), apex })
     }
 
-    /// How many names are published (for metrics and logs).
+    /// The node of a record that stands for the names under `name`.
+    fn subtree(&mut self, name: &Name) -> &mut Node {
+        self.subtree_depth = self.subtree_depth.max(name.num_labels() as usize);
+        let apex = match &self.domain {
+            Some(d) if d.zone_of(&LowerName::new(name)) => self.domain_name.clone().unwrap_or_else(|| name.clone()),
+            _ => name.clone(),
+        };
+        self.subtrees
+            .entry(wire_key(name))
+            .or_insert_with(|| Node { data: Vec::new(), apex })
+    }
+
+    /// How many names are published (for metrics and logs); a subtree
+    /// counts once.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.nodes.len() + self.subtrees.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.nodes.is_empty() && self.subtrees.is_empty()
+    }
+
+    /// The closest record owner above or at `name` whose records stand for
+    /// the names under it. The suffixes of `name` are looked up from the
+    /// longest that can match to the shortest, in a buffer on the stack.
+    fn subtree_of(&self, name: &Name) -> Option<&Node> {
+        if self.subtrees.is_empty() {
+            return None;
+        }
+        let mut wire = [0u8; 256];
+        let mut starts = [0usize; 128];
+        let (mut len, mut labels) = (0usize, 0usize);
+        for label in name.iter() {
+            if labels == starts.len() || len + 1 + label.len() > wire.len() {
+                return None;
+            }
+            starts[labels] = len;
+            labels += 1;
+            wire[len] = label.len() as u8;
+            for (to, from) in wire[len + 1..].iter_mut().zip(label) {
+                *to = from.to_ascii_lowercase();
+            }
+            len += 1 + label.len();
+        }
+        let first = labels.saturating_sub(self.subtree_depth);
+        starts[first..labels]
+            .iter()
+            .find_map(|start| self.subtrees.get(&wire[*start..len]))
     }
 
     /// Answers `qname`/`qtype` from the local names. `local` is the address
@@ -260,25 +345,28 @@ impl LocalNames {
     /// is Unix seconds (expired leases are not published).
     pub fn lookup(&self, qname: &Name, qtype: RecordType, local: IpAddr, now: u64) -> Lookup {
         let key = LowerName::new(qname);
-        if let Some(found) = self.lookup_node(&key, qname, qtype, local, now) {
-            return found;
-        }
+        let covered = match self.find(&key, qname, qname, qtype, local, now) {
+            Ok(found) => return found,
+            Err(Miss::OtherTypes) => true,
+            Err(Miss::Nothing) => false,
+        };
         // A single label: the same name in the local domain, answered under
         // the name asked. Never forwarded (dnsmasq's domain-needed).
         if qname.num_labels() == 1 {
             if let Some(d) = &self.domain_name
                 && let Ok(full) = qname.clone().append_domain(d)
-                && let Some(found) = self.lookup_node(&LowerName::new(&full), qname, qtype, local, now)
             {
-                return match found {
-                    Lookup::Answer(mut records) => {
+                match self.find(&LowerName::new(&full), &full, qname, qtype, local, now) {
+                    Ok(Lookup::Answer(mut records)) => {
                         for r in records.iter_mut().filter(|r| r.name == full) {
                             r.name = qname.clone();
                         }
-                        Lookup::Answer(records)
+                        return Lookup::Answer(records);
                     }
-                    other => other,
-                };
+                    Ok(other) => return other,
+                    Err(Miss::OtherTypes) => return Lookup::NoData { soa: self.soa(d) },
+                    Err(Miss::Nothing) => {}
+                }
             }
             return Lookup::NxDomain { soa: None };
         }
@@ -288,7 +376,7 @@ impl LocalNames {
                 if key == *d {
                     return self.apex_answer(qname, qtype, apex);
                 }
-                if self.empty_non_terminals.contains(&key) {
+                if covered || self.empty_non_terminals.contains(&key) {
                     return Lookup::NoData { soa: self.soa(&apex) };
                 }
                 Lookup::NxDomain {
@@ -321,13 +409,51 @@ impl LocalNames {
         }
     }
 
-    fn lookup_node(&self, key: &LowerName, qname: &Name, qtype: RecordType, local: IpAddr, now: u64) -> Option<Lookup> {
-        let node = self.nodes.get(key)?;
-        let live: Vec<Record> = self.records(node, qname, local, now);
-        if live.is_empty() {
-            // Only expired leases here: as if the name were not published.
-            return None;
+    /// What the records at `name` (its own, else those of the closest
+    /// subtree above it) say, owned by `qname` as asked.
+    fn find(
+        &self,
+        key: &LowerName,
+        name: &Name,
+        qname: &Name,
+        qtype: RecordType,
+        local: IpAddr,
+        now: u64,
+    ) -> Result<Lookup, Miss> {
+        if let Some(node) = self.nodes.get(key) {
+            let live = self.records(node, qname, local, now);
+            // Only expired leases: as if the name were not published.
+            if !live.is_empty() {
+                return Ok(self.chain(node, live, qtype, local, now));
+            }
         }
+        let Some(node) = self.subtree_of(name) else {
+            return Err(Miss::Nothing);
+        };
+        let live = self.records(node, qname, local, now);
+        if !live.iter().any(|r| answers_type(r, qtype)) {
+            return Err(Miss::OtherTypes);
+        }
+        Ok(self.chain(node, live, qtype, local, now))
+    }
+
+    /// The node and live records that answer `qtype` at `name`, for
+    /// following an alias: its own records, or a subtree's of that type.
+    fn resolve(&self, name: &Name, qtype: RecordType, local: IpAddr, now: u64) -> Option<(&Node, Vec<Record>)> {
+        if let Some(node) = self.nodes.get(&LowerName::new(name)) {
+            let live = self.records(node, name, local, now);
+            if !live.is_empty() {
+                return Some((node, live));
+            }
+        }
+        let node = self.subtree_of(name)?;
+        let live = self.records(node, name, local, now);
+        live.iter().any(|r| answers_type(r, qtype)).then_some((node, live))
+    }
+
+    /// The answer from a node's live records: the CNAME chain while it
+    /// stays local, then the records of `qtype`, or NODATA.
+    fn chain(&self, node: &Node, live: Vec<Record>, qtype: RecordType, local: IpAddr, now: u64) -> Lookup {
         let mut out: Vec<Record> = Vec::new();
         let mut current = (node, live);
         for _ in 0..MAX_CHAIN {
@@ -340,14 +466,10 @@ impl LocalNames {
                 Some((c, target)) if qtype != RecordType::CNAME && qtype != RecordType::ANY => {
                     out.push(c);
                     // Follow the alias while it stays local.
-                    let Some(next) = self.nodes.get(&LowerName::new(&target)) else {
-                        return Some(Lookup::Answer(out));
+                    let Some(next) = self.resolve(&target, qtype, local, now) else {
+                        return Lookup::Answer(out);
                     };
-                    let next_live = self.records(next, &target, local, now);
-                    if next_live.is_empty() {
-                        return Some(Lookup::Answer(out));
-                    }
-                    current = (next, next_live);
+                    current = next;
                     continue;
                 }
                 _ => {}
@@ -357,15 +479,15 @@ impl LocalNames {
                 .filter(|r| qtype == RecordType::ANY || r.record_type() == qtype)
                 .collect();
             if matching.is_empty() && out.is_empty() {
-                return Some(Lookup::NoData {
+                return Lookup::NoData {
                     soa: self.soa(&node.apex),
-                });
+                };
             }
             out.extend(matching);
-            return Some(Lookup::Answer(out));
+            return Lookup::Answer(out);
         }
         // A loop of aliases: answer the chain so far.
-        Some(Lookup::Answer(out))
+        Lookup::Answer(out)
     }
 
     /// The node's records live at `now`, server addresses filled in, owned
@@ -415,6 +537,51 @@ impl LocalNames {
         let soa = SOA::new(mname, rname, self.serial, 1200, 180, 1_209_600, negative);
         Record::from_rdata(apex.clone(), negative, RData::SOA(soa))
     }
+}
+
+/// Why a name's records do not answer a question.
+enum Miss {
+    /// Under a subtree whose records are all of other types.
+    OtherTypes,
+    /// No records at all.
+    Nothing,
+}
+
+/// Whether `record` answers a question of `qtype` (directly or as an
+/// alias to follow).
+fn answers_type(record: &Record, qtype: RecordType) -> bool {
+    qtype == RecordType::ANY || record.record_type() == qtype || record.record_type() == RecordType::CNAME
+}
+
+/// Adds a configured record to its node, unless a CNAME would share the
+/// name with another record.
+fn add_fixed(node: &mut Node, record: Record) -> Result<(), Conflict> {
+    let is_cname = record.record_type() == RecordType::CNAME;
+    let has_cname = node
+        .data
+        .iter()
+        .any(|d| matches!(d, Data::Fixed(rec) if rec.record_type() == RecordType::CNAME));
+    if (is_cname && !node.data.is_empty()) || has_cname {
+        return Err(Conflict {
+            name: record.name.to_ascii(),
+            why: "a CNAME cannot share its name with other records (RFC 1034 §3.6.2); the later record is ignored"
+                .into(),
+        });
+    }
+    node.data.push(Data::Fixed(record));
+    Ok(())
+}
+
+/// A name's lowercase wire form without the root label: the key of
+/// `LocalNames::subtrees`. The same bytes from a label boundary on are the
+/// key of the name above it.
+fn wire_key(name: &Name) -> Box<[u8]> {
+    let mut key = Vec::with_capacity(name.len());
+    for label in name.iter() {
+        key.push(label.len() as u8);
+        key.extend(label.iter().map(u8::to_ascii_lowercase));
+    }
+    key.into_boxed_slice()
 }
 
 /// A client-supplied host name as one DNS label: lowercased, the part

@@ -20,6 +20,7 @@ fn record(name: &str, kind: &str, value: &str) -> StaticRecord {
     StaticRecord {
         name: parse_name(name).unwrap(),
         ttl: None,
+        subdomains: false,
         value: RecordValue::parse(kind, value).unwrap(),
     }
 }

@@ -19,12 +19,20 @@ fn names() -> LocalNames {
             StaticRecord {
                 name: parse_name("a.lab.example").unwrap(),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::parse("A", "10.0.0.1").unwrap(),
             },
             StaticRecord {
                 name: parse_name("c.lab.example").unwrap(),
                 ttl: None,
+                subdomains: false,
                 value: RecordValue::parse("CNAME", "a.lab.example").unwrap(),
+            },
+            StaticRecord {
+                name: parse_name("s.lab.example").unwrap(),
+                ttl: None,
+                subdomains: true,
+                value: RecordValue::parse("A", "10.0.0.2").unwrap(),
             },
         ],
         ..DnsConfig::default()
@@ -65,7 +73,7 @@ proptest! {
 
     #[test]
     fn mutated_queries(
-        name in prop_oneof![Just("a.lab.example.".to_string()), Just("c.lab.example.".to_string()), "[a-z]{1,10}(\\.[a-z]{1,10}){0,3}\\."],
+        name in prop_oneof![Just("a.lab.example.".to_string()), Just("c.lab.example.".to_string()), Just("x.y.s.lab.example.".to_string()), "[a-z]{1,10}(\\.[a-z]{1,10}){0,3}\\."],
         qtype in prop_oneof![Just(1u16), Just(28), Just(255), Just(12), Just(252), any::<u16>()],
         flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
         cut in any::<usize>(),

@@ -3,7 +3,8 @@
 //! their TTL, the server's own name, NXDOMAIN and NODATA with the zone's
 //! SOA, PTR, single labels, forwarding to a dnsmasq started by the test and
 //! the cache outliving it, REFUSED without upstreams, TCP (also several
-//! queries on one connection) and truncation, and malformed datagrams.
+//! queries on one connection) and truncation, malformed datagrams, and
+//! records that stand for every name under theirs (`subdomains`).
 
 mod common;
 
@@ -103,7 +104,7 @@ fn free_port() -> u16 {
 /// 10.1.2.3 (TTL 300, and dnsmasq marks its own data authoritative), names
 /// under `nx.test` are NXDOMAIN, and `nosuch` (a single label) is 10.9.9.9
 /// so that forwarding a single label would show; 10.9.9.9's PTR is
-/// `far.test`.
+/// `far.test`, and `txt.upstream.test` has a TXT record.
 struct Upstream {
     child: Child,
     addr: String,
@@ -126,6 +127,7 @@ impl Upstream {
                 "--address=/nx.test/",
                 "--address=/nosuch/10.9.9.9",
                 "--ptr-record=9.9.9.10.in-addr.arpa,far.test",
+                "--txt-record=txt.upstream.test,from upstream",
             ])
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -327,6 +329,71 @@ fn a_local_cname_to_a_forwarded_name_is_chased_upstream() {
         r.expect_answer("A", &["10.1.2.3"]);
         assert_eq!(r.answer[0].rtype, "CNAME", "the CNAME comes first\n{r}");
     }
+}
+
+/// `[[dns.record]]` tables with `subdomains = true` (dnsmasq's
+/// `address=/name/ip`): two outside the domain (one over the upstream's
+/// names), one inside, and a literal record under the first.
+fn subtree_records() -> String {
+    let mut c = String::new();
+    for (name, rtype, value) in [
+        ("matchbox.example.com", "A", "192.168.1.100"),
+        ("upstream.test", "A", "192.168.1.200"),
+        ("pxe.lab.example", "A", "10.99.0.7"),
+    ] {
+        c.push_str(&record(name, rtype, value, None));
+        c.push_str("subdomains = true\n");
+    }
+    c.push_str(&record("exact.matchbox.example.com", "A", "192.168.1.101", None));
+    c
+}
+
+#[test]
+fn a_subdomains_record_answers_its_name_and_every_name_under_it() {
+    if !have("dig") || !have("dnsmasq") {
+        return;
+    }
+    let up = Upstream::start();
+    let k = start(&format!("{}{}", config(&upstreams(&up), &[]), subtree_records()));
+    let dig = &k.dig;
+    for args in [
+        &["matchbox.example.com", "A"][..],
+        &["a.matchbox.example.com", "A"],
+        &["A.B.C.Matchbox.Example.COM", "A"],
+        &["+tcp", "x.matchbox.example.com", "A"],
+    ] {
+        let r = dig.query(args);
+        expect_local(&r, "A", &["192.168.1.100"], 60);
+        let asked = args.iter().find(|a| a.contains('.')).unwrap();
+        assert_eq!(r.answer[0].name, format!("{asked}."), "owner spelled as asked\n{r}");
+    }
+    // A name with a record of its own is answered from it.
+    expect_local(
+        &dig.query(&["exact.matchbox.example.com", "A"]),
+        "A",
+        &["192.168.1.101"],
+        60,
+    );
+    expect_local(
+        &dig.query(&["y.exact.matchbox.example.com", "A"]),
+        "A",
+        &["192.168.1.100"],
+        60,
+    );
+    // Whole labels only: not a suffix match on letters.
+    assert_eq!(dig.query(&["xmatchbox.example.com", "A"]).status, "REFUSED");
+    // Other types outside the domain go upstream, as with dnsmasq 2.90.
+    expect_local(&dig.query(&["txt.upstream.test", "A"]), "A", &["192.168.1.200"], 60);
+    let r = dig.query(&["txt.upstream.test", "TXT"]);
+    r.expect_answer("TXT", &["\"from upstream\""]);
+    r.expect_aa(false);
+    // Inside the local domain they are NODATA with the zone's SOA.
+    expect_local(&dig.query(&["node9.pxe.lab.example", "A"]), "A", &["10.99.0.7"], 60);
+    dig.query(&["node9.pxe.lab.example", "AAAA"])
+        .expect_negative("NOERROR", "lab.example.");
+    // No PTR for a subtree's address.
+    let r = dig.query(&["-x", "192.168.1.100"]);
+    assert!(r.answer.is_empty(), "{r}");
 }
 
 #[test]
