@@ -66,10 +66,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
         config.dns_enabled = reader::boolean(ctx, v, &table.path_of("enabled")).unwrap_or(config.dns_enabled);
     }
     if let Some(v) = table.get("address") {
-        let expected = "an address and port such as \"0.0.0.0:53\"";
-        config.dns_address = reader::parsed(ctx, v, &table.path_of("address"), expected, |s| {
-            values::listen_address(s).map(|_| s.to_owned())
-        });
+        config.dns_address = read_addresses(ctx, v, &table.path_of("address"));
     }
     let dns = &mut config.dns;
     if let Some(v) = table.get("domain") {
@@ -140,6 +137,46 @@ fn name(text: &str, example: &str) -> Result<Name, String> {
             format!("{message}: write a name such as {example}")
         }
     })
+}
+
+/// Where DNS listens: one `HOST:PORT`, or an array of them (each once),
+/// as written.
+fn read_addresses(ctx: &mut Ctx<'_>, value: &Value<'_>, path: &str) -> Option<Vec<String>> {
+    let expected_one = "an address and port such as \"0.0.0.0:53\" or \"[::]:53\"";
+    let expected =
+        "an address and port such as \"0.0.0.0:53\", or an array of them such as [\"0.0.0.0:53\", \"[::]:53\"]";
+    if !matches!(value.get_ref(), toml::de::DeValue::Array(_)) {
+        let one = reader::parsed(ctx, value, path, expected, |s| {
+            values::listen_address(s).map(|_| s.to_owned())
+        })?;
+        return Some(vec![one]);
+    }
+    let mut seen: Vec<(SocketAddr, String, Range<usize>)> = Vec::new();
+    let addresses = reader::list(ctx, value, path, expected, |ctx, item, path| {
+        let (address, text) = reader::parsed(ctx, item, &path, expected_one, |s| {
+            values::listen_address(s).map(|a| (a, s.to_owned()))
+        })?;
+        if let Some((_, first_path, first_span)) = seen.iter().find(|(a, _, _)| *a == address) {
+            let line = ctx.line(first_span);
+            ctx.error(
+                item.span(),
+                &path,
+                format!("{address} is already {first_path} on line {line}: list each address once"),
+            );
+            return None;
+        }
+        seen.push((address, path, item.span()));
+        Some(text)
+    })?;
+    if addresses.is_empty() && seen.is_empty() {
+        ctx.error(
+            value.span(),
+            path,
+            "an empty list: give at least one address, such as [\"0.0.0.0:53\"], or turn DNS off with enabled = false",
+        );
+        return None;
+    }
+    Some(addresses)
 }
 
 /// The resolvers, each once, in file order.

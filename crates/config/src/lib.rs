@@ -50,10 +50,11 @@ pub struct Config {
     pub dns: ::dns::DnsConfig,
     /// `dns.enabled`: serve DNS (`kindling serve --dns` overrides it).
     pub dns_enabled: bool,
-    /// `dns.address`, as written and checked to be `HOST:PORT` with an IPv4
-    /// address or an IPv6 address in brackets; `None` when unset (the binary
+    /// `dns.address`: the listen addresses as written, each checked to be
+    /// `HOST:PORT` with an IPv4 address or an IPv6 address in brackets (a
+    /// string in the file is a list of one); `None` when unset (the binary
     /// uses `--dns-address` or `0.0.0.0:53`).
-    pub dns_address: Option<String>,
+    pub dns_address: Option<Vec<String>>,
     /// True when the file set `dns.server_names` (even to `[]`); otherwise
     /// the binary puts the machine's host name into `dns.server_names`.
     pub dns_server_names_set: bool,

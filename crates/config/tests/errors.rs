@@ -631,7 +631,7 @@ value = "10 5 8080 matchbox.lab.example"
     let config = ok(text);
     let name = |s: &str| dns::parse_name(s).unwrap();
     assert!(config.dns_enabled);
-    assert_eq!(config.dns_address.as_deref(), Some("[::]:5353"));
+    assert_eq!(config.dns_address, Some(vec!["[::]:5353".to_owned()]));
     assert!(config.dns_server_names_set);
     let dns = &config.dns;
     assert_eq!(dns.domain, Some(name("lab.example")));
@@ -741,12 +741,28 @@ fn dns_values() {
     );
     assert_one_containing(
         "[dns]\naddress = 53\n",
-        &["dns.address: expected an address and port such as \"0.0.0.0:53\", found an integer"],
+        &[
+            "dns.address: expected an address and port such as \"0.0.0.0:53\", or an array of them such as [\"0.0.0.0:53\", \"[::]:53\"], found an integer",
+        ],
     );
     assert_eq!(
-        ok("[dns]\naddress = \"10.99.0.1:53\"\n").dns_address.as_deref(),
-        Some("10.99.0.1:53")
+        ok("[dns]\naddress = \"10.99.0.1:53\"\n").dns_address,
+        Some(vec!["10.99.0.1:53".to_owned()])
     );
+    // Several addresses: both families, each once.
+    assert_eq!(
+        ok("[dns]\naddress = [\"0.0.0.0:53\", \"[::]:53\"]\n").dns_address,
+        Some(vec!["0.0.0.0:53".to_owned(), "[::]:53".to_owned()])
+    );
+    assert_one_containing(
+        "[dns]\naddress = [\"0.0.0.0:53\", \"0.0.0.0:53\"]\n",
+        &["2:26: dns.address[1]: 0.0.0.0:53 is already dns.address[0] on line 2: list each address once"],
+    );
+    assert_one_containing(
+        "[dns]\naddress = [\"0.0.0.0:53\", \"[::]\"]\n",
+        &["dns.address[1]: \"[::]\" has no port", "\"[::]:53\""],
+    );
+    assert_one_containing("[dns]\naddress = []\n", &["dns.address: an empty list"]);
     assert_one(
         "[dns]\ndomain = \"lab..example\"\n",
         "t.toml:2:10: dns.domain: \"lab..example\" has an empty label (two dots in a row): write a name such as \"lab.example\"",

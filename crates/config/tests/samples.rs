@@ -79,7 +79,7 @@ fn the_sample_file_gives_the_values_it_shows() {
 
     let name = |s: &str| dns::parse_name(s).unwrap();
     assert!(config.dns_enabled);
-    assert_eq!(config.dns_address.as_deref(), Some("0.0.0.0:53"));
+    assert_eq!(config.dns_address, Some(vec!["0.0.0.0:53".to_owned()]));
     assert!(config.dns_server_names_set);
     let dns = &config.dns;
     assert_eq!(dns.domain, Some(name("lab.example")));

@@ -1,8 +1,10 @@
 //! kindling's DNS service: the `dns` rules behind sockets and a clock.
 //!
 //! UDP runs on one single-threaded runtime per CPU, each with its own socket
-//! of one `SO_REUSEPORT` group (the kernel spreads queries over them) and
-//! its own table of questions in flight, so a query never crosses threads.
+//! of one `SO_REUSEPORT` group per listen address (the kernel spreads
+//! queries over them) and its own table of questions in flight, so a query
+//! never crosses threads. Sockets are of either family (`netio::DgramSocket`:
+//! each reply leaves from the address its query came to).
 //! Local names are read from an `ArcSwap` without a lock; the cache of
 //! forwarded answers is shared behind a mutex. TCP (RFC 7766:
 //! length-prefixed messages, several per connection) is served on the first
@@ -17,7 +19,7 @@
 //! have only so many questions in flight.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +29,7 @@ use dns::{
     Cache, CacheKey, Cidr, DnsConfig, ForwardError, ForwardPolicy, Forwarder, Handled, LeaseName, LocalNames, Outcome,
     Reply, Request, Transport,
 };
-use netio::{PktSocket, Via};
+use netio::{DgramSocket, ReplyFrom};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -200,8 +202,8 @@ impl Counters {
 /// Where a forwarded UDP answer goes back to.
 #[derive(Debug, Clone, Copy)]
 struct UdpClient {
-    peer: SocketAddrV4,
-    via: Via,
+    peer: SocketAddr,
+    from: ReplyFrom,
 }
 
 /// A datagram an attempt's socket received: who sent it (the upstream it
@@ -274,14 +276,17 @@ fn spawn_attempt(out: dns::Outgoing, request: Request, wait: Duration, replies: 
 
 /// Serves DNS over UDP on `socket` until `stop`: local answers at once,
 /// the rest from the cache or through the upstreams.
-pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: CancellationToken) {
+pub async fn serve_udp(service: Arc<Service>, socket: DgramSocket, stop: CancellationToken) {
     let counters = Counters::new("udp");
     let timeout = service.config.upstream_timeout;
     let mut forwarder: Forwarder<UdpClient> = Forwarder::new(service.config.upstreams.clone(), timeout, MAX_IN_FLIGHT);
     // Questions in flight by client address.
-    let mut per_client: HashMap<Ipv4Addr, u32> = HashMap::new();
+    let mut per_client: HashMap<IpAddr, u32> = HashMap::new();
     let (replies_tx, mut replies) = tokio::sync::mpsc::channel::<Received>(1024);
-    let local_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+    let bound = socket
+        .local_addr()
+        .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+    let local_port = bound.port();
     let mut buf = vec![0u8; 4096];
     let timer = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(timer);
@@ -308,17 +313,17 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                 if r.truncated {
                     continue;
                 }
-                let client = UdpClient { peer: r.src, via: Via::reply_to(&r) };
-                let local = IpAddr::V4(if r.local.is_unspecified() { r.dst } else { r.local });
+                let client = UdpClient { peer: r.peer, from: r.reply_from() };
+                let local = if r.local.is_unspecified() { bound.ip() } else { r.local };
                 let names = service.names.load();
-                let forwarding = service.forwards_for(IpAddr::V4(*r.src.ip()));
+                let forwarding = service.forwards_for(r.peer.ip());
                 let (handled, outcome) =
                     dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), forwarding);
                 // Refused only because the client is outside the served networks.
                 let not_served = service.forwarding() && !forwarding && outcome == Some(Outcome::Refused);
                 if not_served {
                     counters.not_served.increment(1);
-                    tracing::debug!(client = %r.src, "not forwarding for a client outside the served networks: REFUSED");
+                    tracing::debug!(client = %r.peer, "not forwarding for a client outside the served networks: REFUSED");
                 } else {
                     counters.count(outcome);
                 }
@@ -331,7 +336,7 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                             reply_udp(&socket, &bytes, client).await;
                             continue;
                         }
-                        if per_client.get(client.peer.ip()).is_some_and(|n| *n >= MAX_PER_CLIENT) {
+                        if per_client.get(&client.peer.ip()).is_some_and(|n| *n >= MAX_PER_CLIENT) {
                             counters.limited.increment(1);
                             let bytes = error_reply(&request, ResponseCode::Refused);
                             reply_udp(&socket, &bytes, client).await;
@@ -341,7 +346,7 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
                             Some(out) => {
                                 // Counted only once in flight, so that the map
                                 // holds no client without a question.
-                                *per_client.entry(*client.peer.ip()).or_default() += 1;
+                                *per_client.entry(client.peer.ip()).or_default() += 1;
                                 counters.forwarded.increment(1);
                                 spawn_attempt(out, request, timeout, replies_tx.clone());
                             }
@@ -387,12 +392,12 @@ pub async fn serve_udp(service: Arc<Service>, socket: PktSocket, stop: Cancellat
 }
 
 /// One question of `client` is no longer in flight.
-fn release(per_client: &mut HashMap<Ipv4Addr, u32>, client: UdpClient) {
+fn release(per_client: &mut HashMap<IpAddr, u32>, client: UdpClient) {
     let ip = client.peer.ip();
-    if let Some(n) = per_client.get_mut(ip) {
+    if let Some(n) = per_client.get_mut(&ip) {
         *n = n.saturating_sub(1);
         if *n == 0 {
-            per_client.remove(ip);
+            per_client.remove(&ip);
         }
     }
 }
@@ -421,7 +426,7 @@ fn start_forward(
 
 async fn finish_forward(
     service: &Service,
-    socket: &PktSocket,
+    socket: &DgramSocket,
     client: UdpClient,
     request: &Request,
     reply: dns::proto::op::Message,
@@ -448,8 +453,8 @@ fn error_reply(request: &Request, rcode: ResponseCode) -> Vec<u8> {
     request.encode(m)
 }
 
-async fn reply_udp(socket: &PktSocket, bytes: &[u8], client: UdpClient) {
-    if let Err(e) = socket.send(bytes, client.peer, client.via).await {
+async fn reply_udp(socket: &DgramSocket, bytes: &[u8], client: UdpClient) {
+    if let Err(e) = socket.send(bytes, client.peer, client.from).await {
         tracing::debug!(error = %e, client = %client.peer, "sending a DNS reply failed");
     }
 }

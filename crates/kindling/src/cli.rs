@@ -456,9 +456,10 @@ pub struct ServeArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub dns: Option<bool>,
 
-    /// DNS listen address, UDP and TCP (IPv4) [default: 0.0.0.0:53]. Overrides dns.address.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub dns_address: Option<String>,
+    /// DNS listen addresses, UDP and TCP, comma-separated HOST:PORT [default: 0.0.0.0:53]. IPv6 in brackets,
+    /// IPv6 only: "0.0.0.0:53,[::]:53" serves both families. Overrides dns.address.
+    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
+    pub dns_address: Vec<String>,
 
     /// Resolvers that answer the names kindling does not own, comma-separated ADDRESS[:PORT], tried in order
     /// (without any, such names are refused). Overrides dns.upstreams.

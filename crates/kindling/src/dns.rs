@@ -1,17 +1,21 @@
 //! Wiring the DNS service into `kindling serve`: the configuration (file
 //! plus flags), the server's own names, the DHCP leases fed in as names,
-//! one UDP socket of an `SO_REUSEPORT` group per CPU on its own thread, and
-//! TCP on the first of them.
+//! one thread per CPU with, for each listen address, one UDP socket of an
+//! `SO_REUSEPORT` group, and TCP on the first thread.
+//!
+//! Listen addresses are of either family. An IPv6 socket is IPv6-only, so
+//! both families are served by listing both (`0.0.0.0:53` and `[::]:53`);
+//! `[::]:53` alone serves IPv6 alone.
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use dns::{DnsConfig, LeaseName};
 use dns_server::Service;
-use netio::{BindOptions, PktSocket};
+use netio::{BindOptions, DgramSocket};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ServeArgs;
@@ -34,8 +38,11 @@ impl DnsHandle {
 }
 
 /// The DNS configuration from `--config` and the flags, with the listen
-/// address; `None` when DNS is off.
-pub fn configure(args: &ServeArgs, file: Option<&config::Config>) -> anyhow::Result<Option<(DnsConfig, SocketAddrV4)>> {
+/// addresses; `None` when DNS is off.
+pub fn configure(
+    args: &ServeArgs,
+    file: Option<&config::Config>,
+) -> anyhow::Result<Option<(DnsConfig, Vec<SocketAddr>)>> {
     let enabled = args.dns.unwrap_or_else(|| file.is_some_and(|c| c.dns_enabled));
     if !enabled {
         return Ok(None);
@@ -53,26 +60,36 @@ pub fn configure(args: &ServeArgs, file: Option<&config::Config>) -> anyhow::Res
     {
         cfg.server_names.push(host);
     }
-    let text = args
-        .dns_address
-        .clone()
-        .or_else(|| file.and_then(|c| c.dns_address.clone()))
-        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
-    let addr: SocketAddr = text
-        .parse()
-        .with_context(|| format!("--dns-address {text:?} must be HOST:PORT, such as 0.0.0.0:53"))?;
-    let SocketAddr::V4(addr) = addr else {
-        bail!("--dns-address {text:?}: DNS listens on IPv4 only for now; use an IPv4 address such as 0.0.0.0:53");
+    let texts = if args.dns_address.is_empty() {
+        file.and_then(|c| c.dns_address.clone())
+            .unwrap_or_else(|| vec![DEFAULT_ADDRESS.to_owned()])
+    } else {
+        args.dns_address.clone()
     };
-    Ok(Some((cfg, addr)))
+    let mut addrs: Vec<SocketAddr> = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let addr: SocketAddr = text.trim().parse().with_context(|| {
+            format!("--dns-address {text:?} must be HOST:PORT, such as 0.0.0.0:53, or [::]:53 for IPv6")
+        })?;
+        if addrs.contains(&addr) {
+            anyhow::bail!("--dns-address lists {addr} twice");
+        }
+        addrs.push(addr);
+    }
+    Ok(Some((cfg, addrs)))
 }
 
 /// Lets DHCP offer this DNS service (option 6) and its domain (option 15)
-/// on subnets that name none, as dnsmasq does; only when it listens on
-/// port 53, the only port clients use.
-pub fn offer_in_dhcp(cfg: &DnsConfig, addr: SocketAddrV4, dhcp: &mut dhcp::DhcpConfig) {
-    if addr.port() == 53 && !addr.ip().is_loopback() {
-        dhcp.dns_server = Some(*addr.ip());
+/// on subnets that name none, as dnsmasq does; only when it listens on an
+/// IPv4 address (DHCPv4 names IPv4 servers) on port 53, the only port
+/// clients use.
+pub fn offer_in_dhcp(cfg: &DnsConfig, addrs: &[SocketAddr], dhcp: &mut dhcp::DhcpConfig) {
+    let offered = addrs.iter().find_map(|a| match a {
+        SocketAddr::V4(v4) if v4.port() == 53 && !v4.ip().is_loopback() => Some(*v4.ip()),
+        _ => None,
+    });
+    if let Some(ip) = offered {
+        dhcp.dns_server = Some(ip);
     }
     dhcp.dns_domain = cfg
         .domain
@@ -119,7 +136,7 @@ pub fn lease_names(reservations: &[dhcp::Reservation], leases: &[dhcp::Lease]) -
 /// changes are republished as names.
 pub fn start(
     cfg: DnsConfig,
-    addr: SocketAddrV4,
+    addrs: Vec<SocketAddr>,
     reservations: Vec<dhcp::Reservation>,
     dhcp: Option<Arc<dhcp_server::Service>>,
     subnets: Vec<dns::Cidr>,
@@ -129,50 +146,71 @@ pub fn start(
     let service = Arc::new(Service::new(cfg, &lease_names(&reservations, &leases)));
     service.set_served_networks(&served_networks(&subnets));
     tracing::info!(names = service.names().len(), "dns names published");
-    if addr.port() != 0 {
-        // SO_REUSEPORT would let this process join another's group silently.
-        std::net::UdpSocket::bind(addr)
-            .with_context(|| format!("cannot listen on {addr} for DNS (is another DNS server running?)"))?;
+    for addr in addrs.iter().filter(|a| a.port() != 0) {
+        // SO_REUSEPORT would let this process join another's group
+        // silently: a plain socket first, before any of ours is bound.
+        probe(*addr).with_context(|| format!("cannot listen on {addr} for DNS (is another DNS server running?)"))?;
     }
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut threads = Vec::with_capacity(workers);
-    let mut port = addr.port();
+    // Port 0 becomes the port the first thread was given, for the others.
+    let mut bind_at = addrs;
     for i in 0..workers {
         let service = service.clone();
         let stop = stop.clone();
         let dhcp = if i == 0 { dhcp.clone() } else { None };
         let reservations = if i == 0 { reservations.clone() } else { Vec::new() };
         let subnets = if i == 0 { subnets.clone() } else { Vec::new() };
-        let bind_at = SocketAddrV4::new(*addr.ip(), port);
-        let (thread, (local, tcp)) = crate::runtime::service_thread(format!("dns-{i}"), move || async move {
+        let addrs = bind_at.clone();
+        let (thread, listening) = crate::runtime::service_thread(format!("dns-{i}"), move || async move {
             let opts = BindOptions {
                 reuse_addr: true,
                 reuse_port: true,
                 recv_buffer: Some(4 << 20),
                 ..Default::default()
             };
-            let socket = PktSocket::bind(bind_at, &opts).context("DNS")?;
-            let local = socket.local_addr()?;
-            // The first worker also serves TCP and follows the leases.
-            let mut tcp = None;
+            let mut listening = Vec::with_capacity(addrs.len());
+            let mut sockets = Vec::with_capacity(addrs.len());
+            for addr in addrs {
+                let socket = DgramSocket::bind(addr, &opts).with_context(|| format!("DNS on {addr}"))?;
+                let local = socket.local_addr()?;
+                // The first worker also serves TCP.
+                let mut tcp = None;
+                if i == 0 {
+                    let listener = netio::tcp_listener(local)
+                        .and_then(|l| {
+                            tokio::net::TcpListener::from_std(l).map_err(|source| netio::NetError::Reactor { source })
+                        })
+                        .with_context(|| format!("DNS over TCP on {local}"))?;
+                    tcp = listener.local_addr().ok();
+                    tokio::spawn(dns_server::serve_tcp(service.clone(), listener, stop.clone()));
+                }
+                listening.push((local, tcp));
+                sockets.push(socket);
+            }
+            // The first worker also follows the leases and the interfaces.
             if i == 0 {
-                let listener = tokio::net::TcpListener::bind(SocketAddr::V4(local))
-                    .await
-                    .with_context(|| format!("DNS over TCP on {local}"))?;
-                tcp = listener.local_addr().ok();
-                tokio::spawn(dns_server::serve_tcp(service.clone(), listener, stop.clone()));
                 if let Some(d) = dhcp {
                     tokio::spawn(follow_leases(service.clone(), d, reservations, stop.clone()));
                 }
                 tokio::spawn(follow_interfaces(service.clone(), subnets, stop.clone()));
             }
-            Ok(((local, tcp), dns_server::serve_udp(service, socket, stop)))
+            let serve = async move {
+                let mut loops = tokio::task::JoinSet::new();
+                for socket in sockets {
+                    loops.spawn(dns_server::serve_udp(service.clone(), socket, stop.clone()));
+                }
+                while loops.join_next().await.is_some() {}
+            };
+            Ok((listening, serve))
         })?;
         if i == 0 {
-            port = local.port();
-            crate::serve::ready_line("dns", SocketAddr::V4(local));
-            if let Some(tcp) = tcp {
-                crate::serve::ready_line("dns-tcp", tcp);
+            bind_at = listening.iter().map(|(local, _)| *local).collect();
+            for (local, tcp) in &listening {
+                crate::serve::ready_line("dns", *local);
+                if let Some(tcp) = tcp {
+                    crate::serve::ready_line("dns-tcp", *tcp);
+                }
             }
         }
         threads.push(thread);
@@ -180,20 +218,33 @@ pub fn start(
     Ok(DnsHandle { threads })
 }
 
+/// Binds a plain UDP socket (IPv6-only for IPv6, as the service's) to see
+/// that nothing else holds `addr`, and closes it.
+fn probe(addr: SocketAddr) -> std::io::Result<()> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())
+}
+
 /// How often the interfaces' networks are read again (an address added
 /// later is served within this time).
 const INTERFACES_EVERY: Duration = Duration::from_secs(30);
 
 /// The networks names are forwarded for, beside `dns.forward_allow`: those
-/// of this machine's interfaces (directly attached), and the DHCP subnets
-/// (also those behind relays).
+/// of this machine's interfaces (directly attached, IPv4 and IPv6,
+/// link-local included), and the DHCP subnets (also those behind relays).
 fn served_networks(subnets: &[dns::Cidr]) -> Vec<dns::Cidr> {
     let mut nets: Vec<dns::Cidr> = subnets.to_vec();
     match netio::interfaces() {
         Ok(list) => {
             for iface in list {
-                for net in iface.ipv4 {
-                    if let Some(c) = dns::Cidr::new(net.addr.into(), net.prefix.min(32))
+                let v4 = iface.ipv4.iter().map(|n| (n.addr.into(), n.prefix.min(32)));
+                let v6 = iface.ipv6.iter().map(|n| (n.addr.into(), n.prefix.min(128)));
+                for (addr, prefix) in v4.chain(v6) {
+                    if let Some(c) = dns::Cidr::new(addr, prefix)
                         && !nets.contains(&c)
                     {
                         nets.push(c);

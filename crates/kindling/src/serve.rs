@@ -282,8 +282,8 @@ fn serve(
         );
     }
     let dns_config = crate::dns::configure(&args, file_config.as_ref())?;
-    if let Some((cfg, addr)) = &dns_config {
-        crate::dns::offer_in_dhcp(cfg, *addr, &mut dhcp_cfg);
+    if let Some((cfg, addrs)) = &dns_config {
+        crate::dns::offer_in_dhcp(cfg, addrs, &mut dhcp_cfg);
     }
     let dhcp = if dhcp_cfg.mode == dhcp::Mode::Off {
         None
@@ -328,7 +328,7 @@ fn serve(
     });
 
     let dns_service = match dns_config {
-        Some((cfg, addr)) => {
+        Some((cfg, addrs)) => {
             let reservations = file_config
                 .as_ref()
                 .map(|c| c.dhcp.reservations.clone())
@@ -346,7 +346,7 @@ fn serve(
                 .unwrap_or_default();
             Some(crate::dns::start(
                 cfg,
-                addr,
+                addrs,
                 reservations,
                 dhcp.as_ref().map(|d| d.service.clone()),
                 subnets,

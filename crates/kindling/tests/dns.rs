@@ -3,8 +3,9 @@
 //! their TTL, the server's own name, NXDOMAIN and NODATA with the zone's
 //! SOA, PTR, single labels, forwarding to a dnsmasq started by the test and
 //! the cache outliving it, REFUSED without upstreams, TCP (also several
-//! queries on one connection) and truncation, malformed datagrams, and
-//! records that stand for every name under theirs (`subdomains`).
+//! queries on one connection) and truncation, malformed datagrams,
+//! records that stand for every name under theirs (`subdomains`), and
+//! IPv6 beside IPv4 (`dig @::1`).
 
 mod common;
 
@@ -394,6 +395,55 @@ fn a_subdomains_record_answers_its_name_and_every_name_under_it() {
     // No PTR for a subtree's address.
     let r = dig.query(&["-x", "192.168.1.100"]);
     assert!(r.answer.is_empty(), "{r}");
+}
+
+#[test]
+fn ipv6_and_ipv4_listen_side_by_side() {
+    if !have("dig") || !have("dnsmasq") {
+        return;
+    }
+    let up = Upstream::start();
+    let data = DataDir::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("kindling.toml");
+    std::fs::write(&cfg, config(&upstreams(&up), &[])).unwrap();
+    let server = Server::start(
+        data.path(),
+        &[
+            "--dns",
+            "--dns-address",
+            "127.0.0.1:0,[::1]:0",
+            &format!("--config={}", cfg.display()),
+        ],
+    );
+    server.wait_service_addr("dns");
+    wait_until(Duration::from_secs(10), || server.service_addrs("dns-tcp").len() == 2);
+    let udp = server.service_addrs("dns");
+    assert_eq!(udp, server.service_addrs("dns-tcp"), "UDP and TCP on the same ports");
+    assert!(
+        udp[0].starts_with("127.0.0.1:") && udp[1].starts_with("[::1]:"),
+        "{udp:?}"
+    );
+    let (v4, v6) = (Dig::new(&udp[0]), Dig::new(&udp[1]));
+    for dig in [&v4, &v6] {
+        for transport in [&[][..], &["+tcp"]] {
+            let ask = |args: &[&str]| dig.query(&[transport, args].concat());
+            expect_local(&ask(&["matchbox.lab.example", "A"]), "A", &["10.99.0.1"], 60);
+            // Loopback (::1 too) is served: forwarded answers.
+            ask(&["upstream.test", "A"]).expect_answer("A", &["10.1.2.3"]);
+        }
+    }
+    // The server's name is the address each query arrived on, of its family.
+    expect_local(&v6.query(&["kindling.lab.example", "AAAA"]), "AAAA", &["::1"], 60);
+    expect_local(
+        &v6.query(&["+tcp", "kindling.lab.example", "AAAA"]),
+        "AAAA",
+        &["::1"],
+        60,
+    );
+    expect_local(&v4.query(&["kindling.lab.example", "A"]), "A", &["127.0.0.1"], 60);
+    v6.query(&["kindling.lab.example", "A"])
+        .expect_negative("NOERROR", "lab.example.");
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! gets a lease whose name and PTR appear, with a TTL no longer than the
 //! lease (counting down with it), and disappear when it releases, or when
 //! it vanishes and the lease expires (about a minute: the shortest lease).
-//! The server's own name is the address each query arrived on.
+//! The server's own name is the address each query arrived on. Forwarding
+//! is fenced to the served networks, for IPv4 and IPv6 clients.
 
 mod common;
 
@@ -261,4 +262,78 @@ fn forwarding_is_refused_outside_the_served_networks() {
         r.expect_answer("A", &["10.99.0.5"]);
         s.terminate();
     }
+}
+
+/// The same fence for IPv6 clients: kindling listens on both families;
+/// its link's IPv6 network (fd00:231:N::/64 here, read from the interface)
+/// is served, and a client address from another IPv6 network (routed back
+/// to the client) is REFUSED for forwarded names, over UDP and TCP, while
+/// kindling's own names are answered to it.
+#[test]
+fn ipv6_clients_outside_the_served_networks_are_refused() {
+    if !available("DNS IPv6 forwarding policy test") || !have("dig") || !have("dnsmasq") {
+        return;
+    }
+    let mut lab = Lab::new(true);
+    let n = lab.net;
+    let (server6, client6, outside6) = (
+        format!("fd00:231:{n}::1"),
+        format!("fd00:231:{n}::2"),
+        format!("fd00:232:{n}::7"),
+    );
+    // `nodad`: usable at once, not after duplicate address detection.
+    for (ns, iface, addr) in [
+        (&lab.server_ns, &lab.server_if, format!("{server6}/64")),
+        (&lab.client_ns, &lab.client_if, format!("{client6}/64")),
+        (&lab.client_ns, &lab.client_if, format!("{outside6}/64")),
+    ] {
+        common::netns::run(&["ip", "-n", ns, "-6", "addr", "add", &addr, "dev", iface, "nodad"]);
+    }
+    common::netns::run(&[
+        "ip",
+        "-n",
+        &lab.server_ns,
+        "-6",
+        "route",
+        "add",
+        &format!("fd00:232:{n}::/64"),
+        "dev",
+        &lab.server_if,
+    ]);
+    let mut upstream = lab.in_server("dnsmasq");
+    upstream.args([
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--pid-file=",
+        "--user=root",
+        "--port=5399",
+        "--address=/upstream.test/10.1.2.3",
+    ]);
+    lab.spawn(upstream);
+    let config = "[dns]\ndomain = \"lab.example\"\nupstreams = [\"127.0.0.1:5399\"]\n\n[[dns.record]]\nname = \"own.lab.example\"\ntype = \"A\"\nvalue = \"10.99.0.5\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let s = lab.start_kindling(dir.path(), config, &["--dns", "--dns-address=0.0.0.0:53,[::]:53"]);
+    s.wait_service_addr("dns");
+    let dig = Dig::new(&format!("[{server6}]:53")).in_ns(&lab.client_ns);
+    let (inside, ok) = poll(
+        10,
+        || dig.query(&["-b", &client6, "upstream.test", "A"]),
+        |r| r.status == "NOERROR",
+    );
+    assert!(ok, "the served IPv6 network gets forwarded answers\n{inside}");
+    inside.expect_answer("A", &["10.1.2.3"]);
+    for transport in [&[][..], &["+tcp"]] {
+        let r = dig.query(&[transport, &["-b", &outside6, "upstream.test", "A"]].concat());
+        assert_eq!(r.status, "REFUSED", "an IPv6 client outside the served networks\n{r}");
+        assert!(r.answer.is_empty(), "{r}");
+        let r = dig.query(&[transport, &["-b", &outside6, "own.lab.example", "A"]].concat());
+        r.expect_answer("A", &["10.99.0.5"]);
+    }
+    // IPv4 is still served beside it.
+    let dig4 = Dig::new(&format!("{}:53", lab.server_ip())).in_ns(&lab.client_ns);
+    dig4.query(&["upstream.test", "A"]).expect_answer("A", &["10.1.2.3"]);
+    s.terminate();
 }

@@ -1,12 +1,12 @@
 //! The network interfaces of the calling thread's network namespace, with their
-//! index, hardware address, MTU and IPv4 networks, and the [`Ipv4Net`] arithmetic
-//! the DHCP server needs to tell which subnet a request came from.
+//! index, hardware address, MTU, IPv4 and IPv6 networks, and the [`Ipv4Net`]
+//! arithmetic the DHCP server needs to tell which subnet a request came from.
 //!
 //! It reads a snapshot (getifaddrs(3) plus `SIOCGIFMTU`); it deliberately does not
-//! watch for changes (netlink), configure interfaces, or report IPv6 addresses.
+//! watch for changes (netlink) or configure interfaces.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsFd;
 
 use nix::ifaddrs::getifaddrs;
@@ -64,7 +64,15 @@ impl fmt::Display for Ipv4Net {
     }
 }
 
-/// A network interface with its IPv4 addresses.
+/// An IPv6 address with its prefix length, as configured on an interface
+/// (`fd00::5/64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv6Net {
+    pub addr: Ipv6Addr,
+    pub prefix: u8,
+}
+
+/// A network interface with its IPv4 and IPv6 addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
     /// The kernel name (`eth0`); address labels such as `eth0:1` are folded into it.
@@ -78,6 +86,9 @@ pub struct Interface {
     pub mtu: Option<u32>,
     /// Every IPv4 address, primary first, as getifaddrs(3) lists them.
     pub ipv4: Vec<Ipv4Net>,
+    /// Every IPv6 address (link-local ones included), as getifaddrs(3)
+    /// lists them.
+    pub ipv6: Vec<Ipv6Net>,
 }
 
 /// Lists the interfaces of the calling thread's network namespace, by index.
@@ -103,6 +114,7 @@ pub fn interfaces() -> Result<Vec<Interface>, NetError> {
                     mac: None,
                     mtu,
                     ipv4: Vec::new(),
+                    ipv6: Vec::new(),
                 });
                 found.len() - 1
             }
@@ -124,6 +136,17 @@ pub fn interfaces() -> Result<Vec<Interface>, NetError> {
                 .unwrap_or(32);
             interface.ipv4.push(Ipv4Net {
                 addr: inet.ip(),
+                prefix,
+            });
+        } else if let Some(inet6) = address.as_sockaddr_in6() {
+            let prefix = entry
+                .netmask
+                .as_ref()
+                .and_then(|mask| mask.as_sockaddr_in6())
+                .map(|mask| u8::try_from(u128::from(mask.ip()).leading_ones()).unwrap_or(128))
+                .unwrap_or(128);
+            interface.ipv6.push(Ipv6Net {
+                addr: inet6.ip(),
                 prefix,
             });
         }

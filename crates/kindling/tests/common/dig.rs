@@ -46,6 +46,8 @@ impl Dig {
     /// `addr` is `HOST:PORT` as a readiness line prints it.
     pub fn new(addr: &str) -> Dig {
         let (host, port) = addr.rsplit_once(':').expect("HOST:PORT");
+        // dig takes an IPv6 server without the brackets: `@::1`.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
         Dig {
             host: host.to_owned(),
             port: port.to_owned(),

@@ -104,6 +104,17 @@ impl Server {
         self.log.lock().unwrap().iter().find_map(|l| ready_addr(l, service))
     }
 
+    /// Every address `service` reported ready on, in order (a service
+    /// with several listen addresses prints one line each).
+    pub fn service_addrs(&self, service: &str) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| ready_addr(l, service))
+            .collect()
+    }
+
     /// The address `service` reports ready on, waiting for its readiness
     /// line (services may start after HTTP); panics with the log if none
     /// comes within 10 seconds.
