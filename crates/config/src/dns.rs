@@ -33,6 +33,9 @@ pub(crate) const KEYS: &[&str] = &[
     "forward_any",
     "ttl",
     "cache_size",
+    "log_queries",
+    "resolv_file",
+    "hosts_file",
     "record",
 ];
 pub(crate) const RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl", "subdomains"];
@@ -85,6 +88,24 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Value<'_>, config: &mut Config) {
         });
         dns.server_names = names.unwrap_or_default();
     }
+    if let Some(v) = table.get("log_queries") {
+        dns.log_queries = reader::boolean(ctx, v, &table.path_of("log_queries")).unwrap_or(false);
+    }
+    for (key, slot) in [
+        ("resolv_file", &mut config.dns_resolv_file),
+        ("hosts_file", &mut config.dns_hosts_file),
+    ] {
+        if let Some(v) = table.get(key) {
+            *slot = reader::parsed(ctx, v, &table.path_of(key), "a file path such as \"/etc/hosts\"", |s| {
+                if s.is_empty() {
+                    Err("the path is empty".to_owned())
+                } else {
+                    Ok(std::path::PathBuf::from(s))
+                }
+            });
+        }
+    }
+    let dns = &mut config.dns;
     if let Some(v) = table.get("upstreams") {
         dns.upstreams = read_upstreams(ctx, v, &table.path_of("upstreams"));
     }

@@ -65,6 +65,10 @@ pub struct Config {
     pub store: StoreConfig,
     /// `[tftp]`: each key `None` when the file does not set it.
     pub tftp: TftpConfig,
+    /// `dns.resolv_file`: upstreams read from a resolv.conf at start.
+    pub dns_resolv_file: Option<PathBuf>,
+    /// `dns.hosts_file`: names read from a hosts file at start.
+    pub dns_hosts_file: Option<PathBuf>,
 }
 
 /// The `[tftp]` section as written; the binary merges it with its flags.
@@ -111,6 +115,8 @@ impl Default for Config {
             dhcp_expiry_grace: None,
             store: StoreConfig::default(),
             tftp: TftpConfig::default(),
+            dns_resolv_file: None,
+            dns_hosts_file: None,
         }
     }
 }

@@ -705,7 +705,7 @@ fn dns_values() {
     );
     assert_one(
         "[dns]\nenable = true\n",
-        "t.toml:2:1: dns.enable: unknown key `enable` (did you mean `enabled`?); allowed here: enabled, address, domain, server_names, upstreams, forward_allow, forward_any, ttl, cache_size, record",
+        "t.toml:2:1: dns.enable: unknown key `enable` (did you mean `enabled`?); allowed here: enabled, address, domain, server_names, upstreams, forward_allow, forward_any, ttl, cache_size, log_queries, resolv_file, hosts_file, record",
     );
     assert_one_containing(
         "[dns]\nenabled = \"yes\"\n",

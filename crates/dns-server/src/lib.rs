@@ -319,6 +319,9 @@ pub async fn serve_udp(service: Arc<Service>, socket: DgramSocket, stop: Cancell
                 let forwarding = service.forwards_for(r.peer.ip());
                 let (handled, outcome) =
                     dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), forwarding);
+                if service.config.log_queries {
+                    log_query(&buf[..r.len], Transport::Udp, r.peer.ip(), outcome);
+                }
                 // Refused only because the client is outside the served networks.
                 let not_served = service.forwarding() && !forwarding && outcome == Some(Outcome::Refused);
                 if not_served {
@@ -389,6 +392,25 @@ pub async fn serve_udp(service: Arc<Service>, socket: DgramSocket, stop: Cancell
             }
         }
     }
+}
+
+/// One line per question (dns.log_queries, dnsmasq's `log-queries`): who
+/// asked what, and how kindling dealt with it.
+fn log_query(bytes: &[u8], transport: Transport, client: IpAddr, outcome: Option<Outcome>) {
+    let Ok(request) = Request::parse(bytes, transport) else {
+        return;
+    };
+    let how = match outcome {
+        Some(o) => format!("{o:?}").to_lowercase(),
+        None => "forwarded".to_owned(),
+    };
+    tracing::info!(
+        client = %client,
+        name = %request.query.name,
+        qtype = %request.query.query_type,
+        outcome = %how,
+        "dns query"
+    );
 }
 
 /// One question of `client` is no longer in flight.
@@ -512,6 +534,9 @@ async fn tcp_connection(service: &Service, mut stream: TcpStream, stop: Cancella
         let names = service.names.load();
         let forwarding = service.forwards_for(peer);
         let (handled, outcome) = dns::handle(&msg, Transport::Tcp, &names, local, unix_now(), forwarding);
+        if service.config.log_queries {
+            log_query(&msg, Transport::Tcp, peer, outcome);
+        }
         counters.count(outcome);
         let reply = match handled {
             Handled::Reply(bytes) => bytes,

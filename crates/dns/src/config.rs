@@ -32,6 +32,9 @@ pub struct DnsConfig {
     pub max_cache_ttl: u32,
     /// How long to wait for one upstream before trying the next.
     pub upstream_timeout: Duration,
+    /// Log every question with its client and outcome (dnsmasq's
+    /// `log-queries`).
+    pub log_queries: bool,
 }
 
 impl Default for DnsConfig {
@@ -47,6 +50,7 @@ impl Default for DnsConfig {
             cache_size: 10_000,
             max_cache_ttl: 86_400,
             upstream_timeout: Duration::from_millis(1500),
+            log_queries: false,
         }
     }
 }

@@ -1068,11 +1068,11 @@ fn write(s: &mut State, origin: &str) -> String {
             out.push_str(&format!("name = {}\nmatch = {}\n", quote(&g.name), g.matches));
             write_class_body(&mut out, &g.options, g.boot.as_ref(), g.ignore);
         }
-        if !s.services.is_empty() || s.prompt.is_some() {
+        if let Some((text, timeout)) = &s.prompt {
             out.push_str("\n[dhcp.pxe]\n");
-            if let Some((text, timeout)) = &s.prompt {
-                out.push_str(&format!("prompt = {}\nprompt_timeout = {timeout}\n", quote(text)));
-            }
+            out.push_str(&format!("prompt = {}\nprompt_timeout = {timeout}\n", quote(text)));
+        }
+        {
             for x in &s.services {
                 out.push_str("\n[[dhcp.pxe.service]]\n");
                 let csa = match x.csa.parse::<u16>() {

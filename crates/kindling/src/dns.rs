@@ -76,7 +76,98 @@ pub fn configure(
         }
         addrs.push(addr);
     }
+    if let Some(path) = file.and_then(|c| c.dns_hosts_file.as_deref()) {
+        add_hosts_file(&mut cfg, path);
+    }
+    if cfg.upstreams.is_empty()
+        && let Some(path) = file.and_then(|c| c.dns_resolv_file.as_deref())
+    {
+        cfg.upstreams = resolv_file_upstreams(path, &addrs);
+    }
     Ok(Some((cfg, addrs)))
+}
+
+/// The `nameserver` lines of a resolv.conf, read once at start, without
+/// kindling's own listening addresses (a host whose resolv.conf names the
+/// local DNS server would otherwise forward to itself). A file that cannot
+/// be read is a warning: DNS then answers its own names only.
+pub fn resolv_file_upstreams(path: &std::path::Path, listening: &[SocketAddr]) -> Vec<SocketAddr> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "cannot read the resolv file: no upstream resolvers");
+            return Vec::new();
+        }
+    };
+    let ours = |a: &SocketAddr| {
+        listening.iter().any(|l| {
+            l.port() == a.port()
+                && (l.ip() == a.ip() || (l.ip().is_unspecified() && (a.ip().is_loopback() || a.ip().is_unspecified())))
+        })
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("nameserver") {
+            continue;
+        }
+        let Some(Ok(ip)) = words
+            .next()
+            .map(|w| w.split('%').next().unwrap_or(w).parse::<std::net::IpAddr>())
+        else {
+            continue;
+        };
+        let addr = SocketAddr::new(ip, 53);
+        if !ours(&addr) && !out.contains(&addr) {
+            out.push(addr);
+        }
+    }
+    tracing::info!(file = %path.display(), upstreams = ?out, "upstream resolvers from the resolv file");
+    out
+}
+
+/// Adds the names of a hosts file (`ADDRESS NAME [ALIAS...]`), read once at
+/// start, as A and AAAA records; a name the configuration already has keeps
+/// the configuration's records. A file that cannot be read is a warning.
+pub fn add_hosts_file(cfg: &mut DnsConfig, path: &std::path::Path) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "cannot read the hosts file: its names are not served");
+            return;
+        }
+    };
+    let configured: std::collections::HashSet<dns::proto::rr::Name> =
+        cfg.records.iter().map(|r| r.name.clone()).collect();
+    let mut added = 0;
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let Some(Ok(ip)) = words.next().map(str::parse::<std::net::IpAddr>) else {
+            continue;
+        };
+        for word in words {
+            let Ok(name) = dns::parse_name(word) else { continue };
+            if configured.contains(&name) {
+                continue;
+            }
+            let value = match ip {
+                std::net::IpAddr::V4(a) => dns::RecordValue::A(a),
+                std::net::IpAddr::V6(a) => dns::RecordValue::Aaaa(a),
+            };
+            let record = dns::StaticRecord {
+                name,
+                ttl: None,
+                value,
+                subdomains: false,
+            };
+            if !cfg.records.contains(&record) {
+                cfg.records.push(record);
+                added += 1;
+            }
+        }
+    }
+    tracing::info!(file = %path.display(), records = added, "names from the hosts file");
 }
 
 /// Lets DHCP offer this DNS service (option 6) and its domain (option 15)
