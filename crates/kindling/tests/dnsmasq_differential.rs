@@ -68,7 +68,7 @@ enum Input {
 
 fn compare(name: &str, input: Input, proxy: bool) {
     // Proxy clients have an address from some other server (the lab's).
-    let mut lab = Lab::new(proxy);
+    let lab = Lab::new(proxy);
     let dir = tempfile::tempdir().unwrap();
     let tftp_root = dir.path().join("tftp");
     std::fs::create_dir_all(&tftp_root).unwrap();
