@@ -235,3 +235,65 @@ fn the_readme_quick_start_examples_answer_as_they_say() {
     }
     assert!(checked >= 5, "only {checked} quick-start requests found in README.md");
 }
+
+#[test]
+fn import_dnsmasq_writes_toml_and_lists_what_it_lost() {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../dnsmasq-import/tests/seed/pxe-dhcp.conf"
+    );
+    let (code, out, err) = run(&["import", "dnsmasq", seed]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("[[dhcp.class]]\nname = \"bios\""), "{out}");
+    assert!(err.contains("every option carried over"), "{err}");
+
+    // Flags after --, to a file.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("k.toml");
+    let (code, out, err) = run(&[
+        "import",
+        "dnsmasq",
+        "-o",
+        toml.to_str().unwrap(),
+        "--",
+        "-d",
+        "--dhcp-range=10.9.0.10,10.9.0.20,255.255.255.0,2h",
+        "--dhcp-boot=pxelinux.0",
+        "--dhcp-script=/bin/true",
+    ]);
+    assert_eq!(code, 1, "one option is lost: {err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("argument 4: dhcp-script=/bin/true: kindling has no equivalent"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(&toml).unwrap();
+    assert!(written.contains("lease_time = \"2h\""), "{written}");
+    let (code, out, _) = run(&["validate", "--config", toml.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("valid (1 subnets, 0 hosts, 1 classes"), "{out}");
+
+    // Errors: nothing to import, a missing file.
+    let (code, _, err) = run(&["import", "dnsmasq"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing to import"), "{err}");
+    let (code, _, err) = run(&["import", "dnsmasq", "/nonexistent/dnsmasq.conf"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/dnsmasq.conf"), "{err}");
+}
+
+#[test]
+fn validate_checks_a_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[dhcp]\nmode = \"ful\"\n[[dhcp.class]]\nname = \"x\"\n").unwrap();
+    let (code, out, _) = run(&["validate", "--config", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("bad.toml:2:8: dhcp.mode: unknown mode \"ful\""), "{out}");
+    assert!(out.contains("dhcp.class[0].match: missing key `match`"), "{out}");
+    assert!(out.contains("2 errors"), "{out}");
+    let (code, out, _) = run(&["validate", "--config", bad.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2);
+}

@@ -673,3 +673,66 @@ fn stalled_and_garbage_tcp_connections_do_not_stop_the_others() {
     assert_eq!(&reply[..2], &[0x20, 0x00], "same id");
     assert_eq!(reply[3] & 0x0f, 0, "NOERROR");
 }
+
+/// dnsmasq's defaults as kindling keys: upstreams from a resolv.conf (here
+/// naming a dnsmasq on port 53 of a loopback address of its own, and
+/// kindling's own address, which is left out), the names of a hosts file,
+/// and a log line per question.
+#[test]
+fn resolv_file_hosts_file_and_query_log() {
+    if !have("dig") || !have("dnsmasq") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ip = format!("127.77.{}.1", std::process::id() % 250);
+    let mut up = Command::new("dnsmasq")
+        .args([
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            "--pid-file=",
+            "--user=root",
+            "--port=53",
+            "--address=/resolved.test/10.4.4.4",
+        ])
+        .arg(format!("--listen-address={ip}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dnsmasq");
+    let direct = Dig::new(&format!("{ip}:53"));
+    wait_until(Duration::from_secs(10), || {
+        direct.query(&["resolved.test"]).data("A") == ["10.4.4.4"]
+    })
+    .expect("dnsmasq answers");
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        format!("# test\nsearch example\nnameserver {ip}\noptions ndots:1\n"),
+    )
+    .unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(
+        &hosts,
+        "127.0.0.1 localhost\n10.5.5.5 printer printer.lab.example # office\nfd00::5 v6host.test\n",
+    )
+    .unwrap();
+    let k = start(&format!(
+        "[dns]\nlog_queries = true\nresolv_file = \"{}\"\nhosts_file = \"{}\"\n",
+        resolv.display(),
+        hosts.display()
+    ));
+    assert_eq!(k.dig.query(&["resolved.test"]).data("A"), ["10.4.4.4"]);
+    assert_eq!(k.dig.query(&["printer"]).data("A"), ["10.5.5.5"]);
+    assert_eq!(k.dig.query(&["printer.lab.example"]).data("A"), ["10.5.5.5"]);
+    assert_eq!(k.dig.query(&["v6host.test", "AAAA"]).data("AAAA"), ["fd00::5"]);
+    let logged = wait_until(Duration::from_secs(5), || {
+        let log = k._server.log();
+        log.contains("dns query") && log.contains("resolved.test") && log.contains("printer")
+    });
+    assert!(logged.is_some(), "{}", k._server.log());
+    let _ = up.kill();
+    let _ = up.wait();
+}
