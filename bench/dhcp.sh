@@ -13,8 +13,13 @@
 #
 # Needs root, iproute2, perfdhcp (kea-admin), dnsmasq (dnsmasq-base),
 # kea-dhcp4 (kea-dhcp4-server).
+# Full mode runs kindling twice: with the plain configuration, and with 50
+# client classes and 1,000 host entries (as a large imported dnsmasq file
+# has), to show what classes cost per exchange.
+#
 # Usage: bench/dhcp.sh     (STEP=5 seconds per rate; RATES to override;
-#        RECORDER=false runs kindling without its flight recorder, to compare)
+#        RECORDER=false runs kindling without its flight recorder, to compare;
+#        ONLY=kindling runs kindling's two full-mode rows alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${STEP:-5}
@@ -83,9 +88,34 @@ wait_port() { sleep "${1:-1}"; }
 start_kindling() {  # MODE
   local cfg=$work/kindling-$1.toml
   mkdir -p "$work/data/groups"
-  if [ "$1" = full ]; then
+  if [ "$1" = full ] || [ "$1" = classes ]; then
     printf '[dhcp]\nmode = "full"\ninterfaces = ["bs0"]\n[[dhcp.subnet]]\nnetwork = "10.232.0.0/16"\nranges = ["10.232.1.0-10.232.250.255"]\nlease_time = "1h"\n' >"$cfg"
-  else
+  fi
+  if [ "$1" = classes ]; then
+    # 1,000 hosts (MACs perfdhcp does not use, addresses outside its pool)
+    # and 50 classes of every kind of match, each with options; the last
+    # one matches every request, so its options and boot file are applied.
+    python3 - >>"$cfg" <<'PY'
+for i in range(1000):
+    print(f'[[dhcp.host]]\nmac = "02:00:00:00:{i >> 8:02x}:{i & 255:02x}"\naddress = "10.232.0.{i % 250 + 3}"' if i < 250 else
+          f'[[dhcp.host]]\nmac = "02:00:00:00:{i >> 8:02x}:{i & 255:02x}"\nhostname = "h{i}"')
+kinds = [
+    lambda i: f'{{ arch = [{i % 12}, {i % 12 + 100}] }}',
+    lambda i: f'{{ vendor_class_contains = "Arch:{i:05d}" }}',
+    lambda i: f'{{ user_class = "class{i}" }}',
+    lambda i: f'{{ mac = "02:{i:02x}:*:*:*:*" }}',
+    lambda i: f'{{ circuit_id = "port{i}" }}',
+    lambda i: f'{{ option = {{ code = 77, value = {{ text = "uc{i}" }} }} }}',
+    lambda i: f'{{ ipxe_feature = {i % 200 + 1}, known = true }}',
+    lambda i: f'{{ classes = ["c{i - 1}", "!c{i - 2}"] }}' if i >= 2 else '{ known = true }',
+]
+for i in range(49):
+    print(f'[[dhcp.class]]\nname = "c{i}"\nmatch = [{kinds[i % len(kinds)](i)}, {{ subnet = "10.99.{i}.0/24" }}]')
+    print(f'options = {{ ntp-server = ["10.232.0.{i + 1}"], 224 = {{ text = "class {i}" }} }}')
+print('[[dhcp.class]]\nname = "everyone"\nmatch = {}\nboot_file = "undionly.kpxe"')
+print('options = { domain-name = "bench.example", domain-search = ["bench.example"] }')
+PY
+  elif [ "$1" != full ]; then
     printf '[dhcp]\nmode = "proxy"\ninterfaces = ["bs0"]\n' >"$cfg"
   fi
   rm -f "$work/leases.redb"
@@ -128,6 +158,16 @@ stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/de
 
 echo "full mode (DISCOVER-OFFER-REQUEST-ACK, new client each exchange):" >&2
 start_kindling full; read -r k_full k_full_loss < <(ladder "kindling full"); stop_server
+start_kindling classes; read -r k_classes k_classes_loss < <(ladder "kindling 50 classes"); stop_server
+if [ "${ONLY:-}" = kindling ]; then
+  echo
+  echo "| mode | server | exchanges/s | loss % | ratio to plain |"
+  echo "|---|---|---:|---:|---:|"
+  printf '| full | kindling | %s | %s | 1.00 |\n' "$k_full" "$k_full_loss"
+  printf '| full | kindling, 50 classes, 1,000 hosts | %s | %s | %s |\n' "$k_classes" "$k_classes_loss" \
+    "$(python3 -c "print(f'{$k_classes/$k_full:.2f}' if $k_full > 0 else 'n/a')")"
+  exit 0
+fi
 start_kea;           read -r kea_full kea_loss < <(ladder "kea-dhcp4 memfile");  stop_server
 start_dnsmasq full;  read -r d_full d_full_loss < <(ladder "dnsmasq full");  stop_server
 echo "proxy mode (PXE DISCOVER-OFFER):" >&2
@@ -141,6 +181,7 @@ echo
 echo "| mode | server | exchanges/s | loss % | kindling ratio |"
 echo "|---|---|---:|---:|---:|"
 printf '| full | kindling (durable, grouped fsync) | %s | %s | 1.00 |\n' "$k_full" "$k_full_loss"
+printf '| full | kindling, 50 classes, 1,000 hosts | %s | %s | %s |\n' "$k_classes" "$k_classes_loss" "$(ratio "$k_classes" "$k_full")"
 printf '| full | kea-dhcp4 memfile, 1 thread | %s | %s | %s |\n' "$kea_full" "$kea_loss" "$(ratio "$k_full" "$kea_full")"
 printf '| full | dnsmasq | %s | %s | %s |\n' "$d_full" "$d_full_loss" "$(ratio "$k_full" "$d_full")"
 printf '| proxy | kindling | %s | %s | 1.00 |\n' "$k_proxy" "$k_proxy_loss"

@@ -58,9 +58,19 @@ pub(crate) fn read_all(ctx: &mut Ctx<'_>, value: &Value<'_>, path: &str) -> Vec<
     let mut classes = Vec::new();
     reader::array_of_tables(ctx, value, path, "[[dhcp.class]]", CLASS_KEYS, |ctx, t| {
         let class = read_class(ctx, &t, &names);
-        if let Some(class) = class {
-            names.insert(class.name.clone(), classes.len());
-            classes.push(class);
+        match class {
+            Some(class) => {
+                names.insert(class.name.clone(), classes.len());
+                classes.push(class);
+            }
+            None => {
+                // A class with an error has been reported; the classes that
+                // name it should not each say it does not exist. The file
+                // is rejected anyway, so the reference goes nowhere.
+                if let Some(name) = t.get("name").and_then(|v| v.get_ref().as_str()) {
+                    names.entry(name.to_owned()).or_insert(usize::MAX);
+                }
+            }
         }
         Some(())
     });
