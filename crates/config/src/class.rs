@@ -116,7 +116,7 @@ fn read_class(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, earlier: &HashMap<String, us
     })
 }
 
-fn class_name(s: &str) -> Result<String, String> {
+pub fn class_name(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.chars()

@@ -33,6 +33,13 @@ use toml::de::DeTable;
 
 pub use error::{ConfigError, ConfigErrors};
 
+/// The value rules of the file, for tools that write one (`kindling import
+/// dnsmasq`) and must only write what is read back.
+pub mod rules {
+    pub use crate::class::class_name;
+    pub use crate::values::{dns_label, dns_name, interface_name};
+}
+
 use reader::{Ctx, Value};
 
 /// The validated configuration.

@@ -115,7 +115,7 @@ pub(crate) fn range(text: &str) -> Result<(Ipv4Addr, Ipv4Addr), String> {
 
 /// One DNS label as a host name: letters, digits and hyphens, 1 to 63 of
 /// them, not starting or ending with a hyphen (RFC 952/1123).
-pub(crate) fn dns_label(text: &str) -> Result<(), String> {
+pub fn dns_label(text: &str) -> Result<(), String> {
     label_problem(text).map_or(Ok(()), |problem| {
         Err(format!("{text:?} is not a valid host name: {problem}"))
     })
@@ -123,7 +123,7 @@ pub(crate) fn dns_label(text: &str) -> Result<(), String> {
 
 /// A DNS name of one or more labels separated by dots, at most 253
 /// characters, without a trailing dot.
-pub(crate) fn dns_name(text: &str) -> Result<(), String> {
+pub fn dns_name(text: &str) -> Result<(), String> {
     if text.len() > 253 {
         return Err(format!(
             "{text:?} is not a valid domain name: it is longer than 253 characters"
@@ -276,7 +276,7 @@ pub(crate) fn http_path(text: &str) -> Result<(), String> {
 
 /// A network interface name as Linux allows it: 1 to 15 bytes, no slash,
 /// no whitespace.
-pub(crate) fn interface_name(text: &str) -> Result<(), String> {
+pub fn interface_name(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("the interface name is empty: give a name such as \"br0\"".to_owned());
     }

@@ -4,8 +4,9 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use dhcp::server::Ingress;
-use dhcp::{DhcpConfig, Message, Mode, Net, Server, Subnet};
+use dhcp::pxe::{Menu, Service};
+use dhcp::server::{Action, Ingress};
+use dhcp::{BootFile, Class, ClassRef, DhcpConfig, Match, Message, Mode, Net, OptionMatch, Server, Subnet};
 use proptest::prelude::*;
 
 fn server(mode: Mode) -> Server {
@@ -23,9 +24,86 @@ fn server(mode: Mode) -> Server {
         ntp: vec![],
         mtu: None,
         routes: vec![],
-        options: vec![],
+        options: vec![(119, vec![7; 300]), (224, vec![1; 200])],
     });
+    // Classes of each kind, a PXE menu, options to fit: their paths too.
+    cfg.options = vec![(3, vec![0, 0, 0, 0])];
+    let class = |name: &str, m: Match, file: Option<&str>| Class {
+        name: name.into(),
+        matches: vec![m],
+        options: vec![(42, vec![0, 0, 0, 0]), (225, vec![2; 100])],
+        boot: file.map(boot),
+        ignore: false,
+    };
+    cfg.classes = vec![
+        class(
+            "arch",
+            Match {
+                arch: vec![0, 7],
+                ..Match::default()
+            },
+            Some("a"),
+        ),
+        class(
+            "ipxe",
+            Match {
+                user_class: Some(b"iPXE".to_vec()),
+                option: Some(OptionMatch { code: 175, value: None }),
+                ..Match::default()
+            },
+            None,
+        ),
+        class(
+            "refs",
+            Match {
+                classes: vec![
+                    ClassRef {
+                        index: 0,
+                        negated: false,
+                    },
+                    ClassRef {
+                        index: 1,
+                        negated: true,
+                    },
+                ],
+                known: Some(false),
+                ..Match::default()
+            },
+            Some("c"),
+        ),
+    ];
+    cfg.pxe = Menu {
+        services: vec![Service {
+            csa: 0,
+            text: "menu".into(),
+            boot: boot("undionly.kpxe"),
+            classes: vec![ClassRef {
+                index: 1,
+                negated: true,
+            }],
+        }],
+        prompt: None,
+    };
     Server::new(cfg, [])
+}
+
+fn boot(file: &str) -> BootFile {
+    BootFile {
+        file: file.into(),
+        server: None,
+        server_name: None,
+    }
+}
+
+/// Handles a datagram; every reply fits the size its request allows.
+fn handle_checked(s: &mut Server, bytes: &[u8], src: SocketAddrV4, ingress: &Ingress) {
+    let h = s.handle(bytes, src, ingress, 1000);
+    if let Action::Send(r) | Action::PersistThenSend { reply: r, .. } = h.action
+        && r.limit != usize::MAX
+    {
+        let out = r.msg.encode_within(r.limit).expect("the server fitted the reply");
+        assert!(out.len() <= r.limit);
+    }
 }
 
 fn ingress(port: u16) -> Ingress {
@@ -62,7 +140,7 @@ proptest! {
     fn random_datagrams(bytes in prop::collection::vec(any::<u8>(), 0..700), port in prop::sample::select(vec![67u16, 4011])) {
         for mode in [Mode::Full, Mode::Proxy] {
             let mut s = server(mode);
-            let _ = s.handle(&bytes, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68), &ingress(port), 1000);
+            handle_checked(&mut s, &bytes, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68), &ingress(port));
         }
         if let Ok(m) = Message::decode(&bytes) {
             // Whatever decodes re-encodes and decodes to the same message.
@@ -83,7 +161,7 @@ proptest! {
         for mode in [Mode::Full, Mode::Proxy] {
             let mut s = server(mode);
             for port in [67, 4011] {
-                let _ = s.handle(&b, SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 68), &ingress(port), 1000);
+                handle_checked(&mut s, &b, SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 68), &ingress(port));
             }
         }
     }

@@ -49,6 +49,8 @@ struct Subnet {
 }
 
 struct Host {
+    place: Place,
+    raw: String,
     mac: String,
     address: Option<Ipv4Addr>,
     hostname: Option<String>,
@@ -105,6 +107,14 @@ struct State {
 }
 
 impl State {
+    fn lose_at(&mut self, place: Place, option: String, reason: impl Into<String>) {
+        self.losses.push(Loss {
+            place,
+            option,
+            reason: reason.into(),
+        });
+    }
+
     fn lose(&mut self, d: &Directive, reason: impl Into<String>) {
         self.losses.push(Loss {
             place: d.place,
@@ -131,6 +141,12 @@ impl State {
         };
         &mut self.tags[i]
     }
+}
+
+/// Whether a tag can be a kindling class name (and, for tags no directive
+/// sets, an interface name).
+fn tag_ok(name: &str) -> bool {
+    name == "known" || config::rules::class_name(name).is_ok()
 }
 
 /// Leading `set:`/`tag:` arguments: the tags set, the tags required, and
@@ -198,6 +214,13 @@ const NEEDS_NOTHING: &[(&str, &str)] = &[
 ];
 
 fn directive(s: &mut State, d: &Directive) {
+    let (sets, conds, _) = tags_of(&d.args, d.name == "dhcp-range");
+    if let Some(bad) = sets.iter().chain(conds.iter().map(|t| &t.name)).find(|t| !tag_ok(t)) {
+        return s.lose(
+            d,
+            format!("tag {bad:?} cannot be a class name (letters, digits, '-', '_', '.')"),
+        );
+    }
     if let Some((_, why)) = NEEDS_NOTHING.iter().find(|(n, _)| *n == d.name) {
         let note = format!("{}: {why}.", d.name);
         if !s.notes.contains(&note) {
@@ -209,6 +232,9 @@ fn directive(s: &mut State, d: &Directive) {
         "dhcp-range" => dhcp_range(s, d),
         "dhcp-authoritative" => s.authoritative = true,
         "interface" => {
+            if let Some(bad) = d.args.iter().find(|i| config::rules::interface_name(i).is_err()) {
+                return s.lose(d, format!("{bad:?} is not an interface name"));
+            }
             for i in &d.args {
                 if !s.interfaces.contains(i) {
                     s.interfaces.push(i.clone());
@@ -235,7 +261,7 @@ fn directive(s: &mut State, d: &Directive) {
             let (_, conds, rest) = tags_of(&d.args, false);
             let timeout = rest.get(1).map(|t| t.parse::<u8>().ok());
             match (conds.is_empty(), rest.first(), timeout) {
-                (true, Some(text), None | Some(Some(_))) if !text.is_empty() => {
+                (true, Some(text), None | Some(Some(_))) if !text.is_empty() && text.len() <= 250 => {
                     s.prompt = Some((text.clone(), timeout.flatten().unwrap_or(0)));
                 }
                 (false, ..) => s.lose(d, "a prompt for some tags only: kindling's menu has one prompt"),
@@ -252,7 +278,8 @@ fn directive(s: &mut State, d: &Directive) {
             s.tftp = true;
         }
         "tftp-root" => match d.args.as_slice() {
-            [dir] => s.tftp_root = Some(dir.clone()),
+            [dir] if !dir.is_empty() => s.tftp_root = Some(dir.clone()),
+            [_] => s.lose(d, "no directory given"),
             _ => s.lose(d, "a TFTP root for one interface: kindling has one root"),
         },
         "address" => address(s, d),
@@ -261,7 +288,10 @@ fn directive(s: &mut State, d: &Directive) {
             Err(_) => s.lose(d, "not a port number"),
         },
         "domain" => match d.args.as_slice() {
-            [name] if !name.is_empty() => s.domain = Some(name.trim_end_matches('.').to_owned()),
+            [name] if config::rules::dns_name(name.trim_end_matches('.')).is_ok() => {
+                s.domain = Some(name.trim_end_matches('.').to_owned())
+            }
+            [_] => s.lose(d, "not a domain name"),
             _ => s.lose(d, "a domain for some addresses only: kindling has one domain"),
         },
         "local" => {
@@ -276,7 +306,7 @@ fn directive(s: &mut State, d: &Directive) {
         "server" => server(s, d),
         "no-resolv" => s.no_resolv = true,
         "log-queries" => s.log_queries = true,
-        "resolv-file" => s.resolv_file = Some(d.raw.trim().to_owned()),
+        "resolv-file" if !d.raw.trim().is_empty() => s.resolv_file = Some(d.raw.trim().to_owned()),
         "no-hosts" => s.no_hosts = true,
         "cache-size" => match d.raw.trim().parse::<u32>() {
             Ok(n) if n <= 1_000_000 => s.cache_size = Some(n),
@@ -374,17 +404,30 @@ fn dhcp_range(s: &mut State, d: &Directive) {
         return s.lose(d, "the range does not fit one subnet");
     }
     // kindling's ranges leave out the network and broadcast addresses.
-    let bcast = Ipv4Addr::from(u32::from(net.0) | (u32::MAX >> prefix.min(31)).max(if prefix == 32 { 0 } else { 1 }));
-    let start = if start == net.0 {
-        Ipv4Addr::from(u32::from(start) + 1)
-    } else {
-        start
-    };
-    let end = if end == bcast {
-        Ipv4Addr::from(u32::from(end) - 1)
-    } else {
-        end
-    };
+    if prefix > 30 {
+        return s.lose(d, "a network smaller than /30 has no room for a range");
+    }
+    let (first, last) = span(net);
+    let start = Ipv4Addr::from(u32::from(start).max(first + 1));
+    let end = Ipv4Addr::from(u32::from(end).min(last - 1));
+    if u32::from(start) > u32::from(end) {
+        return s.lose(d, "the range holds only the network or broadcast address");
+    }
+    if s.subnets.iter().any(|x| {
+        x.network != net && {
+            let (a, b) = span(x.network);
+            a <= last && first <= b
+        }
+    }) {
+        return s.lose(d, "its network overlaps the network of an earlier dhcp-range");
+    }
+    if s.subnets
+        .iter()
+        .flat_map(|x| &x.ranges)
+        .any(|(a, b)| u32::from(*a) <= u32::from(end) && u32::from(start) <= u32::from(*b))
+    {
+        return s.lose(d, "it overlaps an earlier range");
+    }
     s.full.get_or_insert(d.place);
     match s.subnets.iter_mut().find(|x| x.network == net) {
         Some(sub) => {
@@ -420,6 +463,12 @@ fn prefix_of(mask: Ipv4Addr) -> Option<u8> {
     let m = u32::from(mask);
     let p = m.leading_ones();
     (m.checked_shl(p).unwrap_or(0) == 0).then_some(p as u8)
+}
+
+/// The first and last address of a network, as numbers.
+fn span((net, prefix): (Ipv4Addr, u8)) -> (u32, u32) {
+    let first = u32::from(net);
+    (first, first | u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0))
 }
 
 fn network(ip: Ipv4Addr, prefix: u8) -> Ipv4Addr {
@@ -665,12 +714,15 @@ fn dhcp_boot(s: &mut State, d: &Directive) {
     }
     let (file, server_name, server) = match rest.as_slice() {
         [f] => (f.clone(), None, None),
-        [f, n] => (f.clone(), Some(n.clone()), None),
+        [f, n] => (f.clone(), Some(n.clone()).filter(|n| !n.is_empty()), None),
         [f, n, a] => (f.clone(), Some(n.clone()).filter(|n| !n.is_empty()), Some(a.clone())),
         _ => return s.lose(d, "expected dhcp-boot=[tag:…,]FILE[,SERVER NAME[,SERVER ADDRESS]]"),
     };
-    if file.is_empty() || file.len() > 127 {
+    if file.is_empty() || file.len() > 127 || file.contains('\0') {
         return s.lose(d, "a boot file must have 1 to 127 bytes");
+    }
+    if server_name.as_ref().is_some_and(|n| n.len() > 63) {
+        return s.lose(d, "a boot server name must fit the 63 bytes of the sname field");
     }
     if let Some(a) = &server
         && a.parse::<Ipv4Addr>().is_err()
@@ -724,6 +776,8 @@ fn dhcp_option(s: &mut State, d: &Directive) {
 
 fn dhcp_host(s: &mut State, d: &Directive) {
     let mut host = Host {
+        place: d.place,
+        raw: d.raw.clone(),
         mac: String::new(),
         address: None,
         hostname: None,
@@ -755,7 +809,7 @@ fn dhcp_host(s: &mut State, d: &Directive) {
                 d,
                 "per-host lease times are not supported: the subnet's lease_time applies",
             );
-        } else if !a.is_empty() && a.len() <= 63 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        } else if config::rules::dns_label(a).is_ok() {
             host.hostname = Some(a.clone());
         } else {
             return s.lose(
@@ -787,6 +841,9 @@ fn pxe_service(s: &mut State, d: &Directive) {
         [_, _] => return s.lose(d, "a local-boot item (no file) has no equivalent in kindling"),
         _ => return s.lose(d, "expected pxe-service=[tag:…,]CSA,\"MENU TEXT\",FILE[,SERVER]"),
     };
+    if text.is_empty() || text.len() > 250 {
+        return s.lose(d, "a menu text must have 1 to 250 bytes");
+    }
     if dhcp::pxe::csa_by_name(csa).is_none() && csa.parse::<u16>().is_err() {
         return s.lose(d, format!("unknown client architecture {csa:?}"));
     }
@@ -822,7 +879,7 @@ fn pxe_service(s: &mut State, d: &Directive) {
 fn address(s: &mut State, d: &Directive) {
     let parts: Vec<&str> = d.raw.trim().split('/').collect();
     // "/name/.../ip": empty first part, names, then the address.
-    let (Some(&""), Some(ip)) = (parts.first(), parts.last()) else {
+    let (true, Some(&""), Some(ip)) = (parts.len() >= 3, parts.first(), parts.last()) else {
         return s.lose(d, "expected address=/NAME/ADDRESS");
     };
     let names = &parts[1..parts.len() - 1];
@@ -833,6 +890,12 @@ fn address(s: &mut State, d: &Directive) {
     };
     if names.is_empty() || names.iter().any(|n| n.is_empty() || *n == "#" || n.contains('*')) {
         return s.lose(d, "every-name (#) and wildcard addresses are not imported");
+    }
+    if let Some(bad) = names
+        .iter()
+        .find(|n| config::rules::dns_name(n.trim_end_matches('.')).is_err())
+    {
+        return s.lose(d, format!("{bad:?} is not a domain name kindling serves"));
     }
     for n in names {
         s.records
@@ -852,6 +915,9 @@ fn server(s: &mut State, d: &Directive) {
         Some((ip, port)) => (ip, Some(port)),
         None => (v, None),
     };
+    if ip.parse::<IpAddr>().is_ok_and(|a| a.is_unspecified()) || port == Some("0") {
+        return s.lose(d, "an unspecified address or port 0 is no resolver");
+    }
     let up = match (ip.parse::<IpAddr>(), port.map(str::parse::<u16>)) {
         (Ok(IpAddr::V4(a)), None) => a.to_string(),
         (Ok(IpAddr::V4(a)), Some(Ok(p))) => format!("{a}:{p}"),
@@ -859,7 +925,9 @@ fn server(s: &mut State, d: &Directive) {
         (Ok(IpAddr::V6(a)), Some(Ok(p))) => format!("[{a}]:{p}"),
         _ => return s.lose(d, "expected server=ADDRESS[#PORT]"),
     };
-    s.upstreams.push(up);
+    if !s.upstreams.contains(&up) {
+        s.upstreams.push(up);
+    }
 }
 
 /// The match table for a tag combination (`classes`, `known`).
@@ -988,6 +1056,39 @@ fn write(s: &mut State, origin: &str) -> String {
             ignore: true,
             comment: None,
         });
+    }
+
+    // Hosts as kindling takes them: one per MAC, each address once and in a
+    // subnet (dnsmasq may list hosts before their range).
+    let mut macs = BTreeSet::new();
+    let mut addresses = BTreeSet::new();
+    let hosts = std::mem::take(&mut s.hosts);
+    for h in hosts {
+        let option = format!("dhcp-host={}", h.raw);
+        let host_net = h.address.and_then(|a| {
+            s.subnets
+                .iter()
+                .find(|x| network(a, x.network.1) == x.network.0)
+                .map(|x| x.network)
+        });
+        let reason = if !macs.insert(h.mac.to_lowercase()) {
+            Some("this MAC address has an earlier dhcp-host: kindling keeps one entry per machine".to_owned())
+        } else if let Some(a) = h.address {
+            match host_net.map(span) {
+                None => Some(format!("{a} is in no dhcp-range's network")),
+                Some((first, last)) if u32::from(a) == first || u32::from(a) == last => {
+                    Some(format!("{a} is a network or broadcast address"))
+                }
+                Some(_) if !addresses.insert(a) => Some(format!("{a} is given to an earlier dhcp-host")),
+                Some(_) => None,
+            }
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => s.lose_at(h.place, option, r),
+            None => s.hosts.push(h),
+        }
     }
 
     let mut out = String::new();
