@@ -338,3 +338,98 @@ fn router_advertisements_answer_rdisc6() {
     assert!(!out.contains("Prefix"), "no prefix is advertised:\n{out}");
     assert!(out.contains("from fe80::"), "sent from the link-local address:\n{out}");
 }
+
+/// Options of each type, from each place (global, subnet, class, class
+/// naming a class), reach a real client: busybox udhcpc, whose script
+/// environment holds what it received (known options by name, the others
+/// as `optN` in hex). A class that does not match gives nothing.
+#[test]
+fn configured_options_and_classes_reach_udhcpc() {
+    if !available("configured_options_and_classes_reach_udhcpc") || !have("udhcpc") {
+        return;
+    }
+    let lab = Lab::new(false);
+    let dir = tempfile::tempdir().unwrap();
+    let p = lab.prefix();
+    let config = format!(
+        r#"[dhcp]
+mode = "full"
+interfaces = ["{iface}"]
+options = {{ ntp-server = ["0.0.0.0"], 224 = {{ text = "global" }} }}
+
+[[dhcp.subnet]]
+network = "{p}.0/24"
+ranges = ["{p}.100-{p}.199"]
+routers = ["{p}.1"]
+options = {{ mtu = 1400, domain-search = ["lab.example", "example"] }}
+
+[[dhcp.class]]
+name = "udhcpc"
+match = {{ vendor_class = "kindling-test" }}
+options = {{ 225 = {{ hex = "01:02:03" }}, classless-static-route = ["10.9.0.0/16,{p}.1"], domain-name = "class.example" }}
+
+[[dhcp.class]]
+name = "by-mac"
+match = {{ mac = "*:*:*:*:*:*", classes = ["udhcpc"] }}
+options = {{ 226 = {{ u16 = 513 }} }}
+
+[[dhcp.class]]
+name = "never"
+match = {{ user_class = "nope" }}
+options = {{ 227 = {{ text = "wrong" }} }}
+"#,
+        iface = lab.server_if
+    );
+    let s = lab.start_kindling(dir.path(), &config, &[]);
+    s.wait_service_addr("dhcp");
+    let env_file = dir.path().join("env");
+    let script = dir.path().join("script");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = bound ] && env > {}\nexit 0\n",
+            env_file.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&script).status().unwrap();
+    let out = lab
+        .in_client("udhcpc")
+        .args(["-f", "-q", "-n", "-t", "5", "-T", "1", "-V", "kindling-test"])
+        .args(["-O", "224", "-O", "225", "-O", "226", "-O", "227"])
+        .args(["-O", "search", "-O", "staticroutes", "-O", "mtu", "-O", "ntpsrv"])
+        .arg("-s")
+        .arg(&script)
+        .args(["-i", &lab.client_if])
+        .output()
+        .unwrap();
+    let env = std::fs::read_to_string(&env_file)
+        .unwrap_or_else(|_| panic!("udhcpc bound no lease: {}", String::from_utf8_lossy(&out.stderr)));
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        var("ntpsrv").as_deref(),
+        Some(format!("{p}.1").as_str()),
+        "0.0.0.0: the server\n{env}"
+    );
+    assert_eq!(var("mtu").as_deref(), Some("1400"), "{env}");
+    assert_eq!(var("search").as_deref(), Some("lab.example example"), "{env}");
+    assert_eq!(var("domain").as_deref(), Some("class.example"), "{env}");
+    assert_eq!(
+        var("staticroutes").as_deref(),
+        Some(format!("10.9.0.0/16 {p}.1").as_str()),
+        "{env}"
+    );
+    assert_eq!(var("opt224").as_deref(), Some("676c6f62616c"), "{env}");
+    assert_eq!(var("opt225").as_deref(), Some("010203"), "{env}");
+    assert_eq!(var("opt226").as_deref(), Some("0201"), "{env}");
+    assert_eq!(var("opt227"), None, "{env}");
+    assert!(
+        s.log().contains("classes=udhcpc,by-mac"),
+        "the reply is logged with its classes:\n{}",
+        s.log()
+    );
+}
