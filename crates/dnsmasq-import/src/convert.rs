@@ -786,6 +786,12 @@ fn dhcp_host(s: &mut State, d: &Directive) {
     let mut set_tags = Vec::new();
     for a in &d.args {
         if let Some(t) = a.strip_prefix("set:") {
+            if !tag_ok(t) {
+                return s.lose(
+                    d,
+                    format!("tag {t:?} cannot be a class name (letters, digits, '-', '_', '.')"),
+                );
+            }
             set_tags.push(t.to_owned());
         } else if a.starts_with("tag:") || a.starts_with("id:") || a.starts_with('[') {
             return s.lose(d, "hosts by client ID, tag or IPv6 address are not imported");
@@ -969,7 +975,14 @@ fn write(s: &mut State, origin: &str) -> String {
         if !s.tags.iter().any(|t| t.name == name) {
             let t = s.tag(&name);
             t.interface = true;
-            t.matches.push(format!("{{ interface = {} }}", quote(&name)));
+            // A name no interface can have is a tag dnsmasq never sets: a
+            // subnet no request belongs to.
+            let m = if config::rules::interface_name(&name).is_ok() {
+                format!("{{ interface = {} }}", quote(&name))
+            } else {
+                "{ subnet = \"0.0.0.0/32\" }".to_owned()
+            };
+            t.matches.push(m);
         }
     }
 

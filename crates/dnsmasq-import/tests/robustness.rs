@@ -110,6 +110,9 @@ const TOKENS: &[&str] = &[
     "é",
     "\\",
     "=",
+    "tag:a-very-long-tag-name-here",
+    "set:x.y",
+    "tag:!undefined-interface-name",
 ];
 
 fn line() -> impl Strategy<Value = String> {
