@@ -8,8 +8,9 @@
 # round), so a change in the machine's load during the run does not favour
 # one of them.
 #
-# Zone: NAMES A records hostNNNN.bench.example (every tenth with an AAAA
-# too) and two CNAMEs, answered locally by both servers: kindling from a
+# Zones: for each size in ZONES, that many A records hostNNNN.bench.example
+# (every tenth with an AAAA too) and two CNAMEs, answered locally by both
+# servers (restarted for each zone): kindling from a
 # [dns] section, dnsmasq from host-record/cname lines with --local
 # (no upstream, no forwarding). Queries, the same file for both: mostly A
 # for existing names, AAAA for names that have one, AAAA for names with
@@ -17,27 +18,33 @@
 # (NXDOMAIN). Before measuring, a sample of questions is asked of both with
 # dig and the answers must be the same.
 #
-# Reports the median queries/s of ROUNDS, the kindling/dnsmasq ratio,
+# For each zone and each dnsperf thread count in THREADS, reports the
+# median queries/s of ROUNDS, the kindling/dnsmasq ratio,
 # average latency, lost queries and the server's CPU time per query (its
 # cgroup's cpuacct.usage over the queries answered): dnsperf and the
 # server share the machine's cores, so queries/s depends on the client too,
 # CPU per query does not. dnsmasq is single-threaded (one core at most).
 # The run fails if more than 1% of the queries of a round are lost or if
-# the servers' response codes differ from the query file's.
+# the servers' response codes differ from the query file's. A summary table
+# of every zone and thread count ends the output.
 #
 # Needs root, iproute2, dnsperf, dig (bind9-dnsutils), dnsmasq
 # (dnsmasq-base), python3.
-# Usage: bench/dns.sh     (ROUNDS=3 DURATION=10 NAMES=1000 CLIENTS=8
-#                          OUTSTANDING=200 THREADS=2; ONLY=dnsmasq or
-#                          ONLY=kindling measures one server)
+# Usage: bench/dns.sh     (ROUNDS=3 DURATION=10 ZONES="5 1000" CLIENTS=8
+#                          OUTSTANDING=200 THREADS="1 2"; ONLY=dnsmasq or
+#                          ONLY=kindling measures one server; NAMES=N is
+#                          ZONES=N)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-NAMES=${NAMES:-1000}
+ZONES=${ZONES:-${NAMES:-5 1000}}
 CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-200}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1 2}
+for n in $ZONES; do
+  [ "$n" -ge 4 ] 2>/dev/null || { echo "bench/dns.sh: each zone needs at least 4 names (ZONES=\"$ZONES\")" >&2; exit 1; }
+done
 ONLY=${ONLY:-}
 case "$ONLY" in "" | kindling | dnsmasq) ;; *) echo "bench/dns.sh: ONLY is kindling or dnsmasq" >&2; exit 1 ;; esac
 for tool in ip dnsperf dig dnsmasq python3; do
@@ -81,10 +88,11 @@ ip -n "$C" addr add 10.235.0.2/24 dev dc0
 for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set ds0 up; ip -n "$C" link set dc0 up
 
-# The zone, both servers' configurations, the query file, the dig sample
-# and the response codes the query file must get.
+# make_zone N: the zone, both servers' configurations, the query file,
+# the dig sample and the response codes the query file must get.
 mkdir -p "$work/data/groups"
-python3 - "$work" "$NAMES" <<'PY'
+make_zone() {
+python3 - "$work" "$1" <<'PY'
 import random, sys
 work, n = sys.argv[1], int(sys.argv[2])
 dom = "bench.example"
@@ -129,6 +137,7 @@ sample += [(f"nohost{i}.{dom}", "A") for i in range(3)] + [(hosts[3].upper(), "A
 with open(f"{work}/sample.txt", "w") as f:
     f.writelines(f"{name} {kind}\n" for name, kind in sample)
 PY
+}
 
 # Each server runs in its own cpuacct cgroup (v1), so its CPU time counts
 # every thread.
@@ -136,7 +145,8 @@ CG=/sys/fs/cgroup/cpuacct
 # run_in_cgroup NAME LOG CMD...: starts CMD in the server namespace.
 run_in_cgroup() {
   local name=$1 log=$2 cg="$CG/kbench-$$-$1"; shift 2
-  if mkdir "$cg" 2>/dev/null; then CGROUPS+=("$cg"); else cg=; fi
+  # Kept from one zone to the next: CPU time is read as differences.
+  if [ -d "$cg" ]; then :; elif mkdir "$cg" 2>/dev/null; then CGROUPS+=("$cg"); else cg=; fi
   (
     [ -n "$cg" ] && echo "$BASHPID" >"$cg/cgroup.procs"
     exec ip netns exec "$S" "$@" 2>"$log"
@@ -157,6 +167,8 @@ ask() {
   { grep -v -e '^;' -e '^$' <<<"$out" || true; } | sed 's/[[:space:]]\+/ /g' | sort
 }
 
+# start_servers: both servers on the current zone, once each answers.
+start_servers() {
 if [ "$ONLY" != dnsmasq ]; then
   run_in_cgroup kindling "$work/kindling.log" "$BIN" serve --address 10.235.0.1:8080 --data-path "$work/data" \
     --assets-path= --log-level warn --config "$work/kindling.toml" --dns --dns-address 10.235.0.1:53
@@ -181,9 +193,20 @@ for s in "${SERVERS[@]}"; do
     sleep 0.1
   done
 done
+}
+# stop_servers: every process of the server namespace, and waits for it.
+stop_servers() {
+  local p
+  for p in $(ip netns pids "$S" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do [ -z "$(ip netns pids "$S" 2>/dev/null)" ] && break; sleep 0.1; done
+  for p in $(ip netns pids "$S" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  sleep 0.2
+  rm -f "$work/kindling.log" "$work/dnsmasq.log"
+}
 
-# The same answers (rcode, records, TTLs) from both servers, or the numbers
-# would compare different work.
+# check_answers: the same answers (rcode, records, TTLs) from both servers,
+# or the numbers would compare different work.
+check_answers() {
 if [ "${#SERVERS[@]}" = 2 ]; then
   while read -r qname qtype; do
     k=$(ask kindling "$qname" "$qtype"); d=$(ask dnsmasq "$qname" "$qtype")
@@ -195,14 +218,16 @@ if [ "${#SERVERS[@]}" = 2 ]; then
 else
   while read -r qname qtype; do echo "  ${SERVERS[0]}: $qname $qtype: $(ask "${SERVERS[0]}" "$qname" "$qtype" | tr '\n' ' ')" >&2; done <"$work/sample.txt"
 fi
+}
 
-# perf NAME -> "qps lost sent latency_us cpu_us_per_query rcodes" for one
-# dnsperf run of DURATION seconds (and at most 1000 passes over the file).
+# perf NAME THREADS -> "qps lost sent latency_us cpu_us_per_query rcodes"
+# for one dnsperf run of DURATION seconds (and at most 1000 passes over the
+# file).
 perf() {
-  local name=$1 out c0 c1
+  local name=$1 threads=$2 out c0 c1
   c0=$(cpu_ns "$name")
   out=$(timeout $((DURATION + 30)) ip netns exec "$C" dnsperf -s "${ADDR[$name]}" -p 53 -d "$work/queries.txt" \
-    -c "$CLIENTS" -q "$OUTSTANDING" -T "$THREADS" -l "$DURATION" -n 1000 -t 2 2>&1) ||
+    -c "$CLIENTS" -q "$OUTSTANDING" -T "$threads" -l "$DURATION" -n 1000 -t 2 2>&1) ||
     { echo "bench/dns.sh: dnsperf against $name failed:" >&2; echo "$out" >&2; exit 1; }
   c1=$(cpu_ns "$name")
   echo "$out" >"$work/dnsperf-$name.last"
@@ -232,21 +257,26 @@ print(f"{qps:.0f} {lost:.0f} {sent:.0f} {latency * 1e6:.0f} {cpu:.2f} {rc}")
 PY
 }
 
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.${2:-0}f}')" $1; }
+py() { python3 -c "$1"; }
+SUMMARY=()
+# measure NAMES THREADS: the rounds against both servers, then their table.
+measure() {
+local names=$1 threads=$2
+unset QPS LOST SENT LAT CPU RC MQ ML MC
 declare -A QPS LOST SENT LAT CPU RC
 for round in $(seq 1 "$ROUNDS"); do
   order=("${SERVERS[@]}")
   [ $((round % 2)) = 0 ] && [ "${#order[@]}" = 2 ] && order=("${order[1]}" "${order[0]}")
   for s in "${order[@]}"; do
-    read -r qps lost sent lat cpu rc < <(perf "$s") || exit 1
+    read -r qps lost sent lat cpu rc < <(perf "$s" "$threads") || exit 1
     QPS[$s]+="$qps "; LOST[$s]=$((${LOST[$s]:-0} + lost)); SENT[$s]=$((${SENT[$s]:-0} + sent))
     LAT[$s]+="$lat "; CPU[$s]+="$cpu "; RC[$s]=$rc
-    printf '  round %s %-8s %8s q/s, latency %5s µs, lost %s of %s, %s µs CPU/query, %s\n' \
-      "$round" "$s" "$qps" "$lat" "$lost" "$sent" "$cpu" "$rc" >&2
+    printf '  %s names -T %s round %s %-8s %8s q/s, latency %5s µs, lost %s of %s, %s µs CPU/query, %s\n' \
+      "$names" "$threads" "$round" "$s" "$qps" "$lat" "$lost" "$sent" "$cpu" "$rc" >&2
   done
 done
 
-median() { python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.${2:-0}f}')" $1; }
-py() { python3 -c "$1"; }
 declare -A MQ ML MC
 for s in "${SERVERS[@]}"; do
   MQ[$s]=$(median "${QPS[$s]}"); ML[$s]=$(median "${LAT[$s]}"); MC[$s]=$(median "${CPU[$s]}" 2)
@@ -254,7 +284,7 @@ done
 [ "${#CGROUPS[@]}" = "${#SERVERS[@]}" ] || for s in "${SERVERS[@]}"; do MC[$s]=n/a; done
 
 echo
-echo "dnsperf -c $CLIENTS -q $OUTSTANDING -T $THREADS, ${DURATION}s over a veth pair, $NAMES names, median of $ROUNDS alternating rounds; $(nproc) cores (shared with dnsperf); $(date -u +%Y-%m-%d)"
+echo "dnsperf -c $CLIENTS -q $OUTSTANDING -T $threads, ${DURATION}s over a veth pair, $names names, median of $ROUNDS alternating rounds; $(nproc) cores (shared with dnsperf); $(date -u +%Y-%m-%d)"
 echo
 if [ "${#SERVERS[@]}" = 2 ]; then
   echo "| metric | kindling | dnsmasq $(dnsmasq --version | awk 'NR==1 {print $3}') | kindling / dnsmasq |"
@@ -266,10 +296,32 @@ if [ "${#SERVERS[@]}" = 2 ]; then
   printf '| response codes | %s | %s | |\n' "${RC[kindling]}" "${RC[dnsmasq]}"
   echo
   echo "Ratios above 1 favour kindling (latency and CPU: dnsmasq's over kindling's)."
+  SUMMARY+=("$(printf '| %s | %s | %s | %s | %s | %s µs | %s µs | %s |' "$names" "$threads" "${MQ[kindling]}" "${MQ[dnsmasq]}" \
+    "$(py "print(f'{${MQ[kindling]}/${MQ[dnsmasq]}:.2f}')")" "${MC[kindling]}" "${MC[dnsmasq]}" \
+    "$(py "print(f'{${MC[dnsmasq]}/max(${MC[kindling]},0.01):.2f}')" 2>/dev/null || echo n/a)")")
 else
   s=${SERVERS[0]}
   echo "| metric | $s |"
   echo "|---|---:|"
   printf '| queries/s | %s |\n| average latency | %s µs |\n| server CPU per query | %s µs |\n| lost queries | %s of %s |\n| response codes | %s |\n' \
     "${MQ[$s]}" "${ML[$s]}" "${MC[$s]}" "${LOST[$s]}" "${SENT[$s]}" "${RC[$s]}"
+fi
+}
+
+for names in $ZONES; do
+  make_zone "$names"
+  start_servers
+  check_answers
+  for threads in $THREADS; do
+    measure "$names" "$threads"
+  done
+  stop_servers
+done
+if [ "${#SUMMARY[@]}" -gt 1 ]; then
+  echo
+  echo "Summary, $(nproc) cores, ${DURATION}s rounds, median of $ROUNDS (CPU ratio: dnsmasq's over kindling's):"
+  echo
+  echo "| names | dnsperf -T | kindling q/s | dnsmasq q/s | q/s ratio | kindling CPU/query | dnsmasq CPU/query | CPU ratio |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${SUMMARY[@]}"
 fi

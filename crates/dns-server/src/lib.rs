@@ -29,7 +29,7 @@ use dns::{
     Cache, CacheKey, Cidr, DnsConfig, ForwardError, ForwardPolicy, Forwarder, Handled, LeaseName, LocalNames, Outcome,
     Reply, Request, Transport,
 };
-use netio::{DgramSocket, ReplyFrom};
+use netio::{DgramSocket, RecvBatch, ReplyFrom, SendBatch};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -287,7 +287,10 @@ pub async fn serve_udp(service: Arc<Service>, socket: DgramSocket, stop: Cancell
         .local_addr()
         .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
     let local_port = bound.port();
-    let mut buf = vec![0u8; 4096];
+    // Up to 32 queries per system call each way; a datagram over 4 KiB is
+    // cut, reported truncated and ignored.
+    let mut batch = RecvBatch::new(4096);
+    let mut out = SendBatch::new();
     let timer = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(timer);
     loop {
@@ -301,65 +304,71 @@ pub async fn serve_udp(service: Arc<Service>, socket: DgramSocket, stop: Cancell
         tokio::select! {
             biased;
             () = stop.cancelled() => return,
-            r = socket.recv(&mut buf) => {
-                let r = match r {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(error = %e, port = local_port, "DNS receive failed");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                if r.truncated {
+            r = socket.recv_batch(&mut batch) => {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, port = local_port, "DNS receive failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 }
-                let client = UdpClient { peer: r.peer, from: r.reply_from() };
-                let local = if r.local.is_unspecified() { bound.ip() } else { r.local };
+                // Read once per batch: the names, the clock, who is served.
                 let names = service.names.load();
-                let forwarding = service.forwards_for(r.peer.ip());
-                let (handled, outcome) =
-                    dns::handle(&buf[..r.len], Transport::Udp, &names, local, unix_now(), forwarding);
-                if service.config.log_queries {
-                    log_query(&buf[..r.len], Transport::Udp, r.peer.ip(), outcome);
-                }
-                // Refused only because the client is outside the served networks.
-                let not_served = service.forwarding() && !forwarding && outcome == Some(Outcome::Refused);
-                if not_served {
-                    counters.not_served.increment(1);
-                    tracing::debug!(client = %r.peer, "not forwarding for a client outside the served networks: REFUSED");
-                } else {
-                    counters.count(outcome);
-                }
-                match handled {
-                    Handled::Reply(bytes) => reply_udp(&socket, &bytes, client).await,
-                    Handled::Drop => {}
-                    Handled::Forward(request) => {
-                        let now = Instant::now();
-                        if let Some(bytes) = service.cached(&request, now) {
-                            reply_udp(&socket, &bytes, client).await;
-                            continue;
-                        }
-                        if per_client.get(&client.peer.ip()).is_some_and(|n| *n >= MAX_PER_CLIENT) {
-                            counters.limited.increment(1);
-                            let bytes = error_reply(&request, ResponseCode::Refused);
-                            reply_udp(&socket, &bytes, client).await;
-                            continue;
-                        }
-                        match start_forward(&mut forwarder, client, &request, now) {
-                            Some(out) => {
-                                // Counted only once in flight, so that the map
-                                // holds no client without a question.
-                                *per_client.entry(client.peer.ip()).or_default() += 1;
-                                counters.forwarded.increment(1);
-                                spawn_attempt(out, request, timeout, replies_tx.clone());
+                let policy = service.policy.load();
+                let now_secs = unix_now();
+                for i in 0..batch.len() {
+                    let Some((bytes, r)) = batch.get(i) else { break };
+                    if r.truncated {
+                        continue;
+                    }
+                    let client = UdpClient { peer: r.peer, from: socket.reply_from(r) };
+                    let local = if r.local.is_unspecified() { bound.ip() } else { r.local };
+                    let forwarding = service.forwarding() && policy.allows(r.peer.ip());
+                    let (handled, outcome) = dns::handle(bytes, Transport::Udp, &names, local, now_secs, forwarding);
+                    if service.config.log_queries {
+                        log_query(bytes, Transport::Udp, r.peer.ip(), outcome);
+                    }
+                    // Refused only because the client is outside the served networks.
+                    let not_served = service.forwarding() && !forwarding && outcome == Some(Outcome::Refused);
+                    if not_served {
+                        counters.not_served.increment(1);
+                        tracing::debug!(client = %r.peer, "not forwarding for a client outside the served networks: REFUSED");
+                    } else {
+                        counters.count(outcome);
+                    }
+                    match handled {
+                        Handled::Reply(bytes) => out.push(&bytes, client.peer, client.from),
+                        Handled::Drop => {}
+                        Handled::Forward(request) => {
+                            let now = Instant::now();
+                            if let Some(bytes) = service.cached(&request, now) {
+                                out.push(&bytes, client.peer, client.from);
+                                continue;
                             }
-                            None => {
-                                counters.servfail.increment(1);
-                                let bytes = error_reply(&request, ResponseCode::ServFail);
-                                reply_udp(&socket, &bytes, client).await;
+                            if per_client.get(&client.peer.ip()).is_some_and(|n| *n >= MAX_PER_CLIENT) {
+                                counters.limited.increment(1);
+                                let bytes = error_reply(&request, ResponseCode::Refused);
+                                out.push(&bytes, client.peer, client.from);
+                                continue;
+                            }
+                            match start_forward(&mut forwarder, client, &request, now) {
+                                Some(attempt) => {
+                                    // Counted only once in flight, so that the map
+                                    // holds no client without a question.
+                                    *per_client.entry(client.peer.ip()).or_default() += 1;
+                                    counters.forwarded.increment(1);
+                                    spawn_attempt(attempt, request, timeout, replies_tx.clone());
+                                }
+                                None => {
+                                    counters.servfail.increment(1);
+                                    let bytes = error_reply(&request, ResponseCode::ServFail);
+                                    out.push(&bytes, client.peer, client.from);
+                                }
                             }
                         }
                     }
+                }
+                // The batch's replies in as few system calls as it takes.
+                if let Some(e) = socket.send_batch(&mut out).await {
+                    tracing::debug!(error = %e, "sending a DNS reply failed");
                 }
             }
             Some((from, bytes)) = replies.recv() => {

@@ -23,6 +23,7 @@ use tokio::net::UdpSocket;
 
 use crate::error::NetError;
 use crate::socket::BindOptions;
+use crate::sys;
 
 /// One datagram received by [`DgramSocket::recv`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,94 @@ pub struct DgramSocket {
     // Used for its reactor registration only; datagrams go through
     // recvmsg/sendmsg below.
     inner: UdpSocket,
+    /// Bound to one address, not a wildcard: replies leave from it without
+    /// packet information (no route lookup for the source per datagram).
+    specific: bool,
+}
+
+/// Buffers for [`DgramSocket::recv_batch`]: room for up to 32 datagrams of
+/// `size` bytes each, allocated once.
+pub struct RecvBatch {
+    buffer: Vec<u8>,
+    size: usize,
+    received: Vec<Datagram>,
+    raw: Vec<sys::RawReceived>,
+}
+
+impl RecvBatch {
+    pub fn new(size: usize) -> RecvBatch {
+        RecvBatch {
+            buffer: vec![0; size.max(1) * sys::BATCH],
+            size: size.max(1),
+            received: Vec::with_capacity(sys::BATCH),
+            raw: Vec::with_capacity(sys::BATCH),
+        }
+    }
+
+    /// How many datagrams the last receive brought.
+    pub fn len(&self) -> usize {
+        self.received.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.received.is_empty()
+    }
+
+    /// The `i`th datagram: its bytes (cut at the buffer size) and metadata.
+    pub fn get(&self, i: usize) -> Option<(&[u8], &Datagram)> {
+        let datagram = self.received.get(i)?;
+        let start = i * self.size;
+        let bytes = self.buffer.get(start..start + datagram.len.min(self.size))?;
+        Some((bytes, datagram))
+    }
+}
+
+/// One datagram waiting in a [`SendBatch`].
+pub(crate) struct Queued {
+    pub start: usize,
+    pub end: usize,
+    pub to: socket2::SockAddr,
+    pub info: PacketInfo,
+}
+
+/// Replies gathered for one [`DgramSocket::send_batch`]: payloads are
+/// copied into one buffer kept from batch to batch.
+#[derive(Default)]
+pub struct SendBatch {
+    payloads: Vec<u8>,
+    queued: Vec<Queued>,
+}
+
+impl SendBatch {
+    pub fn new() -> SendBatch {
+        SendBatch::default()
+    }
+
+    /// Queues `bytes` for `to`, leaving from `from`; a destination that
+    /// cannot be given packet information for is queued without it.
+    pub fn push(&mut self, bytes: &[u8], to: SocketAddr, from: ReplyFrom) {
+        let start = self.payloads.len();
+        self.payloads.extend_from_slice(bytes);
+        self.queued.push(Queued {
+            start,
+            end: self.payloads.len(),
+            to: to.into(),
+            info: PacketInfo::of(from, to).unwrap_or(PacketInfo::None),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.queued.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queued.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.payloads.clear();
+        self.queued.clear();
+    }
 }
 
 /// Room for one packet-information message and a few more, aligned for
@@ -122,7 +211,10 @@ impl DgramSocket {
             .bind(&addr.into())
             .map_err(|source| NetError::from_bind(v4_or_unspecified(addr), source))?;
         let inner = UdpSocket::from_std(socket.into()).map_err(|source| NetError::Reactor { source })?;
-        Ok(DgramSocket { inner })
+        Ok(DgramSocket {
+            inner,
+            specific: !addr.ip().is_unspecified(),
+        })
     }
 
     /// The bound address, with the port the kernel chose if bound to port 0.
@@ -138,6 +230,89 @@ impl DgramSocket {
             .async_io(Interest::READABLE, || receive(fd, buf))
             .await
             .map_err(|source| NetError::Recv { source })
+    }
+
+    /// Waits for datagrams and takes up to 32 of those queued in one
+    /// system call (`recvmmsg`); returns how many. Cancel-safe.
+    pub async fn recv_batch(&self, batch: &mut RecvBatch) -> Result<usize, NetError> {
+        let fd = self.inner.as_fd();
+        let RecvBatch {
+            buffer,
+            size,
+            received,
+            raw,
+        } = batch;
+        received.clear();
+        let count = self
+            .inner
+            .async_io(Interest::READABLE, || sys::recv_batch(fd, buffer, *size, raw))
+            .await
+            .map_err(|source| NetError::Recv { source })?;
+        for r in raw.iter().take(count) {
+            let mut datagram = Datagram {
+                len: r.len,
+                peer: r
+                    .peer
+                    .unwrap_or(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))),
+                local: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                ifindex: 0,
+                truncated: r.truncated || r.len > *size,
+            };
+            if let Some(info) = r.ipv4_info {
+                apply_packet_info(&mut datagram, &ControlMessageOwned::Ipv4PacketInfo(info));
+            }
+            if let Some(info) = r.ipv6_info {
+                apply_packet_info(&mut datagram, &ControlMessageOwned::Ipv6PacketInfo(info));
+            }
+            received.push(datagram);
+        }
+        Ok(count)
+    }
+
+    /// The way to answer `datagram`: from the address and interface it
+    /// came to, unless the socket is bound to one address (then the kernel
+    /// needs no packet information to pick it).
+    pub fn reply_from(&self, datagram: &Datagram) -> ReplyFrom {
+        if self.specific {
+            ReplyFrom::ROUTED
+        } else {
+            datagram.reply_from()
+        }
+    }
+
+    /// Sends every datagram of `batch`, up to 32 per system call
+    /// (`sendmmsg`), and empties it. A datagram the kernel refuses is
+    /// dropped and the rest still go; the last such error is returned.
+    pub async fn send_batch(&self, batch: &mut SendBatch) -> Option<NetError> {
+        let fd = self.inner.as_fd();
+        let mut failure = None;
+        let mut next = 0;
+        while next < batch.queued.len() {
+            let rest = &batch.queued[next..];
+            let payloads = &batch.payloads;
+            match self
+                .inner
+                .async_io(Interest::WRITABLE, || sys::send_batch(fd, payloads, rest))
+                .await
+            {
+                Ok(0) => next += 1,
+                Ok(sent) => next += sent,
+                Err(source) => {
+                    let to = rest[0]
+                        .to
+                        .as_socket()
+                        .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+                    failure = Some(NetError::Send {
+                        to: v4_or_unspecified(to),
+                        ifindex: 0,
+                        source,
+                    });
+                    next += 1;
+                }
+            }
+        }
+        batch.clear();
+        failure
     }
 
     /// Sends `buf` to `to` from `from`, and returns the bytes sent.
@@ -341,6 +516,51 @@ mod tests {
             socket.send(b"pong", got.peer, got.reply_from()).await.unwrap();
             let (n, from) = peer.recv_from(&mut buf).unwrap();
             assert_eq!((&buf[..n], from), (&b"pong"[..], addr));
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_take_and_send_several_datagrams_per_call() {
+        for (server, client, wildcard) in [
+            ("127.0.0.1:0", "127.0.0.1:0", "0.0.0.0:0"),
+            ("[::1]:0", "[::1]:0", "[::]:0"),
+        ] {
+            for bind in [server, wildcard] {
+                let socket = DgramSocket::bind(bind.parse().unwrap(), &BindOptions::default()).unwrap();
+                let port = socket.local_addr().unwrap().port();
+                let mut addr: SocketAddr = server.parse().unwrap();
+                addr.set_port(port);
+                let peer = std::net::UdpSocket::bind(client).unwrap();
+                for i in 0..40u8 {
+                    peer.send_to(&[i; 3], addr).unwrap();
+                }
+                // One byte short for the last: it is cut and says so.
+                peer.send_to(&[7u8; 9], addr).unwrap();
+                let mut batch = RecvBatch::new(8);
+                let mut replies = SendBatch::new();
+                let mut seen = Vec::new();
+                while seen.len() < 41 {
+                    let n = socket.recv_batch(&mut batch).await.unwrap();
+                    assert!((1..=32).contains(&n), "{n}");
+                    for i in 0..batch.len() {
+                        let (bytes, datagram) = batch.get(i).unwrap();
+                        assert_eq!(datagram.peer, peer.local_addr().unwrap());
+                        assert_eq!(datagram.local, addr.ip());
+                        seen.push((bytes.to_vec(), datagram.truncated));
+                        replies.push(bytes, datagram.peer, socket.reply_from(datagram));
+                    }
+                }
+                assert_eq!(seen[39], (vec![39u8; 3], false));
+                assert_eq!(seen[40], (vec![7u8; 8], true));
+                assert_eq!(replies.len(), 41);
+                assert!(socket.send_batch(&mut replies).await.is_none());
+                assert!(replies.is_empty());
+                let mut buf = [0u8; 16];
+                for i in 0..40u8 {
+                    let (n, from) = peer.recv_from(&mut buf).unwrap();
+                    assert_eq!((&buf[..n], from), (&[i; 3][..], addr), "{bind}");
+                }
+            }
         }
     }
 

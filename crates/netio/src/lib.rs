@@ -7,8 +7,10 @@
 //! address of every reply (`IP_PKTINFO`), `SO_BINDTODEVICE`, and ARP-cache
 //! injection so that a unicast DHCP reply can reach a client that has no address
 //! yet; and, for DNS, a UDP socket of either family that answers from the
-//! address each datagram came to (`DgramSocket`). The `unsafe` blocks (two
-//! `ioctl` calls and one union read) are all in the private `sys` module.
+//! address each datagram came to and moves datagrams in batches
+//! (`DgramSocket`). The `unsafe` blocks (two `ioctl` calls, one union read,
+//! and `recvmmsg`/`sendmmsg` with their control messages) are all in the
+//! private `sys` module.
 //!
 //! It deliberately knows nothing about DHCP, TFTP or DNS: deciding *where* a reply
 //! goes (RFC 2131 §4.1) belongs to the protocol crates, and choosing ports and
@@ -25,7 +27,7 @@ mod socket;
 mod sys;
 
 pub use arp::inject_arp;
-pub use dgram::{Datagram, DgramSocket, ReplyFrom, tcp_listener};
+pub use dgram::{Datagram, DgramSocket, RecvBatch, ReplyFrom, SendBatch, tcp_listener};
 pub use error::NetError;
 pub use icmpv6::Icmpv6Socket;
 pub use iface::{Interface, Ipv4Net, Ipv6Net, interface, interfaces};
